@@ -1,0 +1,50 @@
+/**
+ * The NATS subjects of the AegisIPC protocol (DESIGN "protocol"; names kept from the seeds).
+ * Builders take names that were already checked with `assertName`; they do not re-validate on
+ * the hot path.
+ */
+
+/** Fixed subjects. */
+export const SUBJECTS = {
+  /** Registration request-reply, served by the router queue group. */
+  register: 'ipc.service.register',
+  /** Clean unregistration request-reply (marks the instance `OFFLINE`). */
+  unregister: 'ipc.service.unregister',
+  /** Routed calls: caller → router (queue group {@link QUEUE_GROUPS.router}). */
+  routeRequest: 'ipc.route.request',
+  /** Status of a message id (exactly-once calls). */
+  messageStatus: 'ipc.message.status',
+  /** Wildcard for all heartbeats; router replicas subscribe without a queue group. */
+  heartbeatAll: 'ipc.heartbeat.>',
+  /** Manual health check request (`aegis health --check`). */
+  healthCheck: 'ipc.health.check',
+  /** Registry and health change notifications (service-group change events, RT-3). */
+  events: 'ipc.events.registry',
+} as const;
+
+/** Queue groups: every router replica joins these, so each request is served once. */
+export const QUEUE_GROUPS = {
+  router: 'ipc-router',
+} as const;
+
+/** Heartbeat of one instance: `ipc.heartbeat.{service}.{instance}`. */
+export function heartbeatSubject(serviceName: string, instanceId: string): string {
+  return `ipc.heartbeat.${serviceName}.${instanceId}`;
+}
+
+/** The inbox the router sends calls to: `ipc.instance.{instance_id}.inbox`. */
+export function instanceInboxSubject(instanceId: string): string {
+  return `ipc.instance.${instanceId}.inbox`;
+}
+
+/** Acknowledgements for a reliable call: `ipc.ack.{message_id}`. */
+export function ackSubject(messageId: string): string {
+  return `ipc.ack.${messageId}`;
+}
+
+/** Parses `ipc.heartbeat.{service}.{instance}`; `undefined` when the subject has another shape. */
+export function parseHeartbeatSubject(subject: string): { serviceName: string; instanceId: string } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== 'ipc' || parts[1] !== 'heartbeat') return undefined;
+  return { serviceName: parts[2] as string, instanceId: parts[3] as string };
+}

@@ -1,0 +1,23 @@
+import { ERROR_CODES } from '@aegis-ipc/protocol';
+
+/** Renders the error-code reference as Markdown. */
+export function renderErrorsDoc(): string {
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${e.summary} |`,
+  );
+  return `# Error codes
+
+Generated from \`packages/protocol/src/errors/error-codes.ts\` by \`npm run docs:errors\`; a unit
+test fails when this file and the registry disagree. Codes are stable: never renamed, never reused.
+
+Every error is an \`AegisError\` with \`code\`, \`message\`, \`status\` (HTTP-like), \`retryable\` and typed
+\`details\`. On the wire (NATS replies) an error reply is the MessagePack map
+\`{ "error": { "code", "message", "status", "retryable", "details" } }\`; the SDK rebuilds it into an
+\`AegisError\` of the same code. The admin API answers with the same object as JSON, with
+\`status\` as the HTTP status.
+
+| code | status | retryable | meaning |
+|---|---|---|---|
+${rows.join('\n')}
+`;
+}
