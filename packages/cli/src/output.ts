@@ -20,8 +20,9 @@ export function printTable(rows: ReadonlyArray<Record<string, unknown>>, columns
 
 function formatCell(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value) ?? '-';
 }
 
 /** Prints `value` as pretty JSON (for `--json`). */
