@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   DUPLICATE_COMMAND: { status: 409, retryable: false, summary: 'A command of that type is already pending for the aggregate.' },
   EVENT_NAME_INVALID: { status: 400, retryable: false, summary: 'An event type breaks the <Domain>.<Aggregate>[.<Sub>].<Action> convention.' },
   UNKNOWN_COMMAND: { status: 400, retryable: false, summary: 'No handler is registered for the command type.' },
+  COMMAND_NOT_PENDING: { status: 409, retryable: false, summary: 'The command already finished (COMPLETED or FAILED); it cannot be finished again.' },
   // ── configuration and internals ──────────────────────────────────────────
   CONFIG_INVALID: { status: 500, retryable: false, summary: 'A configuration value or option is invalid.' },
   INTERNAL: { status: 500, retryable: false, summary: 'An unexpected internal failure; the message says what was being done.' },
