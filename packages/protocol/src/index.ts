@@ -11,7 +11,7 @@ export type { ErrorDetails, ErrorDetailsMap, FieldError, RouteAttempt } from './
 export { AegisError, isAegisError, isWireError, toAegisError, type AegisErrorOptions, type WireError } from './errors/aegis-error.js';
 export { encode, decode, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ENTRIES, type DecodeLimits } from './codec.js';
 export { assertName, assertTopic, nameProblem, MAX_NAME_LENGTH, MAX_TOPIC_LENGTH, MAX_TOPIC_TOKENS, type NameKind } from './names.js';
-export { SUBJECTS, QUEUE_GROUPS, heartbeatSubject, instanceInboxSubject, ackSubject, parseHeartbeatSubject } from './subjects.js';
+export { SUBJECTS, QUEUE_GROUPS, heartbeatSubject, instanceInboxSubject, instanceControlSubject, ackSubject, parseHeartbeatSubject } from './subjects.js';
 export { HEADERS } from './headers.js';
 export { newMessageId, newTraceId, isUuidV4, isTraceId } from './ids.js';
 export { Type, compileSchema, type CompiledSchema, type Static, type TSchema } from './schema.js';
@@ -20,4 +20,6 @@ export { INSTANCE_STATUS, type InstanceStatus } from './schemas/instance-status.
 export { NameToken, TraceId, MessageId, Timestamp, JsonObject } from './schemas/common.js';
 export * from './schemas/registration.js';
 export * from './schemas/instance-record.js';
+export * from './schemas/instance-control.js';
+export type { RegistryEvent } from './schemas/registry-event.js';
 export { setting, resolveSettings, describeSettings, type SettingDef, type SettingDefs, type ResolvedSettings } from './settings.js';

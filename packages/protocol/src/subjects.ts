@@ -37,6 +37,11 @@ export function instanceInboxSubject(instanceId: string): string {
   return `ipc.instance.${instanceId}.inbox`;
 }
 
+/** Control messages for one instance (`ping`, `reregister`): `ipc.instance.{instance_id}.control`. */
+export function instanceControlSubject(instanceId: string): string {
+  return `ipc.instance.${instanceId}.control`;
+}
+
 /** Acknowledgements for a reliable call: `ipc.ack.{message_id}`. */
 export function ackSubject(messageId: string): string {
   return `ipc.ack.${messageId}`;

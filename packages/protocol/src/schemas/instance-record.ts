@@ -13,6 +13,8 @@ export const InstanceRecord = Type.Object(
     updated_at: Timestamp,
     last_heartbeat_at: Type.Optional(Timestamp),
     heartbeat_interval_ms: Type.Integer(),
+    /** Why the status last changed (`registered`, `heartbeat timeout`, `unregistered`, …). */
+    status_reason: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,160 @@
+/**
+ * Turns heartbeats into instance status (RT-3): an ONLINE instance silent for the heartbeat
+ * timeout becomes UNHEALTHY (detected within timeout + one sweep, < 5 s by default), and
+ * becomes ONLINE again when its heartbeats resume. Also answers manual checks (RT-8) by pinging
+ * instances on their control subject.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import {
+  SUBJECTS,
+  decode,
+  encode,
+  heartbeat,
+  instanceControlSubject,
+  parseHeartbeatSubject,
+  type InstanceRecord,
+} from '@aegis-ipc/protocol';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry.js';
+import type { RegistryWriter } from '../registry/registry-writer.js';
+import type { Liveness } from './liveness.js';
+
+export interface HealthMonitorOptions {
+  readonly heartbeatTimeoutMs: number;
+  readonly registryTtlMs: number;
+  readonly logger: Logger;
+}
+
+/** The result of a manual check of one instance. */
+export interface CheckResult {
+  readonly instance_id: string;
+  readonly service_name: string;
+  readonly reachable: boolean;
+  readonly latency_ms: number | null;
+  readonly status: InstanceRecord['status'];
+}
+
+export class HealthMonitor {
+  readonly #nc: NatsConnection;
+  readonly #registry: Registry;
+  readonly #writer: RegistryWriter;
+  readonly #liveness: Liveness;
+  readonly #options: HealthMonitorOptions;
+  readonly #reregisterAsked = new Map<string, number>();
+  #sub: Subscription | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(nc: NatsConnection, registry: Registry, writer: RegistryWriter, liveness: Liveness, options: HealthMonitorOptions) {
+    this.#nc = nc;
+    this.#registry = registry;
+    this.#writer = writer;
+    this.#liveness = liveness;
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#sub = this.#nc.subscribe(SUBJECTS.heartbeatAll, { callback: (err, msg) => {
+        if (!err) this.#onHeartbeat(msg.subject, msg.data);
+      },
+    });
+    // Sweep often enough that detection stays well under timeout + 1 s.
+    const every = Math.max(100, Math.min(500, Math.floor(this.#options.heartbeatTimeoutMs / 4)));
+    this.#sweep = setInterval(() => this.sweep(), every);
+    this.#sweep.unref();
+  }
+
+  /** Marks ONLINE instances whose heartbeats stopped as UNHEALTHY. Runs on a timer; public for tests. */
+  sweep(now = Date.now()): void {
+    for (const { record } of this.#registry.records()) {
+      if (record.status !== 'ONLINE') continue;
+      if (this.#liveness.isAlive(record.instance_id, record.session_id, Date.parse(record.updated_at), now)) continue;
+      this.markUnhealthy(record.instance_id, `no heartbeat for ${this.#options.heartbeatTimeoutMs} ms`);
+    }
+  }
+
+  /** Marks an instance UNHEALTHY (also used by routing after repeated timeouts). */
+  markUnhealthy(instanceId: string, reason: string): void {
+    this.#transition(instanceId, 'ONLINE', 'UNHEALTHY', reason);
+  }
+
+  /**
+   * Pings every instance (of one service, or all) on its control subject and reports who
+   * answered; instances that do not answer are marked UNHEALTHY, ones that do and heartbeat are
+   * brought back ONLINE.
+   */
+  async checkNow(serviceName?: string, timeoutMs = 1_000): Promise<CheckResult[]> {
+    const targets = [...this.#registry.records()]
+      .map((s) => s.record)
+      .filter((r) => r.status !== 'OFFLINE' && (serviceName === undefined || r.service_name === serviceName));
+    return Promise.all(
+      targets.map(async (record): Promise<CheckResult> => {
+        const started = performance.now();
+        const reachable = await this.#nc
+          .request(instanceControlSubject(record.instance_id), encode({ type: 'ping' }), { timeout: timeoutMs })
+          .then(() => true, () => false);
+        const latency = reachable ? Math.round((performance.now() - started) * 100) / 100 : null;
+        if (!reachable) this.markUnhealthy(record.instance_id, 'manual check: no answer to ping');
+        else if (record.status === 'UNHEALTHY') this.#transition(record.instance_id, 'UNHEALTHY', 'ONLINE', 'manual check: answered ping');
+        return { instance_id: record.instance_id, service_name: record.service_name, reachable, latency_ms: latency, status: this.#registry.get(record.instance_id)?.record.status ?? record.status };
+      }),
+    );
+  }
+
+  close(): void {
+    this.#sub?.unsubscribe();
+    if (this.#sweep) clearInterval(this.#sweep);
+  }
+
+  #onHeartbeat(subject: string, data: Uint8Array): void {
+    const parsed = parseHeartbeatSubject(subject);
+    if (parsed === undefined) return;
+    let sessionId: string;
+    try {
+      sessionId = heartbeat.parse(decode(data, { maxBytes: 4096 })).session_id;
+    } catch {
+      return; // malformed heartbeats are ignored, never fatal
+    }
+    this.#liveness.saw(parsed.instanceId, sessionId);
+    const stored = this.#registry.get(parsed.instanceId);
+    if (stored === undefined) {
+      this.#askToReregister(parsed.instanceId);
+      return;
+    }
+    const { record } = stored;
+    if (record.session_id !== sessionId) return; // a stale process heartbeating an id it lost
+    if (record.status === 'UNHEALTHY') {
+      this.#transition(record.instance_id, 'UNHEALTHY', 'ONLINE', 'heartbeat resumed');
+    } else if (record.status === 'ONLINE' && Date.now() - Date.parse(record.updated_at) > this.#options.registryTtlMs / 2) {
+      // Keep the KV entry younger than the bucket's max age while the instance lives.
+      this.#touch(record.instance_id);
+    }
+  }
+
+  #transition(instanceId: string, from: InstanceRecord['status'], to: InstanceRecord['status'], reason: string): void {
+    this.#writer
+      .change(instanceId, (current) => {
+        if (current === undefined || current.record.status !== from) return undefined;
+        return { ...current.record, status: to, status_reason: reason, updated_at: new Date().toISOString() };
+      })
+      .then((stored) => {
+        if (stored?.record.status === to && stored.record.status_reason === reason) {
+          this.#options.logger.info({ event: 'instance_status_changed', service_name: stored.record.service_name, instance_id: instanceId, from, to, reason }, `instance ${instanceId} ${from} → ${to}`);
+        }
+      })
+      .catch((err: unknown) => this.#options.logger.error({ err, instance_id: instanceId }, 'status transition failed'));
+  }
+
+  #touch(instanceId: string): void {
+    this.#writer
+      .change(instanceId, (current) => (current === undefined ? undefined : { ...current.record, updated_at: new Date().toISOString() }))
+      .catch((err: unknown) => this.#options.logger.warn({ err, instance_id: instanceId }, 'registry refresh failed'));
+  }
+
+  #askToReregister(instanceId: string): void {
+    const now = Date.now();
+    const last = this.#reregisterAsked.get(instanceId) ?? 0;
+    if (now - last < this.#options.heartbeatTimeoutMs) return;
+    this.#reregisterAsked.set(instanceId, now);
+    this.#nc.publish(instanceControlSubject(instanceId), encode({ type: 'reregister' }));
+  }
+}

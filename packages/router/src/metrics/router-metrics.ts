@@ -1,0 +1,99 @@
+/**
+ * The router's Prometheus metrics (SPEC OBS-1), on a registry owned by the router instance so
+ * several routers in one process (tests) do not collide. Counter families follow the
+ * OpenMetrics convention: the SPEC's family name plus `_total` on the sample
+ * (`ipc_router_loadbalancer_selections` → `ipc_router_loadbalancer_selections_total`).
+ */
+import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from '../registry/registry.js';
+
+export class RouterMetrics {
+  readonly registry = new PromRegistry();
+
+  readonly requests = new Counter({
+    name: 'ipc_router_requests_total',
+    help: 'Routed requests by service, chosen instance and outcome status.',
+    labelNames: ['service_name', 'instance_id', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'ipc_router_request_duration_seconds',
+    help: 'End-to-end duration of routed requests as seen by the router.',
+    labelNames: ['service_name'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+
+  readonly selections = new Counter({
+    name: 'ipc_router_loadbalancer_selections_total',
+    help: 'Instances chosen by the load balancer.',
+    labelNames: ['service_name', 'instance_id'] as const,
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'ipc_router_errors_total',
+    help: 'Routing errors by service and error code.',
+    labelNames: ['service_name', 'error_type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: 'ipc_router_retries_total',
+    help: 'Failovers to another instance after a timeout or transport failure.',
+    labelNames: ['service_name'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerState = new Gauge({
+    name: 'ipc_router_circuit_breaker_state',
+    help: 'Circuit breaker state per service: 0 closed, 1 open, 2 half-open.',
+    labelNames: ['service_name'] as const,
+    registers: [this.registry],
+  });
+
+  readonly healthcheckFailures = new Counter({
+    name: 'ipc_healthcheck_failures_total',
+    help: 'Instances found unhealthy (missed heartbeats, failed manual checks, repeated timeouts).',
+    labelNames: ['service_name', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stateTransitions = new Counter({
+    name: 'ipc_instance_state_transitions_total',
+    help: 'Instance status transitions seen by this router.',
+    labelNames: ['service_name', 'from', 'to'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(view: Registry) {
+    const services = () => view.services();
+    new Gauge({
+      name: 'ipc_router_active_instances',
+      help: 'ONLINE instances per service.',
+      labelNames: ['service_name'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of services()) this.set({ service_name: s.service_name }, s.counts.ONLINE);
+      },
+    });
+    new Gauge({
+      name: 'ipc_router_unhealthy_instances',
+      help: 'UNHEALTHY instances per service.',
+      labelNames: ['service_name'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of services()) this.set({ service_name: s.service_name }, s.counts.UNHEALTHY);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'ipc_router_process_' });
+    view.onEvent((event) => {
+      if (event.type !== 'instance_status_changed') return;
+      this.stateTransitions.inc({ service_name: event.service_name, from: event.from, to: event.to });
+      if (event.to === 'UNHEALTHY') this.healthcheckFailures.inc({ service_name: event.service_name, reason: event.reason.startsWith('no heartbeat') ? 'heartbeat_timeout' : 'other' });
+    });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Serves `ipc.service.register` and `ipc.service.unregister` (REG-1…REG-7) in the router queue
+ * group, so each request is handled by exactly one replica.
+ *
+ * Rules for an instance id already in the registry:
+ * - same session (the SDK tags each process) → idempotent: same `registered_at`, no duplicate;
+ * - a different session that is still alive (heartbeating, or registered within the timeout) →
+ *   409 `REGISTRATION_CONFLICT` carrying the existing instance;
+ * - a different session that is `OFFLINE`, `UNHEALTHY` or silent → taken over.
+ */
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import {
+  AegisError,
+  MAX_METADATA_BYTES,
+  QUEUE_GROUPS,
+  SUBJECTS,
+  decode,
+  encode,
+  errorReply,
+  registerRequest,
+  toAegisError,
+  unregisterRequest,
+  type InstanceRecord,
+  type RegisterReply,
+  type RegisterRequest,
+  type UnregisterReply,
+} from '@aegis-ipc/protocol';
+import type { Logger } from 'pino';
+import type { Liveness } from '../health/liveness.js';
+import type { RegistryWriter } from './registry-writer.js';
+
+export interface RegistrationServiceOptions {
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+export class RegistrationService {
+  readonly #nc: NatsConnection;
+  readonly #writer: RegistryWriter;
+  readonly #liveness: Liveness;
+  readonly #options: RegistrationServiceOptions;
+  readonly #subs: Subscription[] = [];
+
+  constructor(nc: NatsConnection, writer: RegistryWriter, liveness: Liveness, options: RegistrationServiceOptions) {
+    this.#nc = nc;
+    this.#writer = writer;
+    this.#liveness = liveness;
+    this.#options = options;
+  }
+
+  start(): void {
+    const queue = QUEUE_GROUPS.router;
+    this.#subs.push(
+      this.#nc.subscribe(SUBJECTS.register, { queue, callback: (err, msg) => {
+        if (!err) void this.#serve(msg, (m) => this.register(m));
+      } }),
+      this.#nc.subscribe(SUBJECTS.unregister, { queue, callback: (err, msg) => {
+        if (!err) void this.#serve(msg, (m) => this.unregister(m));
+      } }),
+    );
+  }
+
+  close(): void {
+    for (const sub of this.#subs) sub.unsubscribe();
+  }
+
+  /** Registers an instance from a decoded request body. */
+  async register(body: unknown): Promise<RegisterReply> {
+    const request = registerRequest.parse(body, 'registration');
+    const metadata = request.metadata ?? {};
+    const metadataBytes = encode(metadata).length;
+    if (metadataBytes > MAX_METADATA_BYTES) {
+      throw new AegisError('PAYLOAD_TOO_LARGE', `metadata of ${metadataBytes} bytes exceeds ${MAX_METADATA_BYTES}`, {
+        details: { size: metadataBytes, limit: MAX_METADATA_BYTES },
+      });
+    }
+    const sessionId = request.session_id ?? request.instance_id;
+    const now = new Date().toISOString();
+    let conflict: InstanceRecord | undefined;
+    let idempotent = false;
+
+    const stored = await this.#writer.change(request.instance_id, (current) => {
+      conflict = undefined;
+      idempotent = false;
+      const existing = current?.record;
+      if (existing !== undefined && existing.session_id === sessionId) {
+        idempotent = true;
+        if (existing.status === 'ONLINE' && existing.service_name === request.service_name && sameJson(existing.metadata, metadata)) {
+          return undefined; // nothing to write: a pure repeat
+        }
+        return { ...existing, service_name: request.service_name, metadata, status: 'ONLINE', status_reason: 'registered again', updated_at: now };
+      }
+      if (existing !== undefined && existing.status === 'ONLINE' && this.#liveness.isAlive(existing.instance_id, existing.session_id, Date.parse(existing.updated_at))) {
+        conflict = existing;
+        return undefined;
+      }
+      return {
+        service_name: request.service_name,
+        instance_id: request.instance_id,
+        status: 'ONLINE',
+        metadata,
+        session_id: sessionId,
+        registered_at: now,
+        updated_at: now,
+        heartbeat_interval_ms: request.heartbeat_interval_ms ?? this.#options.heartbeatIntervalMs,
+        status_reason: existing === undefined ? 'registered' : `taken over from ${existing.status} session`,
+      };
+    });
+
+    if (conflict !== undefined) {
+      this.#options.logger.warn({ event: 'registration_conflict', service_name: request.service_name, instance_id: request.instance_id }, 'instance id held by another live registration');
+      throw new AegisError('REGISTRATION_CONFLICT', `instance "${request.instance_id}" is already registered by another live process`, {
+        details: { existing: publicView(conflict) },
+      });
+    }
+    if (stored === undefined) throw new AegisError('INTERNAL', 'registration was not stored');
+    this.#liveness.saw(request.instance_id, sessionId);
+    this.#options.logger.info(
+      { event: idempotent ? 'instance_reregistered' : 'instance_registered', service_name: request.service_name, instance_id: request.instance_id, session_id: sessionId, metadata },
+      idempotent ? 'instance registered again (idempotent)' : 'instance registered',
+    );
+    return {
+      service_name: stored.record.service_name,
+      instance_id: stored.record.instance_id,
+      status: stored.record.status,
+      registered_at: stored.record.registered_at,
+      timestamp: now,
+      idempotent,
+      heartbeat_interval_ms: stored.record.heartbeat_interval_ms,
+      heartbeat_timeout_ms: this.#options.heartbeatTimeoutMs,
+    };
+  }
+
+  /** Marks an instance OFFLINE (REG-5). Unregistering an unknown or foreign session is a no-op reply. */
+  async unregister(body: unknown): Promise<UnregisterReply> {
+    const request = unregisterRequest.parse(body, 'unregistration');
+    const sessionId = request.session_id ?? request.instance_id;
+    const now = new Date().toISOString();
+    const stored = await this.#writer.change(request.instance_id, (current) => {
+      const existing = current?.record;
+      if (existing === undefined || existing.session_id !== sessionId || existing.status === 'OFFLINE') return undefined;
+      return { ...existing, status: 'OFFLINE', status_reason: 'unregistered', updated_at: now };
+    });
+    if (stored?.record.session_id === sessionId) this.#liveness.forget(request.instance_id);
+    this.#options.logger.info({ event: 'instance_unregistered', service_name: request.service_name, instance_id: request.instance_id, session_id: sessionId }, 'instance unregistered');
+    return { service_name: request.service_name, instance_id: request.instance_id, status: stored?.record.status ?? 'OFFLINE', timestamp: now };
+  }
+
+  async #serve(msg: Msg, handle: (body: unknown) => Promise<unknown>): Promise<void> {
+    let reply: unknown;
+    try {
+      reply = await handle(decode(msg.data));
+    } catch (err) {
+      const e = toAegisError(err);
+      if (e.status >= 500) this.#options.logger.error({ err: e, subject: msg.subject }, 'registration request failed');
+      else this.#options.logger.info({ event: 'registration_rejected', code: e.code, reason: e.message }, 'registration rejected');
+      reply = errorReply(e);
+    }
+    if (msg.reply) msg.respond(encode(reply));
+  }
+}
+
+/** What a 409 reveals about the holder: identity, status and timing, not the session id. */
+function publicView(record: InstanceRecord): Record<string, unknown> {
+  return {
+    service_name: record.service_name,
+    instance_id: record.instance_id,
+    status: record.status,
+    metadata: record.metadata,
+    registered_at: record.registered_at,
+    updated_at: record.updated_at,
+  };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export type { RegisterRequest };

@@ -1,0 +1,137 @@
+/**
+ * The router process: registry (KV-backed, watched), registration service, health monitor,
+ * admin API with metrics — composed here and nowhere else. Start several replicas against one
+ * NATS and they share the work through queue groups and agree through the KV bucket.
+ */
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { resolveRouterSettings, type RouterOptions, type RouterSettings } from './config/router-settings.js';
+import { connectOrStartNats, type NatsHandle } from './nats/embedded-nats-server.js';
+import { createRouterLogger } from './logger.js';
+import { Registry } from './registry/registry.js';
+import { RegistryStore } from './registry/registry-store.js';
+import { RegistryWriter } from './registry/registry-writer.js';
+import { RegistrationService } from './registry/registration-service.js';
+import { Liveness } from './health/liveness.js';
+import { HealthMonitor } from './health/health-monitor.js';
+import { RouterMetrics } from './metrics/router-metrics.js';
+import { buildAdminServer } from './admin-api/admin-server.js';
+import { servicesRoutes } from './admin-api/services-routes.js';
+import { healthHistoryRoutes } from './admin-api/health-history-routes.js';
+
+export const ROUTER_VERSION = '0.1.0';
+
+/** What `Router.start` accepts besides settings: injected collaborators for embedding and tests. */
+export interface RouterStartOptions extends RouterOptions {
+  /** Use this connection instead of connecting (it is not closed by the router). */
+  readonly nc?: NatsConnection;
+  readonly logger?: Logger;
+  /** Start the admin HTTP server. @default true */
+  readonly http?: boolean;
+}
+
+export class Router implements AsyncDisposable {
+  readonly settings: RouterSettings;
+  readonly logger: Logger;
+  readonly nc: NatsConnection;
+  readonly registry: Registry;
+  readonly health: HealthMonitor;
+  readonly metrics: RouterMetrics;
+  /** The admin API base URL (`http://host:port`), when HTTP is on. */
+  readonly url: string | undefined;
+  readonly #nats: NatsHandle | undefined;
+  readonly #store: RegistryStore;
+  readonly #registration: RegistrationService;
+  readonly #http: FastifyInstance | undefined;
+  #closed = false;
+
+  private constructor(parts: {
+    settings: RouterSettings; logger: Logger; nc: NatsConnection; nats: NatsHandle | undefined; registry: Registry; store: RegistryStore;
+    registration: RegistrationService; health: HealthMonitor; metrics: RouterMetrics; http: FastifyInstance | undefined; url: string | undefined;
+  }) {
+    this.settings = parts.settings;
+    this.logger = parts.logger;
+    this.nc = parts.nc;
+    this.#nats = parts.nats;
+    this.registry = parts.registry;
+    this.#store = parts.store;
+    this.#registration = parts.registration;
+    this.health = parts.health;
+    this.metrics = parts.metrics;
+    this.#http = parts.http;
+    this.url = parts.url;
+  }
+
+  /**
+   * Starts a router replica.
+   * @throws AegisError `CONFIG_INVALID` for bad settings, `CONNECTION_FAILED` when NATS cannot be
+   * reached or started, `STORAGE_FAILURE` when JetStream KV is unavailable.
+   * @example
+   * const router = await Router.start({ httpPort: 8080 });
+   * process.once('SIGINT', () => void router.close());
+   */
+  static async start(options: RouterStartOptions = {}): Promise<Router> {
+    const { nc: givenNc, logger: givenLogger, http = true, ...overrides } = options;
+    const settings = resolveRouterSettings(overrides);
+    const logger = givenLogger ?? createRouterLogger(settings.logLevel);
+    const nats = givenNc ? undefined : await connectOrStartNats({ url: settings.natsUrl, embedded: settings.embeddedNats, dataDir: settings.dataDir, name: 'aegis-router', logger });
+    const nc = givenNc ?? nats!.nc;
+    try {
+      const registry = new Registry(settings.historySize);
+      const store = await RegistryStore.open(nc, { bucket: settings.registryBucket, ttlMs: settings.registryTtlMs, logger });
+      const metrics = new RouterMetrics(registry);
+      registry.onEvent((event) => {
+        if (event.type === 'instance_status_changed') logger.info({ event: event.type, service_name: event.service_name, instance_id: event.instance_id, from: event.from, to: event.to, reason: event.reason }, 'instance status changed');
+      });
+      await store.watch((change) => registry.apply(change));
+      const writer = new RegistryWriter(store, registry, nc);
+      const liveness = new Liveness(settings.heartbeatTimeoutMs);
+      const health = new HealthMonitor(nc, registry, writer, liveness, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs, registryTtlMs: settings.registryTtlMs, logger });
+      const registration = new RegistrationService(nc, writer, liveness, { heartbeatIntervalMs: settings.heartbeatIntervalMs, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, logger });
+      health.start();
+      registration.start();
+
+      let app: FastifyInstance | undefined;
+      let url: string | undefined;
+      if (http) {
+        app = await buildAdminServer({
+          logger,
+          adminToken: settings.adminToken,
+          metrics: metrics.registry,
+          version: ROUTER_VERSION,
+          healthProbes: {
+            nats: () => (nc.isClosed() ? { status: 'down', detail: 'connection closed' } : { status: 'up', detail: nc.getServer() }),
+            jetstream_kv: async () => {
+              await store.get('__health__');
+              return { status: 'up', detail: `bucket ${settings.registryBucket}` };
+            },
+          },
+          adminPlugins: [servicesRoutes(registry), healthHistoryRoutes(registry, health)],
+        });
+        url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
+      }
+      logger.info({ event: 'router_started', nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
+      return new Router({ settings, logger, nc, nats, registry, store, registration, health, metrics, http: app, url });
+    } catch (err) {
+      await nats?.close();
+      throw err;
+    }
+  }
+
+  /** Stops serving, closes the admin API, drains NATS (and stops an embedded server). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#registration.close();
+    this.health.close();
+    this.#store.close();
+    await this.#http?.close();
+    await this.#nats?.close();
+    this.logger.info({ event: 'router_stopped' }, 'router stopped');
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The AegisIPC client: one NATS connection shared by everything a process does — registering
+ * instances, calling services, publishing and subscribing.
+ */
+import { connect as natsConnect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { pino, type Logger } from 'pino';
+import {
+  AegisError,
+  SUBJECTS,
+  assertName,
+  type RegisterReply,
+} from '@aegis-ipc/protocol';
+import { ServiceInstance } from '../instance/service-instance.js';
+import { requestReply } from '../transport/request-reply.js';
+import { fromNatsError } from '../transport/nats-error.js';
+import { withRetry, type RetryPolicy } from '../retry/retry-policy.js';
+import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.js';
+
+/** Options of one `register()` call. */
+export interface RegisterOptions {
+  /** Reply timeout per attempt (ms). @default the client's requestTimeoutMs (5000) */
+  readonly timeoutMs?: number;
+  /** Retry policy for connection failures and timeouts. @default the client's (3 retries, exponential backoff) */
+  readonly retry?: RetryPolicy;
+  readonly signal?: AbortSignal;
+}
+
+export class AegisClient implements AsyncDisposable {
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  /** Identifies this process's registrations: a re-registration with it is idempotent (REG-4). */
+  readonly sessionId = globalThis.crypto.randomUUID();
+  readonly #options: ResolvedClientOptions;
+  readonly #ownsConnection: boolean;
+  readonly #instances = new Set<ServiceInstance>();
+  #closed = false;
+
+  private constructor(nc: NatsConnection, options: ResolvedClientOptions) {
+    this.nc = nc;
+    this.#options = options;
+    this.#ownsConnection = options.nc === undefined;
+    this.logger = options.logger ?? pino({ name: 'aegis-sdk', level: process.env.AEGIS_LOG_LEVEL ?? 'warn' });
+  }
+
+  /**
+   * Connects to NATS.
+   * @throws AegisError `CONNECTION_FAILED` when no server answers; `CONFIG_INVALID` for bad options.
+   */
+  static async connect(options: ClientOptions = {}): Promise<AegisClient> {
+    const resolved = resolveClientOptions(options);
+    let nc = resolved.nc;
+    if (nc === undefined) {
+      try {
+        nc = await natsConnect({ servers: [...resolved.servers], name: resolved.name, maxReconnectAttempts: -1 });
+      } catch (err) {
+        throw new AegisError('CONNECTION_FAILED', `cannot connect to NATS at ${resolved.servers.join(', ')}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return new AegisClient(nc, resolved);
+  }
+
+  /** Resolved options, for features layered on the client. */
+  get options(): ResolvedClientOptions {
+    return this.#options;
+  }
+
+  /**
+   * Registers an instance of `serviceName` (REG-1) and starts its heartbeats.
+   * @throws AegisError `INVALID_NAME`/`VALIDATION_FAILED` (400), `REGISTRATION_CONFLICT` (409),
+   * `TIMEOUT` (504) or `CONNECTION_FAILED` after the retries.
+   * @example
+   * const instance = await client.register('billing', 'billing-1', { zone: 'eu-1' });
+   */
+  async register(serviceName: string, instanceId: string, metadata: Record<string, unknown> = {}, options: RegisterOptions = {}): Promise<ServiceInstance> {
+    this.#assertOpen();
+    assertName('service_name', serviceName);
+    assertName('instance_id', instanceId);
+    const send = () => this.#sendRegistration(serviceName, instanceId, metadata, options);
+    const reply = await send();
+    const instance = new ServiceInstance(
+      {
+        nc: this.nc,
+        logger: this.logger,
+        sessionId: this.sessionId,
+        requestTimeoutMs: options.timeoutMs ?? this.#options.requestTimeoutMs,
+        reregister: send,
+        onClosed: (i) => this.#instances.delete(i),
+      },
+      serviceName,
+      instanceId,
+      metadata,
+      reply,
+    );
+    this.#instances.add(instance);
+    this.logger.info({ event: 'instance_registered', service_name: serviceName, instance_id: instanceId, idempotent: reply.idempotent }, 'registered');
+    return instance;
+  }
+
+  /** Unregisters every instance, then closes the connection (when the client opened it). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#instances].map((i) => i.close()));
+    if (this.#ownsConnection && !this.nc.isClosed()) {
+      try {
+        await this.nc.drain();
+      } catch (err) {
+        throw fromNatsError(err, 'closing the NATS connection');
+      }
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #sendRegistration(serviceName: string, instanceId: string, metadata: Record<string, unknown>, options: RegisterOptions): Promise<RegisterReply> {
+    const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
+    const body = { service_name: serviceName, instance_id: instanceId, metadata, session_id: this.sessionId };
+    return withRetry(
+      () => requestReply<RegisterReply>(this.nc, SUBJECTS.register, body, { timeoutMs }),
+      { ...this.#options.retry, ...options.retry },
+      options.signal,
+    );
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new AegisError('CLOSED', 'the client is closed');
+  }
+}
+
+/**
+ * Connects an AegisIPC client.
+ * @example
+ * const client = await connect();                 // NATS_URL or nats://127.0.0.1:4222
+ * const instance = await client.register('billing', 'billing-1');
+ * await client.close();                           // unregisters, drains
+ */
+export function connect(options: ClientOptions = {}): Promise<AegisClient> {
+  return AegisClient.connect(options);
+}

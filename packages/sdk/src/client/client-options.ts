@@ -1,0 +1,50 @@
+/** Options of `connect()`: all optional, defaults defined once, resolved by one function. */
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { AegisError } from '@aegis-ipc/protocol';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js';
+
+export interface ClientOptions {
+  /** NATS server URL(s). @default process.env.NATS_URL ?? 'nats://127.0.0.1:4222' */
+  readonly servers?: string | readonly string[];
+  /** Connection name shown by the server. @default 'aegis-client' */
+  readonly name?: string;
+  /** Use an existing connection (not closed by `close()`). */
+  readonly nc?: NatsConnection;
+  /** Timeout of protocol requests such as registration (ms). @default 5000 */
+  readonly requestTimeoutMs?: number;
+  /** Retry policy for idempotent protocol requests. @default { retries: 3, initialDelayMs: 200, maxDelayMs: 2000 } */
+  readonly retry?: RetryPolicy;
+  /** A pino logger. @default a silent-by-default JSON logger at AEGIS_LOG_LEVEL ?? 'warn' */
+  readonly logger?: Logger;
+}
+
+export interface ResolvedClientOptions {
+  readonly servers: readonly string[];
+  readonly name: string;
+  readonly nc: NatsConnection | undefined;
+  readonly requestTimeoutMs: number;
+  readonly retry: Required<RetryPolicy>;
+  readonly logger: Logger | undefined;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/** @throws AegisError `CONFIG_INVALID` */
+export function resolveClientOptions(options: ClientOptions = {}): ResolvedClientOptions {
+  const servers = options.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new AegisError('CONFIG_INVALID', `requestTimeoutMs must be a positive number, got ${requestTimeoutMs}`);
+  }
+  const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  if (!Number.isInteger(retry.retries) || retry.retries < 0) throw new AegisError('CONFIG_INVALID', `retry.retries must be a non-negative integer, got ${retry.retries}`);
+  return Object.freeze({
+    servers: typeof servers === 'string' ? servers.split(',').map((s) => s.trim()) : [...servers],
+    name: options.name ?? 'aegis-client',
+    nc: options.nc,
+    requestTimeoutMs,
+    retry,
+    logger: options.logger,
+  });
+}

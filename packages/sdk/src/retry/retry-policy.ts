@@ -1,0 +1,32 @@
+/**
+ * Retry with exponential backoff for idempotent requests (REG-4: 3 retries on connection
+ * failures). Only errors marked `retryable` are retried; everything else fails at once.
+ */
+import { toAegisError } from '@aegis-ipc/protocol';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. @default 3 */
+  readonly retries?: number;
+  /** Delay before the first retry (ms), doubled each time. @default 200 */
+  readonly initialDelayMs?: number;
+  /** Largest delay between retries (ms). @default 2000 */
+  readonly maxDelayMs?: number;
+}
+
+export const DEFAULT_RETRY_POLICY: Required<RetryPolicy> = { retries: 3, initialDelayMs: 200, maxDelayMs: 2_000 };
+
+/** Runs `attempt` until it succeeds, a non-retryable error occurs, or retries run out. */
+export async function withRetry<T>(attempt: (n: number) => Promise<T>, policy: RetryPolicy = {}, signal?: AbortSignal): Promise<T> {
+  const { retries, initialDelayMs, maxDelayMs } = { ...DEFAULT_RETRY_POLICY, ...policy };
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      const e = toAegisError(err);
+      if (!e.retryable || n >= retries || signal?.aborted) throw e;
+      // Full jitter keeps many clients that failed together from retrying together.
+      const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** n) * (0.5 + Math.random() / 2);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
