@@ -1,9 +1,16 @@
 /**
  * The list of CLI commands. Each command lives in its own file (STYLE: one concept per file) and
- * exports a `register(program)` function; adding a command is one file plus one line here.
+ * exports a `register(program)` function; adding a command is one import plus one entry here.
  */
 import type { Command } from 'commander';
+import { register as router } from './router.js';
+import { register as services } from './services.js';
+import { register as health } from './health.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [
+  router,
+  services,
+  health,
+];

@@ -1,0 +1,41 @@
+/**
+ * `aegis router` — runs a router replica on embedded defaults (what `npm start` runs). Ctrl-C or
+ * SIGTERM shuts it down cleanly: stop serving, close the admin API, drain NATS, stop an embedded
+ * nats-server.
+ */
+import type { Command } from 'commander';
+import { Router } from '@aegis-ipc/router';
+import { printError } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('router')
+    .description('run a router (registry, health, routing, admin API) — configure with environment variables, see README')
+    .option('--port <port>', 'admin API port (overrides AEGIS_HTTP_PORT)', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { port?: number }) => {
+      let router: Router;
+      try {
+        router = await Router.start(opts.port === undefined ? {} : { httpPort: opts.port });
+      } catch (err) {
+        printError(err);
+        process.exit(1);
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        router.logger.info({ event: 'shutdown', signal }, `received ${signal}, shutting down`);
+        const force = setTimeout(() => process.exit(1), 10_000);
+        force.unref();
+        router.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            printError(err);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}
