@@ -1,0 +1,110 @@
+/**
+ * {@link DedupeStore} on a JetStream KV bucket.
+ *
+ * NATS 2.9 has no per-key TTL, so retention is the bucket's `max_age` (`ttlMs` of the options):
+ * every record — lease or done — disappears that long after its last write, and the `ttlMs`
+ * passed to `complete()` is ignored. A lease is a record with an expiry time inside it; `create()`
+ * (write only if the key has no value) makes the first claim atomic, and taking over an expired
+ * lease is a compare-and-set on the revision read. DESIGN notes that KV compare-and-set is not
+ * safe on *clustered* streams on 2.9: on an R3 bucket two receivers could both take over the same
+ * expired lease, i.e. a crash-recovery duplicate, never a lost message.
+ */
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { AegisError, decode, encode } from '@aegis-ipc/protocol';
+import { asDedupeRecord, type ClaimResult, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
+
+/** Options of {@link KvDedupeStore}. */
+export interface KvDedupeStoreOptions {
+  /** KV bucket name. @default 'AEGIS_DEDUPE' */
+  readonly bucket?: string;
+  /** Bucket `max_age`: how long a record (done or lease) is kept. @default 3600000 (1 h) */
+  readonly ttlMs?: number;
+  /** Replicas of the bucket stream (3 on a cluster). @default 1 */
+  readonly replicas?: number;
+}
+
+/** @default 'AEGIS_DEDUPE' */
+export const DEFAULT_KV_DEDUPE_BUCKET = 'AEGIS_DEDUPE';
+/** @default 1 h, DESIGN's response-cache TTL. */
+export const DEFAULT_DEDUPE_TTL_MS = 60 * 60 * 1000;
+
+/** A JetStream KV dedupe store; call {@link KvDedupeStore.open}. */
+export class KvDedupeStore implements DedupeStore {
+  private constructor(private readonly kv: KV) {}
+
+  /**
+   * Opens (creating or binding to) the bucket. Idempotent: an existing bucket is reused as is.
+   * @throws AegisError `STORAGE_FAILURE` when JetStream is unavailable.
+   */
+  static async open(nc: NatsConnection, options: KvDedupeStoreOptions = {}): Promise<KvDedupeStore> {
+    const bucket = options.bucket ?? DEFAULT_KV_DEDUPE_BUCKET;
+    try {
+      const kv = await new Kvm(nc).create(bucket, {
+        history: 1,
+        ttl: options.ttlMs ?? DEFAULT_DEDUPE_TTL_MS,
+        replicas: options.replicas ?? 1,
+      });
+      return new KvDedupeStore(kv);
+    } catch (err) {
+      throw storageFailure(`cannot open dedupe bucket ${bucket}`, err);
+    }
+  }
+
+  async claim(id: string, leaseMs: number): Promise<ClaimResult> {
+    const lease = encode({ s: 'lease', until: Date.now() + leaseMs } satisfies DedupeRecord);
+    try {
+      try {
+        await this.kv.create(id, lease);
+        return { state: 'claimed' };
+      } catch (err) {
+        // `create` fails when the key holds a value; anything else is a real failure.
+        if (!isWrongLastSequence(err)) throw err;
+      }
+      const entry = await this.kv.get(id);
+      if (entry === null || entry.operation !== 'PUT') {
+        // Deleted between our create and get: claim through the delete marker's revision.
+        await this.kv.update(id, lease, entry?.revision ?? 0);
+        return { state: 'claimed' };
+      }
+      const record = asDedupeRecord(decode(entry.value));
+      if (record.s === 'done') return { state: 'done', response: record.r };
+      if (record.until > Date.now()) return { state: 'in-progress' };
+      try {
+        await this.kv.update(id, lease, entry.revision);
+        return { state: 'claimed' };
+      } catch (err) {
+        if (isWrongLastSequence(err)) return { state: 'in-progress' }; // someone else took it over
+        throw err;
+      }
+    } catch (err) {
+      throw storageFailure(`dedupe claim of ${id} failed`, err);
+    }
+  }
+
+  async complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
+    try {
+      await this.kv.put(id, encode({ s: 'done', r: response } satisfies DedupeRecord));
+    } catch (err) {
+      throw storageFailure(`dedupe complete of ${id} failed`, err);
+    }
+  }
+
+  async release(id: string): Promise<void> {
+    try {
+      await this.kv.delete(id);
+    } catch (err) {
+      throw storageFailure(`dedupe release of ${id} failed`, err);
+    }
+  }
+}
+
+function isWrongLastSequence(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${String((err as { code?: unknown }).code)}` : String(err);
+  return /wrong last sequence|10071|key exists/i.test(text);
+}
+
+function storageFailure(message: string, cause: unknown): AegisError<'STORAGE_FAILURE'> {
+  if (cause instanceof AegisError && cause.code === 'STORAGE_FAILURE') return cause as AegisError<'STORAGE_FAILURE'>;
+  return new AegisError('STORAGE_FAILURE', `${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+}

@@ -1,0 +1,35 @@
+/**
+ * Bounds how many handlers of one subscription run at once, and lets `close()` wait for the
+ * in-flight ones. Each run is tracked, so no handler promise ever floats.
+ */
+export class ConcurrencyLimiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  /** Resolves once a slot is free (immediately when one is). */
+  slot(): Promise<void> {
+    if (this.running < this.limit) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Runs `task` in a slot without awaiting it; `onError` sees anything it throws. */
+  run(task: () => Promise<void>, onError: (err: unknown) => void): void {
+    this.running++;
+    task()
+      .catch(onError)
+      .finally(() => {
+        this.running--;
+        this.waiting.shift()?.();
+        if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+  }
+
+  /** Resolves when nothing runs. */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}

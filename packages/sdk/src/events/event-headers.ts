@@ -1,0 +1,71 @@
+/**
+ * Headers an event carries on both transports (NATS message headers; a JSON field on Redis).
+ * Reserved names start with `Ipc-` or `Nats-`; user headers cannot override them.
+ */
+import { AegisError, HEADERS } from '@aegis-ipc/protocol';
+import type { Qos } from './types.js';
+
+export const EVENT_HEADERS = {
+  messageId: HEADERS.messageId,
+  natsMsgId: HEADERS.natsMsgId,
+  qos: 'Ipc-Qos',
+  key: 'Ipc-Event-Key',
+  dlqTopic: 'Ipc-Dlq-Topic',
+  dlqGroup: 'Ipc-Dlq-Group',
+  dlqError: 'Ipc-Dlq-Error',
+  dlqDeliveries: 'Ipc-Dlq-Deliveries',
+  dlqAt: 'Ipc-Dlq-At',
+} as const;
+
+const RESERVED = /^(ipc-|nats-)/i;
+const HEADER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_HEADER_VALUE = 1024;
+
+/**
+ * Checks user headers before they reach the broker.
+ * @throws AegisError `INVALID_NAME` for a reserved or malformed name, or a value with a newline.
+ */
+export function assertUserHeaders(headers: Readonly<Record<string, string>> | undefined): void {
+  if (headers === undefined) return;
+  for (const [name, value] of Object.entries(headers)) {
+    let rule: string | undefined;
+    if (!HEADER_NAME.test(name)) rule = 'header names may contain only letters, digits, "_" and "-" (1…64)';
+    else if (RESERVED.test(name)) rule = 'header names starting with Ipc- or Nats- are reserved';
+    else if (typeof value !== 'string' || value.length > MAX_HEADER_VALUE || /[\r\n]/.test(value)) {
+      rule = `header values must be single-line strings of at most ${MAX_HEADER_VALUE} characters`;
+    }
+    if (rule !== undefined) {
+      throw new AegisError('INVALID_NAME', `header ${name}: ${rule}`, { details: { field: 'header', value: name.slice(0, 100), rule } });
+    }
+  }
+}
+
+/** The parsed reserved part of an event's headers. */
+export interface EventEnvelope {
+  readonly messageId: string;
+  readonly qos: Qos;
+  readonly key: string | undefined;
+  readonly user: Record<string, string>;
+}
+
+/** Splits a header map into the envelope fields and the user headers. */
+export function readEnvelope(headers: Iterable<[string, string]>, fallbackId: string): EventEnvelope {
+  let messageId = fallbackId;
+  let qos: Qos = 1;
+  let key: string | undefined;
+  const user: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    if (name === EVENT_HEADERS.messageId) messageId = value;
+    else if (name === EVENT_HEADERS.qos) qos = value === '2' ? 2 : value === '0' ? 0 : 1;
+    else if (name === EVENT_HEADERS.key) key = value;
+    else if (!RESERVED.test(name)) user[name] = value;
+  }
+  return { messageId, qos, key, user };
+}
+
+/** The reserved headers of a publish, before user headers are added. */
+export function envelopeHeaders(messageId: string, qos: Qos, key: string | undefined): Record<string, string> {
+  const out: Record<string, string> = { [EVENT_HEADERS.messageId]: messageId, [EVENT_HEADERS.qos]: String(qos) };
+  if (key !== undefined) out[EVENT_HEADERS.key] = key.replace(/[\r\n]/g, ' ').slice(0, MAX_HEADER_VALUE);
+  return out;
+}

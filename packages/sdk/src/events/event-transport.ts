@@ -1,0 +1,36 @@
+/**
+ * The internal contract each broker implements. The bus does validation, encoding and the
+ * delivery pipeline; a transport only moves bytes and applies outcomes with its native verbs.
+ */
+import type { DeliveryNext } from './delivery.js';
+import type { ResolvedSubscribeOptions } from './event-bus-options.js';
+import type { DeadLetter, PublishResult, Qos, EventSubscription, TopicGroupStats, TransportName } from './types.js';
+
+export interface OutgoingEvent {
+  readonly topic: string;
+  readonly qos: Qos;
+  readonly messageId: string;
+  /** Reserved envelope headers plus user headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly data: Uint8Array;
+}
+
+export interface EventTransport {
+  readonly name: TransportName;
+  /** Creates or checks broker-side objects (streams, persistence check). Idempotent. */
+  start(): Promise<void>;
+  /** @throws AegisError `PAYLOAD_TOO_LARGE` or `PUBLISH_FAILED` */
+  publish(event: OutgoingEvent): Promise<PublishResult>;
+  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription>;
+  stats(): Promise<TopicGroupStats[]>;
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Re-publishes one dead letter to its topic and removes it; false when it does not exist. */
+  replay(id: string): Promise<boolean>;
+}
+
+/** Bytes a header map adds to a NATS message (`NATS/1.0\r\n` + `name: value\r\n` + `\r\n`). */
+export function headerBytes(headers: Readonly<Record<string, string>>): number {
+  let n = 12;
+  for (const [name, value] of Object.entries(headers)) n += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+  return n;
+}

@@ -1,0 +1,151 @@
+/**
+ * A NATS subscription. QoS 0: a core subscription (queue group = consumer group). QoS 1/2: a
+ * durable pull consumer read with `consume()` (the client keeps a batch of pulls outstanding, so
+ * the hot path never waits for a per-message round trip); acks, naks with the backoff delay and
+ * terms are fire-and-forget protocol messages.
+ */
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Msg } from '@nats-io/nats-core';
+import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
+import type { ResolvedSubscribeOptions } from './event-bus-options.js';
+import { EVENT_HEADERS, readEnvelope } from './event-headers.js';
+import { headerEntries, toNatsHeaders, type NatsContext } from './nats-transport.js';
+import { ensureConsumer } from './nats-topology.js';
+import type { EventSubscription } from './types.js';
+
+export async function subscribeNats(
+  ctx: NatsContext,
+  topic: string,
+  options: ResolvedSubscribeOptions,
+  pipeline: DeliveryNext,
+): Promise<EventSubscription> {
+  return options.qos === 0 ? subscribeCore(ctx, topic, options, pipeline) : subscribeDurable(ctx, topic, options, pipeline);
+}
+
+function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg | JsMsg, fallbackId: string, deliveryCount: number): Delivery {
+  const env = readEnvelope(headerEntries(msg.headers), fallbackId);
+  return {
+    transport: 'nats',
+    topic,
+    group: options.group,
+    messageId: env.messageId,
+    key: env.key,
+    qos: env.qos,
+    headers: env.user,
+    data: msg.data,
+    deliveryCount,
+  };
+}
+
+function subscribeCore(ctx: NatsContext, topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): EventSubscription {
+  const limiter = new ConcurrencyLimiter(options.concurrency);
+  const sub = ctx.nc.subscribe(ctx.subjects.volatile(topic), { queue: options.group });
+  const onError = (err: unknown) => ctx.logger.error({ err, topic, group: options.group }, 'QoS 0 event handler failed');
+  const loop = (async () => {
+    for await (const msg of sub) {
+      await limiter.slot();
+      limiter.run(async () => {
+        const outcome = await pipeline(toDelivery(topic, options, msg, `core-${Date.now()}`, 1));
+        // At most once: a failure is logged and the message is gone.
+        if (outcome.type !== 'ack') ctx.logger.warn({ topic, group: options.group, outcome }, 'QoS 0 event dropped after a handler failure');
+      }, onError);
+    }
+  })();
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await sub.drain();
+      await loop;
+      await limiter.idle();
+    })());
+  return { topic, group: options.group, transport: 'nats', close, [Symbol.asyncDispose]: close };
+}
+
+async function subscribeDurable(ctx: NatsContext, topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
+  const name = await ensureConsumer(ctx.jsm, ctx.options, topic, options);
+  const consumer = await ctx.js.consumers.get(ctx.options.stream, name);
+  // Prefetch a little beyond what runs at once: enough to keep handlers busy, not so much that
+  // buffered messages sit out their ack_wait behind a slow handler.
+  const messages = await consumer.consume({ max_messages: Math.max(options.concurrency * 2, 8) });
+  const limiter = new ConcurrencyLimiter(options.concurrency);
+  const log = ctx.logger.child({ topic, group: options.group, consumer: name });
+  let closing = false;
+
+  const settle = async (msg: JsMsg, delivery: Delivery, outcome: Outcome): Promise<void> => {
+    switch (outcome.type) {
+      case 'ack':
+        msg.ack();
+        return;
+      case 'fail': // the retry policy turns fails into retry/dead-letter; kept for exhaustiveness
+      case 'retry':
+        msg.nak(outcome.type === 'retry' ? outcome.delayMs : 0);
+        return;
+      case 'busy':
+        msg.nak(outcome.delayMs);
+        return;
+      case 'dead-letter':
+        try {
+          await publishDeadLetter(ctx, msg, delivery, outcome.error);
+          msg.term(outcome.error.slice(0, 200));
+        } catch (err) {
+          // Leave it to the spare delivery: the message comes back and is parked again.
+          log.error({ err, seq: msg.seq }, 'could not dead-letter an event; it will be redelivered');
+          msg.nak(1000);
+        }
+    }
+  };
+
+  const handle = async (msg: JsMsg): Promise<void> => {
+    const delivery = toDelivery(topic, options, msg, `${ctx.options.stream}-${msg.seq}`, msg.info.deliveryCount);
+    // Tell the server we are still working so a slow handler is not redelivered elsewhere.
+    const heartbeat = setInterval(() => msg.working(), Math.max(50, ctx.options.ackWaitMs / 2));
+    heartbeat.unref();
+    let outcome: Outcome;
+    try {
+      outcome = await pipeline(delivery);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    await settle(msg, delivery, outcome);
+  };
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      if (closing) {
+        msg.nak(); // hand buffered messages back now instead of after ack_wait
+        continue;
+      }
+      await limiter.slot();
+      limiter.run(() => handle(msg), (err) => log.error({ err, seq: msg.seq }, 'event delivery failed'));
+    }
+  })();
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      closing = true;
+      await limiter.idle();
+      await messages.close();
+      await loop;
+      await limiter.idle();
+    })());
+  return { topic, group: options.group, transport: 'nats', close, [Symbol.asyncDispose]: close };
+}
+
+async function publishDeadLetter(ctx: NatsContext, msg: JsMsg, delivery: Delivery, error: string): Promise<void> {
+  const h = Object.fromEntries(headerEntries(msg.headers));
+  delete h[EVENT_HEADERS.natsMsgId];
+  Object.assign(h, {
+    [EVENT_HEADERS.dlqTopic]: delivery.topic,
+    [EVENT_HEADERS.dlqGroup]: delivery.group,
+    [EVENT_HEADERS.dlqError]: error,
+    [EVENT_HEADERS.dlqDeliveries]: String(delivery.deliveryCount),
+    [EVENT_HEADERS.dlqAt]: String(Date.now()),
+  });
+  // The msgID makes a repeated dead-lettering of this delivery (crash before term) a no-op.
+  await ctx.js.publish(ctx.subjects.deadLetter(delivery.topic), msg.data, {
+    headers: toNatsHeaders(h),
+    msgID: `dlq-${delivery.group}-${ctx.options.stream}-${msg.seq}`,
+  });
+}

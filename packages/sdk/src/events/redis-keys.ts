@@ -1,0 +1,50 @@
+/** Redis keys of one bus, derived from `redisKeyPrefix` (topics are `[A-Za-z0-9_.-]`, safe in keys). */
+export interface RedisKeys {
+  /** QoS 1/2 stream of a topic. */
+  durable(topic: string): string;
+  /** QoS 0 stream of a topic (short, read with NOACK). */
+  volatile(topic: string): string;
+  /** One dead-letter stream for all topics. */
+  readonly deadLetters: string;
+  /** Set of topics that have durable consumer groups (for stats). */
+  readonly topics: string;
+  /** Publish-side dedupe marker of a QoS 2 message id (the duplicate window). */
+  published(messageId: string): string;
+  /** Prefix of the default QoS 2 dedupe store. */
+  readonly dedupe: string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    durable: (topic) => `${prefix}:s:${topic}`,
+    volatile: (topic) => `${prefix}:v:${topic}`,
+    deadLetters: `${prefix}:dlq`,
+    topics: `${prefix}:topics`,
+    published: (messageId) => `${prefix}:pub:${messageId}`,
+    dedupe: `${prefix}:dd:`,
+  };
+}
+
+/** A stream entry read through a Buffer-mapped client. */
+export interface RawEntry {
+  readonly id: string;
+  readonly fields: Readonly<Record<string, Buffer>>;
+}
+
+/** Normalises node-redis' stream entry shape (ids and fields as Buffers) into {@link RawEntry}. */
+export function toRawEntry(entry: { id: unknown; message: unknown }): RawEntry {
+  return { id: String(entry.id), fields: (entry.message ?? {}) as Record<string, Buffer> };
+}
+
+/** Headers stored in an entry's `h` field (JSON), or none. */
+export function entryHeaders(entry: RawEntry): Array<[string, string]> {
+  const raw = entry.fields.h;
+  if (raw === undefined) return [];
+  try {
+    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null) return [];
+    return Object.entries(parsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string');
+  } catch {
+    return [];
+  }
+}
