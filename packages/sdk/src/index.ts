@@ -15,3 +15,24 @@ export { withRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry/retry
 export { requestReply, assertFitsPayload } from './transport/request-reply.js';
 export { fromNatsError } from './transport/nats-error.js';
 export { AegisError, isAegisError, type ErrorCode } from '@aegis-ipc/protocol';
+// Events (issue 5): QoS 0/1/2 publish/subscribe on NATS JetStream and Redis Streams.
+export { EventBus, createEventBus, MAX_MESSAGE_ID_LENGTH } from './events/event-bus.js';
+export { EVENT_BUS_DEFAULTS, resolveEventBusOptions, type EventBusOptions, type ResolvedEventBusOptions } from './events/event-bus-options.js';
+export {
+  QOS,
+  TRANSPORTS,
+  type Qos,
+  type TransportName,
+  type PublishOptions,
+  type PublishResult,
+  type SubscribeOptions,
+  type EventMessage,
+  type EventHandler,
+  type EventSubscription,
+  type TopicGroupStats,
+  type DeadLetter,
+} from './events/types.js';
+export { eventMetrics, type EventMetrics } from './events/event-metrics.js';
+export type { DedupeStore, ClaimResult } from './dedupe/dedupe-store.js';
+export { KvDedupeStore, DEFAULT_KV_DEDUPE_BUCKET, DEFAULT_DEDUPE_TTL_MS, type KvDedupeStoreOptions } from './dedupe/kv-dedupe-store.js';
+export { RedisDedupeStore, DEFAULT_REDIS_DEDUPE_PREFIX, type RedisDedupeStoreOptions } from './dedupe/redis-dedupe-store.js';
