@@ -1,0 +1,156 @@
+/** {@link Database} on PostgreSQL through a `pg` pool, with a self-healing LISTEN connection. */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { ISOLATION_LEVELS, type Database, type Queryable, type TransactionOptions } from './database.js';
+import { advisoryLockStatements } from './aggregate-lock-key.js';
+
+export interface PgDatabaseOptions {
+  readonly connectionString: string;
+  /** @default 10 */
+  readonly poolSize?: number;
+  /** Shown in `pg_stat_activity.application_name`. @default 'aegis-outbox' */
+  readonly applicationName?: string;
+  readonly logger?: Logger;
+}
+
+/** Time between LISTEN reconnection attempts. */
+const LISTEN_RECONNECT_MS = 500;
+
+class PgQueryable implements Queryable {
+  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
+  async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    const result = await this.client.query<R>(text, params as unknown[]);
+    return result.rows;
+  }
+}
+
+export class PgDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly direct: PgQueryable;
+  private readonly listeners = new Set<() => Promise<void>>();
+
+  constructor(private readonly options: PgDatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName ?? 'aegis-outbox',
+    });
+    // An idle client killed by the server (restart, pg_terminate_backend) is dropped by the pool;
+    // without this handler the 'error' event would crash the process.
+    this.pool.on('error', (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection lost'));
+    this.direct = new PgQueryable(this.pool);
+  }
+
+  query<R extends object>(text: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.direct.query<R>(text, params);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const client = await this.pool.connect();
+    const locks = advisoryLockStatements(options.lockKeys ?? []);
+    let broken: Error | undefined;
+    try {
+      // Locks first (session-level), then BEGIN: the snapshot is taken after the lock is held.
+      // Two round trips on purpose: in one multi-statement query the SELECT would already have
+      // started the transaction and BEGIN could no longer set its isolation level.
+      if (locks !== '') await client.query(locks);
+      await client.query(`BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`);
+      try {
+        const result = await fn(new PgQueryable(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
+        throw err;
+      }
+    } catch (err) {
+      // A lost connection must not go back to the pool.
+      if (broken === undefined && isConnectionError(err)) broken = err as Error;
+      throw err;
+    } finally {
+      if (locks !== '' && broken === undefined) {
+        await client.query('SELECT pg_advisory_unlock_all()').catch((err: unknown) => {
+          broken = err instanceof Error ? err : new Error(String(err));
+        });
+      }
+      client.release(broken ?? false);
+    }
+  }
+
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    let stopped = false;
+    let client: pg.Client | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const log = this.options.logger;
+
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({
+        connectionString: this.options.connectionString,
+        application_name: `${this.options.applicationName ?? 'aegis-outbox'}:listen`,
+      });
+      c.on('notification', (msg) => {
+        if (msg.channel === channel) onNotify();
+      });
+      c.on('error', (err) => {
+        log?.warn({ err }, 'LISTEN connection lost; reconnecting');
+        scheduleReconnect(c);
+      });
+      c.on('end', () => scheduleReconnect(c));
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      client = c;
+    };
+    const scheduleReconnect = (dead: pg.Client): void => {
+      if (stopped || client !== dead || timer !== undefined) return;
+      client = undefined;
+      dead.removeAllListeners('end');
+      void dead.end().catch(() => undefined);
+      const attempt = (): void => {
+        timer = setTimeout(() => {
+          timer = undefined;
+          if (stopped) return;
+          connect().then(
+            () => {
+              log?.info('LISTEN connection restored');
+              onNotify(); // notifications sent while we were away are lost: look for work now
+            },
+            () => attempt(),
+          );
+        }, LISTEN_RECONNECT_MS);
+        timer.unref();
+      };
+      attempt();
+    };
+
+    await connect();
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      if (c !== undefined) {
+        c.removeAllListeners('end');
+        await c.end().catch(() => undefined);
+      }
+      this.listeners.delete(stop);
+    };
+    this.listeners.add(stop);
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of [...this.listeners]) await stop();
+    await this.pool.end();
+  }
+}
+
+/** True for errors that mean the connection itself is gone (not a failed statement). */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|not queryable|Client has encountered a connection error/i.test(err.message);
+}

@@ -1,0 +1,179 @@
+/**
+ * The relay (SPEC OB-4, OB-5): claims PENDING outbox rows with FOR UPDATE SKIP LOCKED, publishes
+ * them to a sink, marks them SENT — or schedules a 1 s/2 s/4 s retry, then FAILED — and commits.
+ *
+ * - Wakes on LISTEN/NOTIFY at the writer's commit; polls every `pollIntervalMs` as a fallback.
+ * - Several relays share the work safely; per-aggregate order holds across them (see
+ *   `sql/claim-outbox-heads.ts` and docs/adr/0010).
+ * - `close()` stops claiming, lets the batch in flight finish (published rows are marked), then
+ *   returns: a SIGTERM loses nothing. A SIGKILL mid-batch leaves the claimed rows PENDING; they
+ *   are published again and JetStream drops the copy by `Nats-Msg-Id`.
+ */
+import type { Database } from '../db/database.js';
+import { claimOutboxHeads } from '../sql/claim-outbox-heads.js';
+import { markOutboxSent } from '../sql/mark-outbox-sent.js';
+import { markOutboxAttemptFailed } from '../sql/mark-outbox-attempt-failed.js';
+import type { OutboxSink } from '../sinks/outbox-sink.js';
+import type { OutboxRecord } from '../types.js';
+import { createRelayMetrics, type RelayMetrics } from './relay-metrics.js';
+import { nextRetryDelay } from './retry-policy.js';
+import { resolveRelayOptions, type OutboxRelayOptions, type ResolvedRelayOptions } from './relay-options.js';
+
+/** Channel the outbox triggers NOTIFY on (migration 000001). */
+export const OUTBOX_CHANNEL = 'aegis_outbox';
+
+/** What one batch did. */
+export interface BatchResult {
+  readonly claimed: number;
+  readonly sent: number;
+  readonly retried: number;
+  readonly failed: number;
+}
+
+/**
+ * @example
+ * const relay = new OutboxRelay(db, await NatsJetStreamSink.create({ servers }), { batchSize: 100 });
+ * await relay.start();
+ * process.once('SIGTERM', () => void relay.close());
+ */
+export class OutboxRelay {
+  readonly options: ResolvedRelayOptions;
+  readonly metrics: RelayMetrics;
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private wake: (() => void) | undefined;
+  private notified = false;
+  /** Earliest retry this relay scheduled: wake up for it instead of waiting for the poll. */
+  private nextRetryAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly db: Database,
+    private readonly sink: OutboxSink,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.options = resolveRelayOptions(options);
+    this.metrics = createRelayMetrics(db, { relay_id: this.options.relayId });
+  }
+
+  /** True between `start()` and `close()`. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Starts listening and the claim loop. Resolves once LISTEN is active. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten = await this.db.listen(OUTBOX_CHANNEL, () => this.signal());
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming, finishes the batch in flight, stops listening. Does not close db or sink. */
+  async close(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.signal();
+    await this.loopDone;
+    await this.unlisten?.();
+    this.options.logger?.info({ relay_id: this.options.relayId }, 'relay stopped');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Claims, publishes and marks one batch. Exposed for tests and one-shot draining. */
+  async runBatch(): Promise<BatchResult> {
+    return this.db.transaction(
+      async (tx) => {
+        const rows = await claimOutboxHeads(tx, this.options.batchSize);
+        if (rows.length === 0) return { claimed: 0, sent: 0, retried: 0, failed: 0 };
+        // One row per aggregate, so publishing them concurrently cannot reorder an aggregate.
+        const outcomes = await Promise.all(rows.map((row) => this.publishOne(row)));
+        const sentIds = rows.filter((_, i) => outcomes[i] === undefined).map((r) => r.id);
+        await markOutboxSent(tx, sentIds);
+        let retried = 0;
+        let failed = 0;
+        for (const [i, row] of rows.entries()) {
+          const error = outcomes[i];
+          if (error === undefined) continue;
+          const delay = nextRetryDelay(row.attempts + 1, this.options.retryDelaysMs);
+          await markOutboxAttemptFailed(tx, row.id, error, delay);
+          if (delay === undefined) {
+            failed++;
+            this.options.logger?.error({ relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempts: row.attempts + 1, err: error }, 'outbox row FAILED after the last retry');
+          } else {
+            retried++;
+            this.nextRetryAt = Math.min(this.nextRetryAt, Date.now() + delay);
+            this.options.logger?.warn({ relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempt: row.attempts + 1, retry_in_ms: delay, err: error }, 'publish failed; retry scheduled');
+          }
+        }
+        return { claimed: rows.length, sent: sentIds.length, retried, failed };
+      },
+      { isolation: 'READ_COMMITTED' },
+    ).then((result) => {
+      // Count only after commit: a batch rolled back by a lost connection sent nothing for good.
+      this.metrics.sent.inc(result.sent);
+      this.metrics.retried.inc(result.retried);
+      this.metrics.failed.inc(result.failed);
+      return result;
+    });
+  }
+
+  /** Publishes one row; resolves with the error text, or undefined on success. */
+  private async publishOne(row: OutboxRecord): Promise<string | undefined> {
+    const started = performance.now();
+    try {
+      await this.sink.publish(row);
+      this.metrics.publishDuration.observe((performance.now() - started) / 1000);
+      this.metrics.lag.observe(Math.max(0, Date.now() - row.createdAt.getTime()) / 1000);
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const log = this.options.logger;
+    while (this.running) {
+      this.notified = false;
+      let claimed: number;
+      try {
+        claimed = (await this.runBatch()).claimed;
+      } catch (err) {
+        log?.warn({ relay_id: this.options.relayId, err }, 'relay batch failed; will retry');
+        await this.sleep(this.options.errorBackoffMs);
+        continue;
+      }
+      // More work may be waiting (the next event of each aggregate we just sent): go again.
+      if (claimed > 0) continue;
+      if (this.nextRetryAt <= Date.now()) this.nextRetryAt = Number.POSITIVE_INFINITY;
+      await this.sleep(Math.max(0, Math.min(this.options.pollIntervalMs, this.nextRetryAt - Date.now())));
+    }
+  }
+
+  /** Waits `ms`, or until NOTIFY/close wakes us (a NOTIFY during the batch counts too). */
+  private sleep(ms: number): Promise<void> {
+    if (this.notified || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wake = done;
+    });
+  }
+
+  private signal(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+}
+
+function traceIdOf(row: OutboxRecord): string | undefined {
+  return row.headers.traceparent?.split('-')[1];
+}

@@ -1,0 +1,53 @@
+import type { Queryable } from '../db/database.js';
+import type { DomainEvent, OutboxRecord } from '../types.js';
+
+interface ClaimRow {
+  id: string | number;
+  event_id: string;
+  topic: string;
+  key: string;
+  payload: DomainEvent;
+  headers: Record<string, string>;
+  attempts: number;
+  created_at: Date;
+}
+
+/**
+ * Claims the oldest due PENDING row of up to `limit` aggregates: a row is claimable only when its
+ * aggregate has no earlier row that is not SENT (PENDING, retrying, being published by another
+ * relay, or FAILED). That guard is what keeps order per aggregate across relays and retries.
+ *
+ * Claiming is by status, never by a high-water mark: a row whose sequence number was taken early
+ * but committed late is simply PENDING when it becomes visible, and is claimed then.
+ *
+ * Locking: FOR UPDATE SKIP LOCKED on the claimed rows, held until the caller's transaction ends
+ * (after publishing and marking). Another relay skips them, and its guard sees them as not yet
+ * SENT, so it also skips every later row of those aggregates. If this relay dies, its connection
+ * closes, the locks go, and the rows are PENDING again (re-published; `Nats-Msg-Id` dedupes).
+ * Run it in READ COMMITTED so a row just marked SENT by another relay is re-checked, not skipped.
+ */
+export async function claimOutboxHeads(db: Queryable, limit: number): Promise<OutboxRecord[]> {
+  const rows = await db.query<ClaimRow>(
+    `SELECT o.id, o.event_id, o.topic, o.key, o.payload, o.headers, o.attempts, o.created_at
+     FROM event_outbox o
+     WHERE o.status = 'PENDING'
+       AND o.next_attempt_at <= clock_timestamp()
+       AND NOT EXISTS (
+         SELECT 1 FROM event_outbox e
+         WHERE e.key = o.key AND e.id < o.id AND e.status <> 'SENT')
+     ORDER BY o.id
+     LIMIT $1
+     FOR UPDATE OF o SKIP LOCKED`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    eventId: r.event_id,
+    topic: r.topic,
+    key: r.key,
+    payload: r.payload,
+    headers: r.headers,
+    attempts: Number(r.attempts),
+    createdAt: new Date(r.created_at),
+  }));
+}

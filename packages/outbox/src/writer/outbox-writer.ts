@@ -1,0 +1,248 @@
+/**
+ * The writer: records a command, its domain events and their outbox rows in ONE transaction
+ * (SPEC OB-2), REPEATABLE READ by default, with the aggregate locked before the transaction
+ * starts so events of one aggregate get sequence numbers in commit order (docs/adr/0010).
+ */
+import { randomUUID } from 'node:crypto';
+import { AegisError } from '@aegis-ipc/protocol';
+import type { Database, Queryable } from '../db/database.js';
+import { insertCommand } from '../sql/insert-command.js';
+import { findCommandByIdempotencyKey } from '../sql/find-command-by-idempotency-key.js';
+import { findPendingCommandId } from '../sql/find-pending-command.js';
+import { findEventsCausedBy } from '../sql/find-events-caused-by.js';
+import { insertEventWithOutbox } from '../sql/insert-event-with-outbox.js';
+import { lockCommand } from '../sql/lock-command.js';
+import { findCommand } from '../sql/find-command.js';
+import { updateCommandStatus } from '../sql/update-command-status.js';
+import { COMMAND_STATUS, type CommandRecord, type DomainEvent } from '../types.js';
+import { assertEventName } from './event-name.js';
+import { isRetryableTransactionError, isUniqueViolation, toStorageError } from './db-errors.js';
+import { resolveTraceContext, traceHeaders, type TraceContext } from './trace-context.js';
+import { resolveWriterOptions, type OutboxWriterOptions, type ResolvedWriterOptions } from './writer-options.js';
+import type { CommandHandler, CommandResult, EventDraft, FinishHandler, SubmitCommandInput } from './command-types.js';
+
+/** Everything an event needs besides its draft; used by {@link OutboxWriter.appendEvents}. */
+export interface EventEnvelope {
+  readonly correlationId: string;
+  readonly causationId: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly trace: TraceContext;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * @example
+ * const writer = new OutboxWriter(db);
+ * const res = await writer.submitCommand(
+ *   { aggregateType: 'GENESIS_SESSION', sessionId, commandType: 'ConfirmStage', payload,
+ *     correlationId: requestId, causationId: requestId },
+ *   () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.StageConfirmed', payload }] }),
+ * );
+ */
+export class OutboxWriter {
+  private readonly options: ResolvedWriterOptions;
+
+  constructor(
+    private readonly db: Database,
+    options: OutboxWriterOptions = {},
+  ) {
+    this.options = resolveWriterOptions(options);
+  }
+
+  /**
+   * Records the command and runs `handler` in the same transaction; the handler's events and
+   * their outbox rows are written before commit. A handler that throws leaves nothing behind.
+   * @throws AegisError `DUPLICATE_COMMAND` (details.duplicate_command_id) when a command of the
+   *   same type is still RECEIVED/PROCESSING for the aggregate; `VALIDATION_FAILED`;
+   *   `EVENT_NAME_INVALID`; `STORAGE_FAILURE`; or whatever the handler throws.
+   */
+  async submitCommand(input: SubmitCommandInput, handler: CommandHandler): Promise<CommandResult> {
+    validateInput(input);
+    const trace = resolveTraceContext(input.trace);
+    for (let attempt = 0; ; attempt++) {
+      const commandId = input.commandId ?? randomUUID();
+      try {
+        return await this.db.transaction(
+          async (tx) => {
+            await insertCommand(tx, { ...input, id: commandId, idempotencyKey: input.idempotencyKey, payload: input.payload ?? {} });
+            const command: CommandRecord = {
+              id: commandId,
+              sessionId: input.sessionId,
+              commandType: input.commandType,
+              idempotencyKey: input.idempotencyKey ?? null,
+              payload: input.payload ?? {},
+              status: COMMAND_STATUS.RECEIVED,
+              correlationId: input.correlationId,
+              causationId: input.causationId,
+              result: null,
+              createdAt: new Date(),
+            };
+            const outcome = await handler({ tx, command });
+            const events = await this.appendEvents(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata));
+            const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.RECEIVED;
+            if (status !== COMMAND_STATUS.RECEIVED || outcome.result !== undefined) {
+              await updateCommandStatus(tx, commandId, status, { result: outcome.result });
+            }
+            return { commandId, status, events, result: outcome.result ?? null, replayed: false };
+          },
+          { isolation: this.options.isolation, lockKeys: [input.sessionId] },
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          const resolved = await this.resolveConflict(input);
+          if (resolved !== undefined) return resolved;
+        }
+        // The duplicate finished between our insert and the lookup, or a serialization race:
+        // the command may now go through, so try again (bounded).
+        if ((isUniqueViolation(err) || isRetryableTransactionError(err)) && attempt < this.options.maxRetries) continue;
+        throw toStorageError(err, `recording command ${input.commandType}`);
+      }
+    }
+  }
+
+  /**
+   * Finishes an accepted (RECEIVED/PROCESSING) command: its new status, result and events are
+   * written in one transaction, which also frees the OB-3 index for the next command of the type.
+   * @throws AegisError `NOT_FOUND`, `COMMAND_NOT_PENDING`, `EVENT_NAME_INVALID`, `STORAGE_FAILURE`.
+   */
+  async finishCommand(
+    commandId: string,
+    aggregateType: string,
+    handler: FinishHandler,
+    options: { trace?: TraceContext; metadata?: Readonly<Record<string, unknown>> } = {},
+  ): Promise<CommandResult> {
+    const trace = resolveTraceContext(options.trace);
+    const sessionId = await this.sessionOf(commandId);
+    try {
+      return await this.db.transaction(
+        async (tx) => {
+          const command = await lockCommand(tx, commandId);
+          if (command === undefined) throw new AegisError('NOT_FOUND', `command ${commandId} does not exist`);
+          if (command.status !== COMMAND_STATUS.RECEIVED && command.status !== COMMAND_STATUS.PROCESSING) {
+            throw new AegisError('COMMAND_NOT_PENDING', `command ${commandId} is already ${command.status}`, {
+              details: { command_id: commandId, status: command.status },
+            });
+          }
+          const outcome = await handler({ tx, command });
+          const events = await this.appendEvents(tx, outcome.events ?? [], this.envelopeFor(command, aggregateType, trace, options.metadata));
+          const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.FAILED;
+          await updateCommandStatus(tx, commandId, status, { result: outcome.result, error: outcome.error });
+          return { commandId, status, events, result: outcome.result ?? null, replayed: false };
+        },
+        { isolation: this.options.isolation, lockKeys: [sessionId] },
+      );
+    } catch (err) {
+      throw toStorageError(err, `finishing command ${commandId}`);
+    }
+  }
+
+  /** Marks an accepted command PROCESSING (a worker picked it up); still a pending duplicate. */
+  async markProcessing(commandId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const command = await lockCommand(tx, commandId);
+      if (command === undefined) throw new AegisError('NOT_FOUND', `command ${commandId} does not exist`);
+      if (command.status !== COMMAND_STATUS.RECEIVED) {
+        throw new AegisError('COMMAND_NOT_PENDING', `command ${commandId} is ${command.status}, not RECEIVED`, {
+          details: { command_id: commandId, status: command.status },
+        });
+      }
+      await updateCommandStatus(tx, commandId, COMMAND_STATUS.PROCESSING);
+    });
+  }
+
+  /**
+   * Low level: appends events (and outbox rows) inside a transaction the caller owns. The caller
+   * must hold the aggregate's lock (`transaction(fn, { lockKeys: [aggregateId] })`) or order per
+   * aggregate is not guaranteed. Correlation and causation ids are required.
+   * @throws AegisError `EVENT_NAME_INVALID`, `VALIDATION_FAILED`.
+   */
+  async appendEvents(tx: Queryable, drafts: readonly EventDraft[], envelope: EventEnvelope): Promise<DomainEvent[]> {
+    requireText('correlation_id', envelope.correlationId);
+    requireText('causation_id', envelope.causationId);
+    for (const draft of drafts) assertEventName(draft.eventType);
+    const events: DomainEvent[] = [];
+    for (const draft of drafts) {
+      const version = draft.eventVersion ?? 1;
+      if (!Number.isInteger(version) || version < 1) requireText('event_version', '');
+      events.push(
+        await insertEventWithOutbox(tx, {
+          eventId: randomUUID(),
+          correlationId: envelope.correlationId,
+          causationId: envelope.causationId,
+          eventType: draft.eventType,
+          eventVersion: version,
+          aggregateType: envelope.aggregateType,
+          aggregateId: envelope.aggregateId,
+          payload: draft.payload ?? {},
+          metadata: { ...envelope.metadata, ...draft.metadata, trace: envelope.trace },
+          topic: this.options.topic,
+          headers: traceHeaders(envelope.trace),
+        }),
+      );
+    }
+    return events;
+  }
+
+  /** Events of a command: correlated with its flow, caused by the command itself. */
+  private envelopeFor(
+    command: CommandRecord,
+    aggregateType: string,
+    trace: TraceContext,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+  ): EventEnvelope {
+    return {
+      correlationId: command.correlationId,
+      causationId: command.id,
+      aggregateType,
+      aggregateId: command.sessionId,
+      trace,
+      metadata: { ...metadata, command_id: command.id, command_type: command.commandType },
+    };
+  }
+
+  /** After a unique violation: an idempotent retry (answer it) or a duplicate (throw 409). */
+  private async resolveConflict(input: SubmitCommandInput): Promise<CommandResult | undefined> {
+    if (input.idempotencyKey !== undefined) {
+      const first = await findCommandByIdempotencyKey(this.db, input.sessionId, input.idempotencyKey);
+      if (first !== undefined) {
+        if (first.commandType !== input.commandType) {
+          throw new AegisError('VALIDATION_FAILED', 'idempotency key was already used for a different command type', {
+            details: { fields: [{ path: '/idempotency_key', message: `already used for ${first.commandType}` }] },
+          });
+        }
+        const events = await findEventsCausedBy(this.db, first.id);
+        return { commandId: first.id, status: first.status, events, result: first.result, replayed: true };
+      }
+    }
+    const pendingId = await findPendingCommandId(this.db, input.sessionId, input.commandType);
+    if (pendingId !== undefined) {
+      throw new AegisError('DUPLICATE_COMMAND', 'Command already processing', { details: { duplicate_command_id: pendingId } });
+    }
+    return undefined;
+  }
+
+  private async sessionOf(commandId: string): Promise<string> {
+    const command = await findCommand(this.db, commandId);
+    if (command === undefined) throw new AegisError('NOT_FOUND', `command ${commandId} does not exist`);
+    return command.sessionId;
+  }
+}
+
+function validateInput(input: SubmitCommandInput): void {
+  requireText('aggregate_type', input.aggregateType);
+  requireText('session_id', input.sessionId);
+  requireText('command_type', input.commandType);
+  requireText('correlation_id', input.correlationId);
+  requireText('causation_id', input.causationId);
+  if (input.idempotencyKey !== undefined) requireText('idempotency_key', input.idempotencyKey);
+}
+
+/** @throws AegisError `VALIDATION_FAILED` naming the field. */
+function requireText(field: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 200) {
+    throw new AegisError('VALIDATION_FAILED', `${field} is required (a non-empty string of at most 200 characters)`, {
+      details: { fields: [{ path: `/${field}`, message: 'required non-empty string, at most 200 characters' }] },
+    });
+  }
+}
