@@ -1,0 +1,86 @@
+/**
+ * Output of the routing benchmark: a human table, then (last line, for scripts and the issue
+ * note) one JSON object with every figure and a `summary`.
+ */
+import { cpus, loadavg } from 'node:os';
+import type { BenchPath } from './bench-calls.js';
+import type { LoadStats } from './latency-stats.js';
+import type { PacedStats } from './paced-load.js';
+
+export interface BenchRow extends LoadStats {
+  readonly path: BenchPath;
+  readonly payload_bytes: number;
+  readonly concurrency: number;
+}
+
+const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+
+export function printTable(rows: readonly BenchRow[]): void {
+  const header = ['path', 'payload', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs raw 2-hop'];
+  const lines = rows.map((r) => {
+    const raw2 = rows.find((x) => x.path === 'raw_2hop' && x.payload_bytes === r.payload_bytes && x.concurrency === r.concurrency);
+    const ratio = raw2 && raw2.rps > 0 ? (r.rps / raw2.rps).toFixed(2) : '-';
+    return [r.path, `${r.payload_bytes} B`, String(r.concurrency), Math.round(r.rps).toString(), r.p50_ms.toFixed(3), r.p99_ms.toFixed(3), String(r.errors), ratio];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  process.stdout.write(`${fmt(header)}\n`);
+  for (const l of lines) process.stdout.write(`${fmt(l)}\n`);
+}
+
+export function printPaced(label: string, p: PacedStats): void {
+  process.stdout.write(
+    `paced ${label}: ${p.rate_target} req/s target, ${p.rate_achieved.toFixed(0)} achieved, ${p.callers} callers, ${p.sent} calls — ` +
+      `p50 ${p.p50_ms.toFixed(3)} ms, p99 ${p.p99_ms.toFixed(3)} ms (from schedule ${p.p99_from_schedule_ms.toFixed(3)} ms), ` +
+      `success ${(p.success_rate * 100).toFixed(3)} %${p.errors > 0 ? ` errors ${JSON.stringify(p.error_codes)}` : ''}\n`,
+  );
+}
+
+export interface BenchSettings {
+  readonly windowMs: number;
+  readonly warmupMs: number;
+  readonly concurrencies: readonly number[];
+  readonly payloads: readonly number[];
+  readonly paced: { readonly ratePerSec: number; readonly callers: number; readonly durationMs: number; readonly payloadBytes: number };
+}
+
+/** The last line: all figures; `summary` holds the ratios the issue asks for. */
+export function printJsonLine(input: {
+  settings: BenchSettings;
+  topology: string;
+  rows: readonly BenchRow[];
+  paced: { aegis: PacedStats; raw_2hop: PacedStats };
+  loadBefore: readonly number[];
+  durationS: number;
+}): void {
+  const rps = (path: BenchPath, payload: number, concurrency: number) =>
+    input.rows.find((r) => r.path === path && r.payload_bytes === payload && r.concurrency === concurrency)?.rps ?? 0;
+  const ratioAt = (versus: BenchPath, concurrency: number) =>
+    Object.fromEntries(input.settings.payloads.map((p) => [String(p), round(rps(versus, p, concurrency) > 0 ? rps('aegis', p, concurrency) / rps(versus, p, concurrency) : 0)]));
+  const c64vs2 = ratioAt('raw_2hop', 64);
+  const summary = {
+    // The lower of the two payload sizes' ratios: the claim must hold for both.
+    ratio_rps_vs_raw_2hop_c64: Math.min(...Object.values(c64vs2)),
+    ratio_rps_vs_raw_2hop_c64_by_payload: c64vs2,
+    ratio_rps_vs_raw_1hop_c64_by_payload: ratioAt('raw_1hop', 64),
+    aegis_rps_c64_by_payload: Object.fromEntries(input.settings.payloads.map((p) => [String(p), round(rps('aegis', p, 64), 0)])),
+    paced_p50_ms: round(input.paced.aegis.p50_ms),
+    paced_p99_ms: round(input.paced.aegis.p99_ms),
+    paced_p99_from_schedule_ms: round(input.paced.aegis.p99_from_schedule_ms),
+    paced_success_rate: round(input.paced.aegis.success_rate, 6),
+    paced_calls: input.paced.aegis.sent,
+    errors_total: input.rows.reduce((n, r) => n + r.errors, 0) + input.paced.aegis.errors + input.paced.raw_2hop.errors,
+  };
+  const out = {
+    bench: 'routing',
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, loadavg_before: input.loadBefore.map((l) => round(l, 2)), loadavg_after: loadavg().map((l) => round(l, 2)) },
+    topology: input.topology,
+    settings: input.settings,
+    duration_s: round(input.durationS, 1),
+    rows: input.rows.map((r) => ({ ...r, rps: round(r.rps, 0), p50_ms: round(r.p50_ms), p99_ms: round(r.p99_ms), max_ms: round(r.max_ms) })),
+    paced: input.paced,
+    summary,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
