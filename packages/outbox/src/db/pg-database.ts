@@ -50,6 +50,13 @@ export class PgDatabase implements Database {
     const client = await this.pool.connect();
     const locks = advisoryLockStatements(options.lockKeys ?? []);
     let broken: Error | undefined;
+    // A checked-out client whose connection dies between statements (e.g. while the relay is
+    // publishing) emits 'error'; unhandled, that would crash the process. The next statement
+    // fails anyway, and the client is then destroyed instead of returned to the pool.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       // Locks first (session-level), then BEGIN: the snapshot is taken after the lock is held.
       // Two round trips on purpose: in one multi-statement query the SELECT would already have
@@ -76,6 +83,7 @@ export class PgDatabase implements Database {
           broken = err instanceof Error ? err : new Error(String(err));
         });
       }
+      client.off('error', onError);
       client.release(broken ?? false);
     }
   }

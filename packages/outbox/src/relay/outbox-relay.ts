@@ -138,6 +138,8 @@ export class OutboxRelay {
     const log = this.options.logger;
     while (this.running) {
       this.notified = false;
+      // A retry that is due now is claimed by this batch, which schedules the next one if needed.
+      if (this.nextRetryAt <= Date.now()) this.nextRetryAt = Number.POSITIVE_INFINITY;
       let claimed: number;
       try {
         claimed = (await this.runBatch()).claimed;
@@ -148,8 +150,8 @@ export class OutboxRelay {
       }
       // More work may be waiting (the next event of each aggregate we just sent): go again.
       if (claimed > 0) continue;
-      if (this.nextRetryAt <= Date.now()) this.nextRetryAt = Number.POSITIVE_INFINITY;
-      await this.sleep(Math.max(0, Math.min(this.options.pollIntervalMs, this.nextRetryAt - Date.now())));
+      // +25 ms: wake just after the row's next_attempt_at (set by the database clock), not just before.
+      await this.sleep(Math.max(0, Math.min(this.options.pollIntervalMs, this.nextRetryAt + 25 - Date.now())));
     }
   }
 

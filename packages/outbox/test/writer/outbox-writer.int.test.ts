@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { AegisError, isAegisError } from '@aegis-ipc/protocol';
+import type { OutboxWriter } from '../../src/index.js';
+import { createOutboxFixture, type OutboxFixture } from '../fixtures/outbox-fixture.js';
+
+async function counts(fx: OutboxFixture): Promise<{ commands: number; events: number; outbox: number }> {
+  const [row] = await fx.db.query<{ c: string; e: string; o: string }>(
+    'SELECT (SELECT count(*) FROM command_inbox) c, (SELECT count(*) FROM domain_events) e, (SELECT count(*) FROM event_outbox) o',
+  );
+  return { commands: Number(row?.c), events: Number(row?.e), outbox: Number(row?.o) };
+}
+
+const base = (sessionId: string, commandType = 'RequestConceptGeneration') => ({
+  aggregateType: 'GENESIS_SESSION',
+  sessionId,
+  commandType,
+  payload: { theme: 'sci-fi' },
+  correlationId: 'corr-1',
+  causationId: 'req-1',
+});
+
+describe('OutboxWriter on PostgreSQL', () => {
+  let fx: OutboxFixture;
+  let writer: OutboxWriter;
+
+  beforeAll(async () => {
+    fx = await createOutboxFixture({ poolSize: 20 });
+    writer = fx.writer();
+  });
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  describe('atomicity (OB-2): a failure after any of the three writes leaves none of them', () => {
+    // Each failure point is a trigger that raises inside the same transaction: on the command
+    // insert, on the event insert, on the outbox insert, and at COMMIT (deferred).
+    const points = [
+      ['command_inbox', 'BEFORE INSERT', false],
+      ['domain_events', 'AFTER INSERT', false],
+      ['event_outbox', 'AFTER INSERT', false],
+      ['event_outbox', 'AFTER INSERT', true],
+    ] as const;
+    for (const [table, when, deferred] of points) {
+      it(`fails ${deferred ? 'at commit after' : when} ${table}: nothing written`, async () => {
+        const before = await counts(fx);
+        await fx.db.query(`CREATE OR REPLACE FUNCTION test_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`);
+        const trigger = deferred
+          ? `CREATE CONSTRAINT TRIGGER test_boom AFTER INSERT ON ${table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_boom()`
+          : `CREATE TRIGGER test_boom ${when} ON ${table} FOR EACH ROW EXECUTE FUNCTION test_boom()`;
+        await fx.db.query(trigger);
+        try {
+          const err = await writer
+            .submitCommand(base(randomUUID()), () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested' }] }))
+            .catch((e: unknown) => e);
+          expect(isAegisError(err, 'STORAGE_FAILURE')).toBe(true);
+        } finally {
+          await fx.db.query(`DROP TRIGGER test_boom ON ${table}`);
+        }
+        expect(await counts(fx)).toEqual(before);
+      });
+    }
+
+    it('a handler that throws after its own writes leaves nothing either', async () => {
+      const before = await counts(fx);
+      await expect(
+        writer.submitCommand(base(randomUUID()), () => {
+          throw new Error('handler failed');
+        }),
+      ).rejects.toThrow('handler failed');
+      // an invalid event name is detected before any event is written, and rolls back the command
+      await expect(
+        writer.submitCommand(base(randomUUID()), () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.Did' }] })),
+      ).rejects.toMatchObject({ code: 'EVENT_NAME_INVALID' });
+      expect(await counts(fx)).toEqual(before);
+    });
+  });
+
+  it('writes the three rows with correlation, causation and trace context', async () => {
+    const session = randomUUID();
+    const traceparent = `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`;
+    const res = await writer.submitCommand({ ...base(session), trace: { traceparent }, metadata: { user_id: 'u1' } }, () => ({
+      outcome: 'accepted',
+      events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested', payload: { a: 1 } }],
+    }));
+    expect(res.status).toBe('RECEIVED');
+    const [event] = res.events;
+    expect(event).toMatchObject({
+      correlation_id: 'corr-1',
+      causation_id: res.commandId,
+      aggregate_type: 'GENESIS_SESSION',
+      aggregate_id: session,
+      event_version: 1,
+      metadata: { user_id: 'u1', command_id: res.commandId, trace: { traceparent } },
+    });
+    const [row] = await fx.db.query<{ status: string; key: string; headers: Record<string, string>; topic: string }>(
+      'SELECT status, key, headers, topic FROM event_outbox WHERE event_id = $1',
+      [event?.event_id],
+    );
+    expect(row).toEqual({ status: 'PENDING', key: session, headers: { traceparent }, topic: fx.topic });
+  });
+
+  it('requires correlation and causation ids', async () => {
+    await expect(writer.submitCommand({ ...base(randomUUID()), correlationId: '' }, () => ({ outcome: 'completed' }))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(writer.submitCommand({ ...base(randomUUID()), causationId: ' ' }, () => ({ outcome: 'completed' }))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
+  it('200 concurrent duplicates → 1 accepted, 199 DUPLICATE_COMMAND carrying its id (OB-3)', async () => {
+    const session = randomUUID();
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, () =>
+        writer.submitCommand(base(session), () => ({ outcome: 'accepted', events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested' }] })),
+      ),
+    );
+    const accepted = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(accepted).toHaveLength(1);
+    expect(rejected).toHaveLength(199);
+    const acceptedId = (accepted[0] as PromiseFulfilledResult<{ commandId: string }>).value.commandId;
+    for (const r of rejected) {
+      const err = r.reason as AegisError<'DUPLICATE_COMMAND'>;
+      expect(err).toBeInstanceOf(AegisError);
+      expect(err.code).toBe('DUPLICATE_COMMAND');
+      expect(err.message).toBe('Command already processing');
+      expect(err.details?.duplicate_command_id).toBe(acceptedId);
+    }
+    const [c] = await fx.db.query<{ n: string }>('SELECT count(*) n FROM command_inbox WHERE session_id = $1', [session]);
+    expect(Number(c?.n)).toBe(1);
+  });
+
+  it('finishing the pending command frees the index for the next command of that type', async () => {
+    const session = randomUUID();
+    const first = await writer.submitCommand(base(session), () => ({ outcome: 'accepted' }));
+    await writer.markProcessing(first.commandId);
+    await expect(writer.submitCommand(base(session), () => ({ outcome: 'accepted' }))).rejects.toMatchObject({ code: 'DUPLICATE_COMMAND' });
+    const done = await writer.finishCommand(first.commandId, 'GENESIS_SESSION', () => ({
+      outcome: 'completed',
+      result: { concepts: 3 },
+      events: [{ eventType: 'Genesis.Session.Concept.Proposed', payload: { concepts: 3 } }],
+    }));
+    expect(done).toMatchObject({ status: 'COMPLETED', result: { concepts: 3 } });
+    expect(done.events[0]?.causation_id).toBe(first.commandId);
+    await expect(writer.finishCommand(first.commandId, 'GENESIS_SESSION', () => ({ outcome: 'completed' }))).rejects.toMatchObject({
+      code: 'COMMAND_NOT_PENDING',
+    });
+    const second = await writer.submitCommand(base(session), () => ({ outcome: 'accepted' }));
+    expect(second.commandId).not.toBe(first.commandId);
+  });
+
+  it('an idempotency key makes a retry return the first outcome, even concurrently', async () => {
+    const session = randomUUID();
+    const input = { ...base(session, 'ConfirmStage'), idempotencyKey: 'key-1' };
+    const handler = () => ({ outcome: 'completed' as const, result: { ok: true }, events: [{ eventType: 'Genesis.Session.StageConfirmed' }] });
+    const results = await Promise.all(Array.from({ length: 20 }, () => writer.submitCommand(input, handler)));
+    const ids = new Set(results.map((r) => r.commandId));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of results) {
+      expect(r.status).toBe('COMPLETED');
+      expect(r.result).toEqual({ ok: true });
+      expect(r.events).toHaveLength(1);
+    }
+    const [e] = await fx.db.query<{ n: string }>('SELECT count(*) n FROM domain_events WHERE aggregate_id = $1', [session]);
+    expect(Number(e?.n)).toBe(1);
+    await expect(writer.submitCommand({ ...input, commandType: 'SubmitFeedback' }, handler)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
