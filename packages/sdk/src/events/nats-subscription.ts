@@ -87,7 +87,8 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
       case 'dead-letter':
         try {
           await publishDeadLetter(ctx, msg, delivery, outcome.error);
-          msg.term(outcome.error.slice(0, 200));
+          // No reason argument: NATS 2.9 does not parse `+TERM <reason>` and leaves the message pending.
+          msg.term();
         } catch (err) {
           // Leave it to the spare delivery: the message comes back and is parked again.
           log.error({ err, seq: msg.seq }, 'could not dead-letter an event; it will be redelivered');
