@@ -1,0 +1,61 @@
+/** Both dedupe stores against the real NATS (JetStream KV) and Redis: one contract, one suite. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestNats, connectTestRedis, deleteBuckets, deleteKeysWithPrefix, uniqueName, type TestRedis } from '@aegis-ipc/testing';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { KvDedupeStore, RedisDedupeStore, type DedupeStore } from '@aegis-ipc/sdk';
+
+let nc: NatsConnection;
+let redis: TestRedis;
+const bucket = uniqueName('DEDUPE').toUpperCase();
+const prefix = `${uniqueName('dedupe')}:`;
+const stores: Record<string, () => Promise<DedupeStore>> = {
+  kv: () => KvDedupeStore.open(nc, { bucket, ttlMs: 60_000 }),
+  redis: () => Promise.resolve(new RedisDedupeStore(redis, { keyPrefix: prefix })),
+};
+
+beforeAll(async () => {
+  nc = await connectTestNats('aegis-dedupe-test');
+  redis = await connectTestRedis();
+});
+afterAll(async () => {
+  await deleteBuckets(nc, [bucket]);
+  await deleteKeysWithPrefix(redis, prefix);
+  await nc.close();
+  await redis.close();
+});
+
+describe.each(Object.keys(stores))('%s dedupe store', (kind) => {
+  it('claims once, reports in-progress to others, then done with the response', async () => {
+    const store = await stores[kind]!();
+    const id = uniqueName('msg');
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'claimed' });
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'in-progress' });
+    await store.complete(id, { charged: 42 }, 60_000);
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'done', response: { charged: 42 } });
+  });
+
+  it('lets the next claimer in at once after a release', async () => {
+    const store = await stores[kind]!();
+    const id = uniqueName('msg');
+    expect((await store.claim(id, 10_000)).state).toBe('claimed');
+    await store.release(id);
+    expect((await store.claim(id, 10_000)).state).toBe('claimed');
+  });
+
+  it("hands a crashed holder's id to another claimer once the lease expires", async () => {
+    const store = await stores[kind]!();
+    const other = await stores[kind]!(); // a second receiver process
+    const id = uniqueName('msg');
+    expect((await store.claim(id, 300)).state).toBe('claimed');
+    expect((await other.claim(id, 300)).state).toBe('in-progress');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await other.claim(id, 300)).state).toBe('claimed');
+  });
+
+  it('gives exactly one of many concurrent claimers the lease', async () => {
+    const store = await stores[kind]!();
+    const id = uniqueName('msg');
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.claim(id, 10_000)));
+    expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
+  });
+});
