@@ -11,6 +11,7 @@ export type { ErrorDetails, ErrorDetailsMap, FieldError, RouteAttempt } from './
 export { AegisError, isAegisError, isWireError, toAegisError, type AegisErrorOptions, type WireError } from './errors/aegis-error.js';
 export { encode, decode, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ENTRIES, type DecodeLimits } from './codec.js';
 export { assertName, assertTopic, nameProblem, MAX_NAME_LENGTH, MAX_TOPIC_LENGTH, MAX_TOPIC_TOKENS, type NameKind } from './names.js';
+export { NAMESPACE, DEFAULT_NAMESPACE, resolveNamespace } from './namespace.js';
 export { SUBJECTS, QUEUE_GROUPS, heartbeatSubject, instanceInboxSubject, instanceControlSubject, ackSubject, parseHeartbeatSubject } from './subjects.js';
 export { HEADERS } from './headers.js';
 export { newMessageId, newTraceId, isUuidV4, isTraceId } from './ids.js';
@@ -21,5 +22,7 @@ export { NameToken, TraceId, MessageId, Timestamp, JsonObject } from './schemas/
 export * from './schemas/registration.js';
 export * from './schemas/instance-record.js';
 export * from './schemas/instance-control.js';
+export * from './schemas/route-request.js';
+export { newSpanId, formatTraceparent, parseTraceparent } from './trace-context.js';
 export type { RegistryEvent } from './schemas/registry-event.js';
 export { setting, resolveSettings, describeSettings, type SettingDef, type SettingDefs, type ResolvedSettings } from './settings.js';

@@ -1,26 +1,28 @@
 /**
  * The NATS subjects of the AegisIPC protocol (DESIGN "protocol"; names kept from the seeds).
- * Builders take names that were already checked with `assertName`; they do not re-validate on
- * the hot path.
+ * Every subject starts with the namespace (`ipc` unless `AEGIS_NAMESPACE` says otherwise; see
+ * `namespace.ts`). Builders take names that were already checked with `assertName`; they do not
+ * re-validate on the hot path.
  */
+import { NAMESPACE as NS } from './namespace.js';
 
 /** Fixed subjects. */
-export const SUBJECTS = {
+export const SUBJECTS = Object.freeze({
   /** Registration request-reply, served by the router queue group. */
-  register: 'ipc.service.register',
+  register: `${NS}.service.register`,
   /** Clean unregistration request-reply (marks the instance `OFFLINE`). */
-  unregister: 'ipc.service.unregister',
+  unregister: `${NS}.service.unregister`,
   /** Routed calls: caller → router (queue group {@link QUEUE_GROUPS.router}). */
-  routeRequest: 'ipc.route.request',
+  routeRequest: `${NS}.route.request`,
   /** Status of a message id (exactly-once calls). */
-  messageStatus: 'ipc.message.status',
+  messageStatus: `${NS}.message.status`,
   /** Wildcard for all heartbeats; router replicas subscribe without a queue group. */
-  heartbeatAll: 'ipc.heartbeat.>',
+  heartbeatAll: `${NS}.heartbeat.>`,
   /** Manual health check request (`aegis health --check`). */
-  healthCheck: 'ipc.health.check',
+  healthCheck: `${NS}.health.check`,
   /** Registry and health change notifications (service-group change events, RT-3). */
-  events: 'ipc.events.registry',
-} as const;
+  events: `${NS}.events.registry`,
+});
 
 /** Queue groups: every router replica joins these, so each request is served once. */
 export const QUEUE_GROUPS = {
@@ -29,27 +31,27 @@ export const QUEUE_GROUPS = {
 
 /** Heartbeat of one instance: `ipc.heartbeat.{service}.{instance}`. */
 export function heartbeatSubject(serviceName: string, instanceId: string): string {
-  return `ipc.heartbeat.${serviceName}.${instanceId}`;
+  return `${NS}.heartbeat.${serviceName}.${instanceId}`;
 }
 
 /** The inbox the router sends calls to: `ipc.instance.{instance_id}.inbox`. */
 export function instanceInboxSubject(instanceId: string): string {
-  return `ipc.instance.${instanceId}.inbox`;
+  return `${NS}.instance.${instanceId}.inbox`;
 }
 
 /** Control messages for one instance (`ping`, `reregister`): `ipc.instance.{instance_id}.control`. */
 export function instanceControlSubject(instanceId: string): string {
-  return `ipc.instance.${instanceId}.control`;
+  return `${NS}.instance.${instanceId}.control`;
 }
 
 /** Acknowledgements for a reliable call: `ipc.ack.{message_id}`. */
 export function ackSubject(messageId: string): string {
-  return `ipc.ack.${messageId}`;
+  return `${NS}.ack.${messageId}`;
 }
 
 /** Parses `ipc.heartbeat.{service}.{instance}`; `undefined` when the subject has another shape. */
 export function parseHeartbeatSubject(subject: string): { serviceName: string; instanceId: string } | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 4 || parts[0] !== 'ipc' || parts[1] !== 'heartbeat') return undefined;
+  if (parts.length !== 4 || parts[0] !== NS || parts[1] !== 'heartbeat') return undefined;
   return { serviceName: parts[2] as string, instanceId: parts[3] as string };
 }

@@ -29,7 +29,7 @@ export interface AdminServerOptions {
 export async function buildAdminServer(options: AdminServerOptions): Promise<FastifyInstance> {
   // pino's Logger is structurally a FastifyBaseLogger; the cast only widens fastify's generic.
   const app = Fastify({
-    loggerInstance: options.logger.child({ component: 'admin-api' }),
+    loggerInstance: options.logger.child({ subsystem: 'admin-api' }),
     // Per-request lines would drown the registry events; errors are still logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;

@@ -3,9 +3,10 @@
  * environment; options passed in code override it. The same declarations generate the README's
  * configuration table and `aegis config`.
  */
-import { AegisError, resolveSettings, setting, type ResolvedSettings } from '@aegis-ipc/protocol';
+import { AegisError, NAMESPACE, resolveSettings, setting, type ResolvedSettings } from '@aegis-ipc/protocol';
 
 export const ROUTER_SETTINGS = {
+  namespace: setting.string('AEGIS_NAMESPACE', 'ipc', 'First token of every subject; systems with different namespaces share one NATS without seeing each other. Same value in every process of a system.'),
   natsUrl: setting.string('NATS_URL', 'nats://127.0.0.1:4222', 'NATS server(s) to connect to (comma-separated).'),
   embeddedNats: setting.oneOf('AEGIS_EMBEDDED_NATS', 'auto', ['auto', 'never'], 'When nothing answers at NATS_URL: `auto` starts `nats-server` (if on PATH) with JetStream under AEGIS_DATA_DIR/nats.'),
   dataDir: setting.string('AEGIS_DATA_DIR', './.aegis', 'Directory for embedded state (NATS JetStream store, PGlite).'),
@@ -13,14 +14,44 @@ export const ROUTER_SETTINGS = {
   httpPort: setting.int('AEGIS_HTTP_PORT', 8080, 'Port of the admin API, /metrics and /health (0 = any free port).', { max: 65535 }),
   adminToken: setting.optionalString('AEGIS_ADMIN_TOKEN', 'When set, every admin route requires `Authorization: Bearer <token>`.', { secret: true }),
   logLevel: setting.oneOf('AEGIS_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'Log level of the JSON logs.'),
-  registryBucket: setting.string('AEGIS_REGISTRY_BUCKET', 'ipc_registry', 'JetStream KV bucket holding the service registry.'),
+  registryBucket: setting.string('AEGIS_REGISTRY_BUCKET', `${NAMESPACE}_registry`, 'JetStream KV bucket holding the service registry (default `<namespace>_registry`).'),
   registryTtlMs: setting.int('AEGIS_REGISTRY_TTL_MS', 3_600_000, 'Max age of a registry entry in KV (node TTL); live entries are refreshed at half of it.', { min: 60_000 }),
   heartbeatIntervalMs: setting.int('AEGIS_HEARTBEAT_INTERVAL_MS', 1_000, 'Heartbeat interval the router asks instances to use.', { min: 100, max: 60_000 }),
   heartbeatTimeoutMs: setting.int('AEGIS_HEARTBEAT_TIMEOUT_MS', 3_000, 'An instance silent this long is marked UNHEALTHY (must exceed the interval).', { min: 200, max: 300_000 }),
   historySize: setting.int('AEGIS_HISTORY_SIZE', 1_000, 'State changes kept in memory for `aegis health` and the admin API.', { min: 10, max: 1_000_000 }),
+  // ── routing (issue 3, RT-2…RT-5) ─────────────────────────────────────────
+  routeStrategy: setting.oneOf('AEGIS_ROUTE_STRATEGY', 'round_robin', ['round_robin', 'random', 'resource_affinity'], 'How an instance is chosen among the healthy ones.'),
+  routeAttemptTimeoutMs: setting.int('AEGIS_ROUTE_ATTEMPT_TIMEOUT_MS', 5_000, 'Time one instance gets to answer before the router fails over to another.', { min: 10, max: 600_000 }),
+  routeTotalTimeoutMs: setting.int('AEGIS_ROUTE_TOTAL_TIMEOUT_MS', 15_000, 'Budget of a routed call across all its attempts (a shorter caller timeout wins).', { min: 10, max: 3_600_000 }),
+  routeMaxAttempts: setting.int('AEGIS_ROUTE_MAX_ATTEMPTS', 3, 'Most instances one call is tried on (timeouts and transport failures only).', { min: 1, max: 10 }),
+  routeMaxHops: setting.int('AEGIS_ROUTE_MAX_HOPS', 3, 'Routed hops a call chain may take before 508 ROUTE_LOOP_DETECTED.', { min: 1, max: 100 }),
+  instanceTimeoutsUnhealthy: setting.int('AEGIS_INSTANCE_TIMEOUTS_UNHEALTHY', 3, 'Timeouts (without a success in between) after which the router marks an instance UNHEALTHY.', { min: 1, max: 1_000 }),
+  breakerOpenMs: setting.int('AEGIS_BREAKER_OPEN_MS', 30_000, 'How long a service\'s circuit breaker stays open before a half-open probe.', { min: 10, max: 3_600_000 }),
+  fallbacks: {
+    env: 'AEGIS_FALLBACKS',
+    default: {},
+    doc: 'JSON object {service: response}: the result returned while that service\'s breaker is open.',
+    parse: parseFallbacks,
+  } as SettingDef<Readonly<Record<string, unknown>>>,
+  traceBufferSize: setting.int('AEGIS_TRACE_BUFFER_SIZE', 10_000, 'Recent routed calls kept for `aegis trace` (ring buffer).', { min: 10, max: 1_000_000 }),
 } as const;
 
 export type RouterSettings = ResolvedSettings<typeof ROUTER_SETTINGS>;
+
+function parseFallbacks(raw: string): Readonly<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AegisError('CONFIG_INVALID', `AEGIS_FALLBACKS=${JSON.stringify(raw.slice(0, 100))} is invalid: expected a JSON object {"service": response}`, {
+      details: { env: 'AEGIS_FALLBACKS', expected: 'JSON object' },
+    });
+  }
+  return Object.freeze({ ...(value as Record<string, unknown>) });
+}
 
 /** Options for the router: every field optional, overriding the environment. */
 export type RouterOptions = Partial<RouterSettings>;
@@ -31,11 +62,24 @@ export type RouterOptions = Partial<RouterSettings>;
  */
 export function resolveRouterSettings(options: RouterOptions = {}, env: NodeJS.ProcessEnv = process.env): RouterSettings {
   const settings = resolveSettings(ROUTER_SETTINGS, env, options);
+  if (settings.namespace !== NAMESPACE) {
+    // Subjects are fixed when the protocol module loads; a different value here would be ignored.
+    throw new AegisError('CONFIG_INVALID', `namespace "${settings.namespace}" differs from this process's AEGIS_NAMESPACE ("${NAMESPACE}"); set AEGIS_NAMESPACE instead`, {
+      details: { env: 'AEGIS_NAMESPACE' },
+    });
+  }
   if (settings.heartbeatTimeoutMs <= settings.heartbeatIntervalMs) {
     throw new AegisError(
       'CONFIG_INVALID',
       `AEGIS_HEARTBEAT_TIMEOUT_MS (${settings.heartbeatTimeoutMs}) must be greater than AEGIS_HEARTBEAT_INTERVAL_MS (${settings.heartbeatIntervalMs})`,
       { details: { env: 'AEGIS_HEARTBEAT_TIMEOUT_MS' } },
+    );
+  }
+  if (settings.routeAttemptTimeoutMs > settings.routeTotalTimeoutMs) {
+    throw new AegisError(
+      'CONFIG_INVALID',
+      `AEGIS_ROUTE_ATTEMPT_TIMEOUT_MS (${settings.routeAttemptTimeoutMs}) must not exceed AEGIS_ROUTE_TOTAL_TIMEOUT_MS (${settings.routeTotalTimeoutMs})`,
+      { details: { env: 'AEGIS_ROUTE_ATTEMPT_TIMEOUT_MS' } },
     );
   }
   return settings;
