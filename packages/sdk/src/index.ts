@@ -11,6 +11,9 @@
 export { connect, AegisClient, type RegisterOptions } from './client/aegis-client.js';
 export { resolveClientOptions, DEFAULT_REQUEST_TIMEOUT_MS, type ClientOptions, type ResolvedClientOptions } from './client/client-options.js';
 export { ServiceInstance } from './instance/service-instance.js';
+export { MethodTable, type MethodHandler } from './instance/method-table.js';
+export type { CallContext } from './instance/call-context.js';
+export { DEFAULT_CALL_TIMEOUT_MS, CALL_REPLY_GRACE_MS, type CallOptions } from './call/call-options.js';
 export { withRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry/retry-policy.js';
 export { requestReply, assertFitsPayload } from './transport/request-reply.js';
 export { fromNatsError } from './transport/nats-error.js';

@@ -50,6 +50,7 @@ export class PgDatabase implements Database {
     const client = await this.pool.connect();
     const locks = advisoryLockStatements(options.lockKeys ?? []);
     let broken: Error | undefined;
+    let unlocked = false;
     // A checked-out client whose connection dies between statements (e.g. while the relay is
     // publishing) emits 'error'; unhandled, that would crash the process. The next statement
     // fails anyway, and the client is then destroyed instead of returned to the pool.
@@ -65,7 +66,14 @@ export class PgDatabase implements Database {
       await client.query(`BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`);
       try {
         const result = await fn(new PgQueryable(client));
-        await client.query('COMMIT');
+        if (locks === '') {
+          await client.query('COMMIT');
+        } else {
+          // COMMIT and unlock in one round trip; if COMMIT fails the unlock is skipped and the
+          // finally block below releases the locks.
+          await client.query('COMMIT; SELECT pg_advisory_unlock_all()');
+          unlocked = true;
+        }
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
@@ -78,7 +86,7 @@ export class PgDatabase implements Database {
       if (broken === undefined && isConnectionError(err)) broken = err as Error;
       throw err;
     } finally {
-      if (locks !== '' && broken === undefined) {
+      if (locks !== '' && !unlocked && broken === undefined) {
         await client.query('SELECT pg_advisory_unlock_all()').catch((err: unknown) => {
           broken = err instanceof Error ? err : new Error(String(err));
         });
