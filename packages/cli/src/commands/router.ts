@@ -4,7 +4,7 @@
  * nats-server.
  */
 import type { Command } from 'commander';
-import { Router } from '@aegis-ipc/router';
+import type { Router } from '@aegis-ipc/router';
 import { printError } from '../output.js';
 
 export function register(program: Command): void {
@@ -15,6 +15,8 @@ export function register(program: Command): void {
     .action(async (opts: { port?: number }) => {
       let router: Router;
       try {
+        // Loaded on use: `aegis --help` and the read-only commands need not load fastify and friends.
+        const { Router } = await import('@aegis-ipc/router');
         router = await Router.start(opts.port === undefined ? {} : { httpPort: opts.port });
       } catch (err) {
         printError(err);
