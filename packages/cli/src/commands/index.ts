@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as router } from './router.js';
 import { register as services } from './services.js';
 import { register as health } from './health.js';
+import { register as events } from './events.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -13,4 +14,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   router,
   services,
   health,
+  events,
 ];
