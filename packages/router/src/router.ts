@@ -19,6 +19,8 @@ import { RouterMetrics } from './metrics/router-metrics.js';
 import { buildAdminServer } from './admin-api/admin-server.js';
 import { servicesRoutes } from './admin-api/services-routes.js';
 import { healthHistoryRoutes } from './admin-api/health-history-routes.js';
+import { RouteService } from './routing/route-service.js';
+import { routingRoutes } from './admin-api/routing-routes.js';
 
 export const ROUTER_VERSION = '0.1.0';
 
@@ -38,6 +40,8 @@ export class Router implements AsyncDisposable {
   readonly registry: Registry;
   readonly health: HealthMonitor;
   readonly metrics: RouterMetrics;
+  /** Routed calls on `ipc.route.request`: strategy, failover, breakers, traces (issue 3). */
+  readonly routing: RouteService;
   /** The admin API base URL (`http://host:port`), when HTTP is on. */
   readonly url: string | undefined;
   readonly #nats: NatsHandle | undefined;
@@ -48,7 +52,7 @@ export class Router implements AsyncDisposable {
 
   private constructor(parts: {
     settings: RouterSettings; logger: Logger; nc: NatsConnection; nats: NatsHandle | undefined; registry: Registry; store: RegistryStore;
-    registration: RegistrationService; health: HealthMonitor; metrics: RouterMetrics; http: FastifyInstance | undefined; url: string | undefined;
+    registration: RegistrationService; health: HealthMonitor; metrics: RouterMetrics; routing: RouteService; http: FastifyInstance | undefined; url: string | undefined;
   }) {
     this.settings = parts.settings;
     this.logger = parts.logger;
@@ -59,6 +63,7 @@ export class Router implements AsyncDisposable {
     this.#registration = parts.registration;
     this.health = parts.health;
     this.metrics = parts.metrics;
+    this.routing = parts.routing;
     this.#http = parts.http;
     this.url = parts.url;
   }
@@ -89,8 +94,10 @@ export class Router implements AsyncDisposable {
       const liveness = new Liveness(settings.heartbeatTimeoutMs);
       const health = new HealthMonitor(nc, registry, writer, liveness, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs, registryTtlMs: settings.registryTtlMs, logger });
       const registration = new RegistrationService(nc, writer, liveness, { heartbeatIntervalMs: settings.heartbeatIntervalMs, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, logger });
+      const routing = new RouteService(nc, registry, health, metrics, settings, logger.child({ subsystem: 'routing' }));
       health.start();
       registration.start();
+      routing.start();
 
       let app: FastifyInstance | undefined;
       let url: string | undefined;
@@ -107,12 +114,12 @@ export class Router implements AsyncDisposable {
               return { status: 'up', detail: `bucket ${settings.registryBucket}` };
             },
           },
-          adminPlugins: [servicesRoutes(registry), healthHistoryRoutes(registry, health)],
+          adminPlugins: [servicesRoutes(registry), healthHistoryRoutes(registry, health), routingRoutes(routing)],
         });
         url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
       }
       logger.info({ event: 'router_started', nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
-      return new Router({ settings, logger, nc, nats, registry, store, registration, health, metrics, http: app, url });
+      return new Router({ settings, logger, nc, nats, registry, store, registration, health, metrics, routing, http: app, url });
     } catch (err) {
       await nats?.close();
       throw err;
@@ -123,6 +130,7 @@ export class Router implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.routing.close();
     this.#registration.close();
     this.health.close();
     this.#store.close();

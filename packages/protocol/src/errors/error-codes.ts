@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   TIMEOUT: { status: 504, retryable: true, summary: 'No reply arrived within the timeout.' },
   CONNECTION_FAILED: { status: 503, retryable: true, summary: 'The NATS connection failed or no responder is listening.' },
   CLOSED: { status: 503, retryable: false, summary: 'The client, instance or router was closed.' },
+  CANCELLED: { status: 499, retryable: false, summary: 'The caller aborted the call (AbortSignal) before a reply arrived.' },
   // ── routing ──────────────────────────────────────────────────────────────
   ROUTE_NO_INSTANCE: { status: 503, retryable: false, summary: 'The service has no healthy instance to route to.' },
   ROUTE_INSTANCE_TIMEOUT: { status: 504, retryable: true, summary: 'The chosen instance did not answer in time.' },

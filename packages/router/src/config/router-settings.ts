@@ -3,7 +3,7 @@
  * environment; options passed in code override it. The same declarations generate the README's
  * configuration table and `aegis config`.
  */
-import { AegisError, NAMESPACE, resolveSettings, setting, type ResolvedSettings } from '@aegis-ipc/protocol';
+import { AegisError, NAMESPACE, resolveSettings, setting, type ResolvedSettings, type SettingDef } from '@aegis-ipc/protocol';
 
 export const ROUTER_SETTINGS = {
   namespace: setting.string('AEGIS_NAMESPACE', 'ipc', 'First token of every subject; systems with different namespaces share one NATS without seeing each other. Same value in every process of a system.'),

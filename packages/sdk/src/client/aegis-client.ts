@@ -16,6 +16,8 @@ import { requestReply } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
 import { withRetry, type RetryPolicy } from '../retry/retry-policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.js';
+import { callService } from '../call/call-service.js';
+import type { CallOptions } from '../call/call-options.js';
 
 /** Options of one `register()` call. */
 export interface RegisterOptions {
@@ -95,6 +97,22 @@ export class AegisClient implements AsyncDisposable {
     this.#instances.add(instance);
     this.logger.info({ event: 'instance_registered', service_name: serviceName, instance_id: instanceId, idempotent: reply.idempotent }, 'registered');
     return instance;
+  }
+
+  /**
+   * Calls `method` of `serviceName` through the router (RT-1, RT-6): one healthy instance
+   * serves it, with failover to another instance on timeout. Resolves the handler's result.
+   * @throws AegisError `INVALID_NAME`/`VALIDATION_FAILED` (400) and `PAYLOAD_TOO_LARGE` before
+   * sending; `ROUTE_NO_INSTANCE` (503), `ROUTE_ALL_FAILED` (502, with every attempt),
+   * `ROUTE_LOOP_DETECTED` (508), `ROUTE_CIRCUIT_OPEN` (503), `METHOD_NOT_FOUND` (404),
+   * `APPLICATION_ERROR` (500, the handler threw), `TIMEOUT`, `CONNECTION_FAILED` (no router),
+   * `CANCELLED` (the signal aborted).
+   * @example
+   * const sum = await client.call<number>('calculator', 'add', { a: 1, b: 2 }, { timeoutMs: 2_000 });
+   */
+  async call<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: CallOptions): Promise<T> {
+    this.#assertOpen();
+    return callService<T>(this.nc, serviceName, method, params, options);
   }
 
   /** Unregisters every instance, then closes the connection (when the client opened it). Idempotent. */

@@ -15,6 +15,8 @@ import {
 } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
 import { requestReply } from '../transport/request-reply.js';
+import { MethodTable, type MethodHandler } from './method-table.js';
+import { InboxServer } from './inbox-server.js';
 
 /** What a ServiceInstance needs from the client that registered it. */
 export interface InstanceContext {
@@ -40,6 +42,9 @@ export class ServiceInstance implements AsyncDisposable {
   #heartbeat: NodeJS.Timeout | undefined;
   #control: Subscription | undefined;
   #closed = false;
+  /** Methods served on `ipc.instance.{instance_id}.inbox`; shared with other transports. */
+  readonly methods = new MethodTable();
+  readonly #inbox: InboxServer;
 
   constructor(ctx: InstanceContext, serviceName: string, instanceId: string, metadata: Readonly<Record<string, unknown>>, reply: RegisterReply) {
     this.#ctx = ctx;
@@ -49,6 +54,9 @@ export class ServiceInstance implements AsyncDisposable {
     this.registeredAt = reply.registered_at;
     this.#heartbeatPayload = encode({ session_id: ctx.sessionId });
     this.#subject = heartbeatSubject(serviceName, instanceId);
+    this.#inbox = new InboxServer(ctx.nc, this.methods, { serviceName, instanceId, logger: ctx.logger });
+    // Listen before the first heartbeat: the router may route to us as soon as it sees us ONLINE.
+    this.#inbox.start();
     this.#startHeartbeat(reply.heartbeat_interval_ms);
     this.#control = ctx.nc.subscribe(instanceControlSubject(instanceId), { callback: (err, msg) => {
       if (err) return;
@@ -75,12 +83,27 @@ export class ServiceInstance implements AsyncDisposable {
     return this.#closed;
   }
 
+  /**
+   * Serves `method`: routed calls to this service's `method` that land on this instance run
+   * `handler`; its return value (or resolved value) is the caller's result. A thrown AegisError
+   * reaches the caller with its code; anything else thrown becomes `APPLICATION_ERROR` (not
+   * retried on another instance).
+   * @throws AegisError `INVALID_NAME` when `method` is not a subject token.
+   * @example
+   * instance.handle('echo', (params) => params).handle('add', ({ a, b }) => Number(a) + Number(b));
+   */
+  handle(method: string, handler: MethodHandler): this {
+    this.methods.set(method, handler);
+    return this;
+  }
+
   /** Stops heartbeats and unregisters (the router marks the instance OFFLINE). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#control?.unsubscribe();
+    this.#inbox.close();
     this.#ctx.onClosed(this);
     if (this.#ctx.nc.isClosed()) return;
     try {

@@ -1,0 +1,54 @@
+/**
+ * Applies the per-service circuit breaker (RT-5) around routing: refuses calls while the breaker
+ * is open — answering with the configured fallback when there is one, `ROUTE_CIRCUIT_OPEN`
+ * otherwise — lets one probe through when half-open, and feeds every attempt's outcome back.
+ */
+import { AegisError, encode } from '@aegis-ipc/protocol';
+import type { Registry } from '../registry/registry.js';
+import type { ServiceBreakers } from './service-breakers.js';
+import type { RouteInterceptor } from './route-outcome.js';
+
+export interface BreakerInterceptorOptions {
+  readonly breakers: ServiceBreakers;
+  readonly registry: Registry;
+  /** Fallback result per service, returned while its breaker is open. */
+  readonly fallbacks: Readonly<Record<string, unknown>>;
+  readonly strategy: string;
+}
+
+export function breakerInterceptor(options: BreakerInterceptorOptions): RouteInterceptor {
+  const { breakers, registry } = options;
+  // Encoded once: the fallback reply is the same bytes every time.
+  const fallbackReplies = new Map<string, Uint8Array>();
+  for (const [service, value] of Object.entries(options.fallbacks)) fallbackReplies.set(service, encode({ result: value }));
+
+  return async (input, next) => {
+    const breaker = breakers.peek(input.serviceName);
+    const now = Date.now();
+    const permit = breaker === undefined ? 'pass' : breaker.acquire(now);
+    if (permit === 'reject') {
+      const fallback = fallbackReplies.get(input.serviceName);
+      if (fallback !== undefined) return { kind: 'fallback', data: fallback, attempts: [], considered: [], strategy: options.strategy };
+      const retryAfterMs = (breaker as NonNullable<typeof breaker>).retryAfterMs(now);
+      const error = new AegisError('ROUTE_CIRCUIT_OPEN', `the circuit breaker of "${input.serviceName}" is open; retry in ${retryAfterMs} ms`, {
+        details: { service_name: input.serviceName, retry_after_ms: retryAfterMs, trace_id: input.traceId },
+      });
+      return { kind: 'failed', error, attempts: [], considered: [], strategy: options.strategy };
+    }
+    const outcome = await next(input);
+    const after = Date.now();
+    let failedAttempts = 0;
+    for (const attempt of outcome.attempts) {
+      if (attempt.outcome !== 'timeout' && attempt.outcome !== 'no_responders') continue;
+      failedAttempts++;
+      breakers.get(input.serviceName).instanceFailed(attempt.instance_id, registry.online(input.serviceName), after);
+    }
+    const current = breakers.peek(input.serviceName);
+    if (current !== undefined) {
+      if (outcome.kind === 'answered') current.succeeded();
+      else if (failedAttempts > 0) current.callFailed(permit, after);
+      else current.released(permit);
+    }
+    return outcome;
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * Serves `ipc.route.request` for this router replica (queue group `ipc-router`, so replicas
+ * share the calls): reads each call, runs the routing pipeline
+ * (observe → breaker → executor) and answers the caller with the instance's bytes, the
+ * fallback, or a typed error.
+ */
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply, toAegisError } from '@aegis-ipc/protocol';
+import type { Logger } from 'pino';
+import type { RouterMetrics } from '../metrics/router-metrics.js';
+import type { Registry } from '../registry/registry.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import { ReplyMux } from './reply-mux.js';
+import { readRouteInput } from './route-input.js';
+import { createRouteExecutor } from './route-executor.js';
+import { InstanceFailures } from './instance-failures.js';
+import { ServiceBreakers } from './service-breakers.js';
+import { breakerInterceptor } from './breaker-interceptor.js';
+import { observeInterceptor } from './observe-interceptor.js';
+import { TraceBuffer } from './trace-buffer.js';
+import { composeRoute, type RouteHandler } from './route-outcome.js';
+import { strategyByName } from './strategies/index.js';
+import type { BreakerSnapshot } from './circuit-breaker.js';
+
+/** The routing settings (see `ROUTER_SETTINGS`). */
+export interface RouteServiceOptions {
+  readonly routeStrategy: string;
+  readonly routeAttemptTimeoutMs: number;
+  readonly routeTotalTimeoutMs: number;
+  readonly routeMaxAttempts: number;
+  readonly routeMaxHops: number;
+  readonly instanceTimeoutsUnhealthy: number;
+  readonly breakerOpenMs: number;
+  readonly fallbacks: Readonly<Record<string, unknown>>;
+  readonly traceBufferSize: number;
+}
+
+/** Selections per service and instance since start (`GET …/routing/distribution`). */
+export type Distribution = Record<string, Record<string, number>>;
+
+export class RouteService {
+  readonly #nc: NatsConnection;
+  readonly #logger: Logger;
+  readonly #metrics: RouterMetrics;
+  readonly #mux: ReplyMux;
+  readonly #pipeline: RouteHandler;
+  readonly #failures: InstanceFailures;
+  readonly #breakers: ServiceBreakers;
+  /** Selections per service and instance, with the metric child cached (prom-client hashes labels per inc). */
+  readonly #selections = new Map<string, Map<string, { n: number; readonly child: { inc(): void } }>>();
+  readonly traces: TraceBuffer;
+  readonly strategy: string;
+  #sub: Subscription | undefined;
+  #inFlight = 0;
+
+  constructor(nc: NatsConnection, registry: Registry, health: HealthMonitor, metrics: RouterMetrics, options: RouteServiceOptions, logger: Logger) {
+    this.#nc = nc;
+    this.#logger = logger;
+    this.#metrics = metrics;
+    this.#mux = new ReplyMux(nc);
+    this.traces = new TraceBuffer(options.traceBufferSize);
+    const strategy = strategyByName(options.routeStrategy);
+    this.strategy = strategy.name;
+    this.#failures = new InstanceFailures({
+      threshold: options.instanceTimeoutsUnhealthy,
+      quarantineMs: options.breakerOpenMs,
+      onUnhealthy: (instanceId, reason) => {
+        logger.warn({ event: 'instance_quarantined', instance_id: instanceId, reason, quarantine_ms: options.breakerOpenMs }, `instance ${instanceId} marked UNHEALTHY: ${reason}`);
+        health.markUnhealthy(instanceId, reason);
+      },
+    });
+    this.#breakers = new ServiceBreakers(options.breakerOpenMs, metrics.breakerState, (service, state) => {
+      logger.warn({ event: 'circuit_breaker_changed', service_name: service, state }, `circuit breaker of ${service} is ${state}`);
+    });
+    const executor = createRouteExecutor({
+      registry,
+      strategy,
+      mux: this.#mux,
+      failures: this.#failures,
+      logger,
+      maxAttempts: options.routeMaxAttempts,
+      attemptTimeoutMs: options.routeAttemptTimeoutMs,
+      totalTimeoutMs: options.routeTotalTimeoutMs,
+      maxHops: options.routeMaxHops,
+      onSelected: (service, instanceId) => this.#selected(service, instanceId),
+      onRetry: (service) => metrics.retries.inc({ service_name: service }),
+    });
+    this.#pipeline = composeRoute(
+      [observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, registry, fallbacks: options.fallbacks, strategy: strategy.name })],
+      executor,
+    );
+  }
+
+  start(): void {
+    if (this.#sub !== undefined) return;
+    this.#mux.start();
+    this.#sub = this.#nc.subscribe(SUBJECTS.routeRequest, {
+      queue: QUEUE_GROUPS.router,
+      callback: (err, msg) => {
+        if (err === null) this.#onRequest(msg);
+      },
+    });
+  }
+
+  /** Calls being routed right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Replies that arrived after their attempt had timed out (dropped, never delivered). */
+  get lateReplies(): number {
+    return this.#mux.lateReplies;
+  }
+
+  breakers(): BreakerSnapshot[] {
+    return this.#breakers.snapshots(Date.now());
+  }
+
+  quarantined(): Array<{ instance_id: string; until: string }> {
+    return this.#failures.quarantined();
+  }
+
+  distribution(): Distribution {
+    const out: Distribution = {};
+    for (const [service, counts] of this.#selections) out[service] = Object.fromEntries([...counts].map(([id, c]) => [id, c.n]));
+    return out;
+  }
+
+  /**
+   * Stops taking calls. Calls in flight get up to `graceMs` to finish; those still waiting then
+   * fail with `CLOSED`.
+   */
+  async close(graceMs = 2_000): Promise<void> {
+    if (this.#sub === undefined) return;
+    this.#sub.unsubscribe();
+    this.#sub = undefined;
+    const deadline = Date.now() + graceMs;
+    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.#mux.close();
+  }
+
+  #onRequest(msg: Msg): void {
+    const receivedAt = performance.now();
+    if (!msg.reply) return; // nobody waits for an answer: routing it would run a call for no one
+    let input;
+    try {
+      input = readRouteInput(msg, this.#nc.info?.max_payload ?? 1024 * 1024, receivedAt);
+      this.#assertForwardable(msg.data.length);
+    } catch (err) {
+      const e = toAegisError(err);
+      this.#metrics.errors.inc({ service_name: '(invalid)', error_type: e.code });
+      this.#logger.debug({ event: 'route_rejected', error_type: e.code, err: e.message }, 'routed request rejected');
+      this.#reply(msg, encode(errorReply(e)));
+      return;
+    }
+    this.#inFlight++;
+    this.#pipeline(input)
+      .then(
+        (outcome) => {
+          if (outcome.kind === 'failed') this.#reply(msg, encode(errorReply(outcome.error)));
+          else if (outcome.kind === 'fallback') this.#reply(msg, outcome.data as Uint8Array, true);
+          else this.#reply(msg, outcome.data as Uint8Array);
+        },
+        (err: unknown) => {
+          const e = toAegisError(err);
+          this.#logger.error({ event: 'route_crashed', trace_id: input.traceId, service_name: input.serviceName, err }, 'routing failed unexpectedly');
+          this.#reply(msg, encode(errorReply(e)));
+        },
+      )
+      .finally(() => this.#inFlight--)
+      .catch((err: unknown) => this.#logger.error({ err, trace_id: input.traceId }, 'could not answer a routed call'));
+  }
+
+  /**
+   * The forwarded message carries the caller's body plus routing headers: refuse bodies that
+   * would push it over the server's max_payload (the server would drop this router's connection).
+   * @throws AegisError `PAYLOAD_TOO_LARGE`
+   */
+  #assertForwardable(size: number): void {
+    const limit = (this.#nc.info?.max_payload ?? 1024 * 1024) - 2048;
+    if (size > limit) throw new AegisError('PAYLOAD_TOO_LARGE', `routed request of ${size} bytes leaves no room for routing headers (limit ${limit})`, { details: { size, limit } });
+  }
+
+  #reply(msg: Msg, data: Uint8Array, fallback = false): void {
+    if (this.#nc.isClosed()) return;
+    if (fallback) {
+      const h = natsHeaders();
+      h.set(HEADERS.fallback, '1');
+      msg.respond(data, { headers: h });
+    } else {
+      msg.respond(data);
+    }
+  }
+
+  #selected(service: string, instanceId: string): void {
+    let counts = this.#selections.get(service);
+    if (counts === undefined) this.#selections.set(service, (counts = new Map<string, { n: number; readonly child: { inc(): void } }>()));
+    let entry = counts.get(instanceId);
+    if (entry === undefined) counts.set(instanceId, (entry = { n: 0, child: this.#metrics.selections.labels({ service_name: service, instance_id: instanceId }) }));
+    entry.n++;
+    entry.child.inc();
+  }
+}

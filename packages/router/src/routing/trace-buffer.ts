@@ -1,0 +1,97 @@
+/**
+ * The routing decisions of recent calls (RT-8 `aegis trace`), in a fixed-size ring buffer so
+ * memory stays bounded however long the router runs. Entries are stored as recorded (cheap on
+ * the hot path) and shaped for the admin API only when read.
+ */
+import type { InstanceRecord } from '@aegis-ipc/protocol';
+import type { AttemptRecord } from './route-outcome.js';
+
+/** One routed call as recorded. */
+export interface TraceEntry {
+  readonly trace_id: string;
+  readonly service_name: string;
+  readonly method: string;
+  /** ms since epoch. */
+  readonly received_at: number;
+  readonly strategy: string;
+  readonly hops: number;
+  readonly path: string;
+  readonly considered: readonly InstanceRecord[];
+  readonly attempts: readonly AttemptRecord[];
+  readonly outcome: 'success' | 'error_reply' | 'fallback' | 'failed';
+  readonly instance_id: string | null;
+  readonly error_code: string | null;
+  readonly duration_ms: number;
+}
+
+/** A recorded call as the admin API shows it. */
+export interface TraceView extends Omit<TraceEntry, 'considered' | 'received_at' | 'path' | 'attempts'> {
+  readonly attempts: AttemptRecord[];
+  readonly received_at: string;
+  readonly path: string[];
+  readonly instances_considered: string[];
+}
+
+export class TraceBuffer {
+  readonly #size: number;
+  readonly #ring: (TraceEntry | undefined)[];
+  #next = 0;
+  /** trace id → its entries in the ring (a trace id may cover several calls: nested calls share it). */
+  readonly #byTrace = new Map<string, TraceEntry[]>();
+
+  constructor(size: number) {
+    this.#size = size;
+    this.#ring = new Array<TraceEntry | undefined>(size);
+  }
+
+  record(entry: TraceEntry): void {
+    const evicted = this.#ring[this.#next];
+    if (evicted !== undefined) {
+      const list = this.#byTrace.get(evicted.trace_id);
+      if (list !== undefined) {
+        const i = list.indexOf(evicted);
+        if (i !== -1) list.splice(i, 1);
+        if (list.length === 0) this.#byTrace.delete(evicted.trace_id);
+      }
+    }
+    this.#ring[this.#next] = entry;
+    this.#next = (this.#next + 1) % this.#size;
+    const list = this.#byTrace.get(entry.trace_id);
+    if (list === undefined) this.#byTrace.set(entry.trace_id, [entry]);
+    else list.push(entry);
+  }
+
+  /** Every recorded call of `traceId`, oldest first. */
+  get(traceId: string): TraceView[] {
+    return (this.#byTrace.get(traceId) ?? []).map(view);
+  }
+
+  /** The `limit` most recent calls, newest first. */
+  recent(limit: number): TraceView[] {
+    const out: TraceView[] = [];
+    for (let k = 1; k <= this.#size && out.length < limit; k++) {
+      const entry = this.#ring[(this.#next - k + this.#size) % this.#size];
+      if (entry === undefined) break;
+      out.push(view(entry));
+    }
+    return out;
+  }
+}
+
+function view(e: TraceEntry): TraceView {
+  return {
+    trace_id: e.trace_id,
+    service_name: e.service_name,
+    method: e.method,
+    received_at: new Date(e.received_at).toISOString(),
+    strategy: e.strategy,
+    hops: e.hops,
+    path: e.path === '' ? [] : e.path.split(','),
+    instances_considered: e.considered.map((i) => i.instance_id),
+    attempts: [...e.attempts],
+    outcome: e.outcome,
+    instance_id: e.instance_id,
+    error_code: e.error_code,
+    duration_ms: e.duration_ms,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * One routed call: caller → `ipc.route.request` → router → instance → back (RT-1, RT-6).
+ *
+ * The body is the documented MessagePack map; service, method, timeout and trace id are also
+ * copied into headers so the router can route without decoding the params. The reply is
+ * `{ result }` or `{ error }`; errors are rebuilt into the AegisError of the same code.
+ */
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import {
+  AegisError,
+  HEADERS,
+  SUBJECTS,
+  assertName,
+  decode,
+  encode,
+  formatTraceparent,
+  isTraceId,
+  newTraceId,
+  unwrapReply,
+  type RouteReply,
+} from '@aegis-ipc/protocol';
+import { callLineage } from '../instance/call-context.js';
+import { assertFitsPayload } from '../transport/request-reply.js';
+import { fromNatsError } from '../transport/nats-error.js';
+import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './call-options.js';
+
+/**
+ * @throws AegisError `INVALID_NAME`/`VALIDATION_FAILED` (400) before sending, `PAYLOAD_TOO_LARGE`
+ * before sending, `CANCELLED` when `signal` aborts, `TIMEOUT`, `CONNECTION_FAILED` (no router),
+ * or the code the router or the handler answered with (`ROUTE_NO_INSTANCE`, `APPLICATION_ERROR`…).
+ */
+export async function callService<T>(
+  nc: NatsConnection,
+  serviceName: string,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  options: CallOptions = {},
+): Promise<T> {
+  assertName('service_name', serviceName);
+  assertName('method', method);
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+    throw new AegisError('VALIDATION_FAILED', 'params must be an object', { details: { fields: [{ path: '/params', message: 'must be an object' }] } });
+  }
+  const timeoutMs = resolveCallTimeout(options);
+  options.signal?.throwIfAborted();
+  const lineage = callLineage.getStore();
+  const traceId = options.traceId ?? lineage?.traceId ?? newTraceId();
+  if (options.traceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(traceId)) {
+    throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
+  }
+  const data = encode({
+    service_name: serviceName,
+    method,
+    params: params ?? {},
+    timeout: timeoutMs / 1000,
+    trace_id: traceId,
+    resource_id: options.resourceId,
+    message_id: options.messageId,
+  });
+  assertFitsPayload(nc, data.length);
+
+  const h = natsHeaders();
+  h.set(HEADERS.traceId, traceId);
+  if (isTraceId(traceId)) h.set(HEADERS.traceparent, formatTraceparent(traceId) as string);
+  h.set(HEADERS.service, serviceName);
+  h.set(HEADERS.method, method);
+  h.set(HEADERS.timeoutMs, String(timeoutMs));
+  if (options.resourceId !== undefined) h.set(HEADERS.resourceId, options.resourceId);
+  if (options.messageId !== undefined) h.set(HEADERS.messageId, options.messageId);
+  if (lineage !== undefined) {
+    h.set(HEADERS.hops, String(lineage.hops));
+    if (lineage.path !== '') h.set(HEADERS.path, lineage.path);
+  }
+
+  const waitMs = timeoutMs + CALL_REPLY_GRACE_MS;
+  const request = nc.request(SUBJECTS.routeRequest, data, { timeout: waitMs, headers: h });
+  let reply;
+  try {
+    reply = options.signal === undefined ? await request : await abortable(request, options.signal);
+  } catch (err) {
+    if (err instanceof AegisError) throw err;
+    throw fromNatsError(err, `call ${serviceName}.${method} (trace ${traceId})`, waitMs);
+  }
+  return unwrapReply<RouteReply<T>>(decode(reply.data, { maxBytes: nc.info?.max_payload })).result as T;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AegisError('CANCELLED', 'the call was aborted by its signal', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Serves routed calls arriving on `ipc.instance.{instance_id}.inbox`: decodes the request the
+ * router forwarded (the caller's bytes, unchanged), runs the method through the
+ * {@link MethodTable} and replies `{ result }` or `{ error }` to the router's reply subject.
+ *
+ * Every failure — undecodable bytes, an unknown method, a throwing handler, an unencodable
+ * result — becomes an error reply: the router gets an answer and does not fail over, because
+ * sending the same call to another instance would fail the same way.
+ */
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import {
+  AegisError,
+  HEADERS,
+  decode,
+  encode,
+  errorReply,
+  instanceInboxSubject,
+  newTraceId,
+  routeRequest,
+} from '@aegis-ipc/protocol';
+import type { Logger } from 'pino';
+import { LazyCallContext, callLineage } from './call-context.js';
+import type { MethodTable } from './method-table.js';
+
+export interface InboxServerOptions {
+  readonly serviceName: string;
+  readonly instanceId: string;
+  readonly logger: Logger;
+}
+
+/** Attempt budget assumed when a request carries no timeout at all. */
+const FALLBACK_TIMEOUT_MS = 15_000;
+/** Room left for headers and framing when checking a reply against max_payload. */
+const HEADER_ROOM = 4096;
+
+export class InboxServer {
+  readonly #nc: NatsConnection;
+  readonly #table: MethodTable;
+  readonly #options: InboxServerOptions;
+  readonly #closing = new AbortController();
+  #sub: Subscription | undefined;
+  #inFlight = 0;
+
+  constructor(nc: NatsConnection, table: MethodTable, options: InboxServerOptions) {
+    this.#nc = nc;
+    this.#table = table;
+    this.#options = options;
+  }
+
+  /** Calls being served right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  start(): void {
+    if (this.#sub !== undefined) return;
+    this.#sub = this.#nc.subscribe(instanceInboxSubject(this.#options.instanceId), {
+      callback: (err, msg) => {
+        if (err === null) this.#serve(msg);
+      },
+    });
+  }
+
+  /** Stops taking calls and aborts the signals of calls in flight. */
+  close(): void {
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+    this.#closing.abort(new AegisError('CLOSED', `instance ${this.#options.instanceId} is closing`));
+  }
+
+  #serve(msg: Msg): void {
+    const reply = msg.reply;
+    let ctx: LazyCallContext;
+    let params: Record<string, unknown>;
+    let hops: number;
+    let path: string;
+    try {
+      const body = routeRequest.parse(decode(msg.data, { maxBytes: this.#maxPayload() }), 'routed request');
+      const h = msg.headers;
+      const attempt = Number(h?.get(HEADERS.attempt) || 1);
+      const timeoutMs = Number(h?.get(HEADERS.timeoutMs)) || (body.timeout === undefined ? FALLBACK_TIMEOUT_MS : body.timeout * 1000);
+      hops = Number(h?.get(HEADERS.hops)) || 0;
+      path = h?.get(HEADERS.path) ?? '';
+      params = body.params ?? {};
+      ctx = new LazyCallContext(
+        {
+          traceId: body.trace_id ?? (h?.get(HEADERS.traceId) || newTraceId()),
+          messageId: body.message_id,
+          serviceName: this.#options.serviceName,
+          instanceId: this.#options.instanceId,
+          method: body.method,
+          attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+          resourceId: body.resource_id,
+        },
+        Date.now() + timeoutMs,
+        this.#closing.signal,
+      );
+    } catch (err) {
+      if (reply) msg.respond(encode(errorReply(err)));
+      return;
+    }
+    this.#inFlight++;
+    callLineage
+      .run({ traceId: ctx.traceId, hops, path }, () => this.#table.invoke(ctx.method, params, ctx))
+      .then(
+        (result) => this.#respond(msg, { result }, ctx),
+        (err: unknown) => this.#respond(msg, errorReply(err), ctx),
+      )
+      .finally(() => this.#inFlight--)
+      .catch((err: unknown) => this.#options.logger.error({ err, trace_id: ctx.traceId }, 'failed to reply to a routed call'));
+  }
+
+  #respond(msg: Msg, body: unknown, ctx: LazyCallContext): void {
+    if (!msg.reply || this.#nc.isClosed()) return;
+    let data: Uint8Array;
+    try {
+      data = encode(body);
+      const limit = this.#maxPayload() - HEADER_ROOM;
+      if (data.length > limit) {
+        throw new AegisError('PAYLOAD_TOO_LARGE', `result of ${ctx.method} is ${data.length} bytes, over the ${limit}-byte limit`, { details: { size: data.length, limit } });
+      }
+    } catch (err) {
+      this.#options.logger.warn({ err, trace_id: ctx.traceId, method: ctx.method, instance_id: ctx.instanceId }, 'could not send the result; replying with an error');
+      data = encode(errorReply(err));
+    }
+    msg.respond(data);
+  }
+
+  #maxPayload(): number {
+    return this.#nc.info?.max_payload ?? 1024 * 1024;
+  }
+}
