@@ -59,7 +59,8 @@ describe('two relays, one SIGKILLed every 3 s, during 10,000 commands over 100 a
       while (writing) {
         await new Promise((r) => setTimeout(r, KILL_EVERY_MS));
         if (!writing) break;
-        const slot = live[victim] !== undefined && ready.has(live[victim]) ? victim : 1 - victim;
+        const current = live[victim];
+        const slot = current !== undefined && ready.has(current) ? victim : 1 - victim;
         const target = live[slot];
         if (target === undefined || !ready.has(target)) continue; // both still starting
         target.kill('SIGKILL');
