@@ -1,12 +1,5 @@
-import { describeSettings, type SettingDefs } from '@aegis-ipc/protocol';
-import { ROUTER_SETTINGS } from '@aegis-ipc/router';
-import { ADMIN_CLIENT_SETTINGS } from '../packages/cli/src/admin-client.js';
-
-/** Every component's settings, in the order the reference lists them. */
-export const CONFIG_SECTIONS: ReadonlyArray<{ title: string; process: string; defs: SettingDefs }> = [
-  { title: 'Router', process: '`aegis router` / `npm start`', defs: ROUTER_SETTINGS },
-  { title: 'CLI', process: '`aegis services|health|…`', defs: ADMIN_CLIENT_SETTINGS },
-];
+import { describeSettings } from '@aegis-ipc/protocol';
+import { CONFIG_SECTIONS } from '../packages/cli/src/config-sections.js';
 
 /** Renders the configuration tables (Markdown) from the settings declarations. */
 export function renderConfigTables(): string {

@@ -6,7 +6,11 @@ import type { Command } from 'commander';
 import { register as router } from './router.js';
 import { register as services } from './services.js';
 import { register as health } from './health.js';
+import { register as demo } from './demo.js';
+import { register as config } from './config.js';
 import { register as events } from './events.js';
+import { register as relay } from './relay.js';
+import { register as outbox } from './outbox.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -14,5 +18,9 @@ export const COMMANDS: readonly RegisterCommand[] = [
   router,
   services,
   health,
+  demo,
+  config,
   events,
+  relay,
+  outbox,
 ];
