@@ -6,6 +6,12 @@ import { Command } from 'commander';
 import { COMMANDS } from './commands/index.js';
 import { printError } from './output.js';
 
+// `aegis … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('aegis')
   .description('AegisIPC: reliable service-to-service communication on NATS')
   .showHelpAfterError()

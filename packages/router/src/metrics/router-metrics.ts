@@ -90,6 +90,12 @@ export class RouterMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'ipc_router_process_' });
+    // prom-client names these gauges `*_total`, which Prometheus reserves for counters
+    // (promtool check metrics rejects them); the same counts stay available without the suffix
+    // in nodejs_active_handles/requests/resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(`ipc_router_process_${name}`);
+    }
     view.onEvent((event) => {
       if (event.type !== 'instance_status_changed') return;
       this.stateTransitions.inc({ service_name: event.service_name, from: event.from, to: event.to });
