@@ -35,6 +35,8 @@ export class EventBus {
   private readonly transports = new Map<TransportName, EventTransport>();
   private readonly subscriptions = new Set<EventSubscription>();
   private readonly dedupeStores = new Map<TransportName, Promise<DedupeStore>>();
+  private readonly validTopics = new Set<string>();
+  private readonly publishedCounters = new Map<string, { inc(): void }>();
   private starting: Promise<void> | undefined;
   private started = false;
   private closed = false;
@@ -71,7 +73,11 @@ export class EventBus {
   async publish(topic: string, payload: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     if (!this.started) await this.start();
     this.assertOpen();
-    assertTopic(topic);
+    if (!this.validTopics.has(topic)) {
+      assertTopic(topic);
+      // Publishers reuse a handful of topics: validate each once (bounded, so hostile input cannot grow it).
+      if (this.validTopics.size < 10_000) this.validTopics.add(topic);
+    }
     const qos = options.qos ?? 1;
     assertQos(qos);
     const messageId = options.messageId ?? newMessageId();
@@ -80,7 +86,7 @@ export class EventBus {
     const transport = this.transport(options.transport);
     const headers = { ...options.headers, ...envelopeHeaders(messageId, qos, options.key) };
     const result = await transport.publish({ topic, qos, messageId, headers, data: encode(payload) });
-    if (!result.duplicate) this.metrics.published.inc({ transport: transport.name, topic, qos: String(qos) });
+    if (!result.duplicate) this.publishedCounter(transport.name, topic, qos).inc();
     return result;
   }
 
@@ -144,6 +150,16 @@ export class EventBus {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  private publishedCounter(transport: TransportName, topic: string, qos: Qos): { inc(): void } {
+    const key = `${transport} ${topic} ${qos}`;
+    let counter = this.publishedCounters.get(key);
+    if (counter === undefined) {
+      counter = this.metrics.published.labels({ transport, topic, qos: String(qos) });
+      if (this.publishedCounters.size < 10_000) this.publishedCounters.set(key, counter);
+    }
+    return counter;
   }
 
   private assertOpen(): void {

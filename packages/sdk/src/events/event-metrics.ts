@@ -65,16 +65,29 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
   return metrics;
 }
 
-/** Counts deliveries and their final outcome; the outermost interceptor. */
+/** Counts deliveries and their final outcome; the outermost interceptor of one subscription. */
 export function metricsInterceptor(metrics: EventMetrics): DeliveryInterceptor {
+  // One subscription has one topic and group: bind the label set once, not per message.
+  let bound: Record<'delivered' | 'redelivered' | 'acked' | 'duplicates' | 'retried' | 'deadLettered', { inc(): void }> | undefined;
   return async (delivery, next) => {
-    const labels = { transport: delivery.transport, topic: delivery.topic, group: delivery.group };
-    metrics.delivered.inc(labels);
-    if (delivery.deliveryCount > 1) metrics.redelivered.inc(labels);
+    if (bound === undefined) {
+      const labels = { transport: delivery.transport, topic: delivery.topic, group: delivery.group };
+      bound = {
+        delivered: metrics.delivered.labels(labels),
+        redelivered: metrics.redelivered.labels(labels),
+        acked: metrics.acked.labels(labels),
+        duplicates: metrics.duplicates.labels(labels),
+        retried: metrics.retried.labels(labels),
+        deadLettered: metrics.deadLettered.labels(labels),
+      };
+    }
+    const m = bound;
+    m.delivered.inc();
+    if (delivery.deliveryCount > 1) m.redelivered.inc();
     const outcome = await next(delivery);
-    if (outcome.type === 'ack') (outcome.duplicate === true ? metrics.duplicates : metrics.acked).inc(labels);
-    else if (outcome.type === 'dead-letter') metrics.deadLettered.inc(labels);
-    else metrics.retried.inc(labels);
+    if (outcome.type === 'ack') (outcome.duplicate === true ? m.duplicates : m.acked).inc();
+    else if (outcome.type === 'dead-letter') m.deadLettered.inc();
+    else m.retried.inc();
     return outcome;
   };
 }

@@ -71,6 +71,15 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   const limiter = new ConcurrencyLimiter(options.concurrency);
   const log = ctx.logger.child({ topic, group: options.group, consumer: name });
   let closing = false;
+  // One sweeper per subscription (not a timer per message): handlers running longer than a third
+  // of ack_wait tell the server they are still working, so a slow handler is not redelivered.
+  const inFlight = new Map<JsMsg, number>();
+  const third = Math.max(30, Math.floor(ctx.options.ackWaitMs / 3));
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const [msg, started] of inFlight) if (now - started >= third) msg.working();
+  }, third);
+  sweeper.unref();
 
   const settle = async (msg: JsMsg, delivery: Delivery, outcome: Outcome): Promise<void> => {
     switch (outcome.type) {
@@ -99,14 +108,12 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
 
   const handle = async (msg: JsMsg): Promise<void> => {
     const delivery = toDelivery(topic, options, msg, `${ctx.options.stream}-${msg.seq}`, msg.info.deliveryCount);
-    // Tell the server we are still working so a slow handler is not redelivered elsewhere.
-    const heartbeat = setInterval(() => msg.working(), Math.max(50, ctx.options.ackWaitMs / 2));
-    heartbeat.unref();
+    inFlight.set(msg, Date.now());
     let outcome: Outcome;
     try {
       outcome = await pipeline(delivery);
     } finally {
-      clearInterval(heartbeat);
+      inFlight.delete(msg);
     }
     await settle(msg, delivery, outcome);
   };
@@ -130,6 +137,7 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
       await messages.close();
       await loop;
       await limiter.idle();
+      clearInterval(sweeper);
     })());
   return { topic, group: options.group, transport: 'nats', close, [Symbol.asyncDispose]: close };
 }

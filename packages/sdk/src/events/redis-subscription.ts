@@ -48,6 +48,17 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
   const timers = new Set<NodeJS.Timeout>();
   const tasks = new Set<Promise<unknown>>();
   let closing = false;
+  // One sweeper per subscription: entries whose handler runs longer than a third of the claim
+  // threshold get their idle time reset (XCLAIM JUSTID does not count a delivery), so live
+  // consumers do not steal them.
+  const inFlight = new Map<string, number>();
+  const third = Math.max(30, Math.floor(claimIdleMs / 3));
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    const stale = [...inFlight].filter(([, started]) => now - started >= third).map(([id]) => id);
+    if (stale.length > 0) track(client.xClaimJustId(key, group, consumer, 0, stale));
+  }, third);
+  sweeper.unref();
   const track = (p: Promise<unknown>) => {
     const t = p.catch((err: unknown) => log.error({ err }, 'event subscription task failed')).finally(() => tasks.delete(t));
     tasks.add(t);
@@ -109,15 +120,12 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
       data: entry.fields.d ?? new Uint8Array(0),
       deliveryCount,
     };
-    const heartbeat = durable
-      ? setInterval(() => track(client.xClaimJustId(key, group, consumer, 0, entry.id)), Math.max(50, claimIdleMs / 2))
-      : undefined;
-    heartbeat?.unref();
+    if (durable) inFlight.set(entry.id, Date.now());
     let outcome: Outcome;
     try {
       outcome = await pipeline(delivery);
     } finally {
-      clearInterval(heartbeat);
+      inFlight.delete(entry.id);
     }
     if (!durable && outcome.type !== 'ack') log.warn({ outcome }, 'QoS 0 event dropped after a handler failure');
     await settle(entry, delivery, outcome);
@@ -213,6 +221,7 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
     (closed ??= (async () => {
       closing = true;
       clearTimeout(reclaimTimer);
+      clearInterval(sweeper);
       for (const t of timers) clearTimeout(t);
       await loop;
       await limiter.idle();

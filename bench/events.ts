@@ -1,0 +1,161 @@
+/**
+ * `npm run bench -- events [count] [rounds]` — raw JetStream publish/consume and raw Redis
+ * XADD/XREADGROUP/XACK against the AegisIPC event bus at QoS 1 and 2, in the same run, on the
+ * same brokers. Each case publishes `count` events (256 publishes in flight) while one
+ * subscriber consumes them; the figure is end-to-end events/s (first publish → last handled).
+ * Prints a table, then one JSON line with all figures and a `summary` of ratios.
+ */
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectTestNats, connectTestRedis, deleteKeysWithPrefix, deleteStreams, uniqueName } from '@aegis-ipc/testing';
+import { encode } from '@aegis-ipc/protocol';
+import { Registry } from 'prom-client';
+import { createEventBus, type Qos, type TransportName } from '@aegis-ipc/sdk';
+
+const COUNT = Number(process.argv[2] ?? 5_000);
+const ROUNDS = Number(process.argv[3] ?? 3);
+const WINDOW = 256;
+const CONCURRENCY = 64;
+const payload = { order_id: 'ord-000123', amount_cents: 4200, currency: 'EUR', items: [{ sku: 'A-1', qty: 2 }] };
+
+const nc = await connectTestNats('aegis-bench-events');
+const redis = await connectTestRedis();
+const id = uniqueName('bench');
+const streams: string[] = [];
+
+/** Runs `fn(i)` for i < n with at most `window` in flight. */
+async function pump(n: number, window: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: window }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+function until(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setInterval(() => {
+      if (done()) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 2);
+  });
+}
+
+async function rawNats(): Promise<number> {
+  const name = `${id}_RAW`.toUpperCase();
+  streams.push(name);
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name, subjects: [`${id}.raw.>`] });
+  await jsm.consumers.add(name, { durable_name: 'c', ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
+  const js = jetstream(nc);
+  const data = encode(payload);
+  let got = 0;
+  const messages = await (await js.consumers.get(name, 'c')).consume({ max_messages: CONCURRENCY * 2 });
+  const loop = (async () => {
+    for await (const m of messages) {
+      m.ack();
+      if (++got === COUNT) break;
+    }
+  })();
+  const start = performance.now();
+  await pump(COUNT, WINDOW, () => js.publish(`${id}.raw.orders`, data));
+  await loop;
+  const rate = COUNT / ((performance.now() - start) / 1000);
+  await messages.close();
+  return rate;
+}
+
+async function rawRedis(): Promise<number> {
+  const key = `${id}:raw`;
+  await redis.xGroupCreate(key, 'g', '$', { MKSTREAM: true });
+  const reader = redis.duplicate();
+  await reader.connect();
+  const data = Buffer.from(encode(payload));
+  let got = 0;
+  const loop = (async () => {
+    while (got < COUNT) {
+      const res = (await reader.xReadGroup('g', 'c', { key, id: '>' }, { COUNT: CONCURRENCY * 2, BLOCK: 1000 })) as Array<{
+        messages: Array<{ id: string }>;
+      }> | null;
+      const ids = (res ?? []).flatMap((s) => s.messages.map((m) => m.id));
+      if (ids.length > 0) await redis.xAck(key, 'g', ids);
+      got += ids.length;
+    }
+  })();
+  const start = performance.now();
+  await pump(COUNT, WINDOW, () => redis.xAdd(key, '*', { d: data }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 100_000 } }));
+  await loop;
+  const rate = COUNT / ((performance.now() - start) / 1000);
+  await reader.close();
+  return rate;
+}
+
+async function api(transport: TransportName, qos: Qos): Promise<number> {
+  const names = uniqueName('bapi');
+  streams.push(names.toUpperCase(), `${names.toUpperCase()}_DLQ`, `KV_${names.toUpperCase()}_DEDUPE`);
+  const bus = await createEventBus({
+    nats: nc,
+    redis,
+    registry: new Registry(),
+    defaultTransport: transport,
+    stream: names.toUpperCase(),
+    subjectPrefix: `${names}.evt`,
+    redisKeyPrefix: `${id}:${names}`,
+  });
+  let got = 0;
+  await bus.subscribe('orders.created', () => void got++, { qos, concurrency: CONCURRENCY });
+  const start = performance.now();
+  await pump(COUNT, WINDOW, () => bus.publish('orders.created', payload, { qos }));
+  await until(() => got >= COUNT);
+  const rate = COUNT / ((performance.now() - start) / 1000);
+  await bus.close();
+  return rate;
+}
+
+// The machine is shared: run the cases interleaved, several rounds, and keep each case's median,
+// so a burst of someone else's load does not land on one side of a ratio only.
+const CASES: Record<string, () => Promise<number>> = {
+  raw_nats: rawNats,
+  nats_qos1: () => api('nats', 1),
+  nats_qos2: () => api('nats', 2),
+  raw_redis: rawRedis,
+  redis_qos1: () => api('redis', 1),
+  redis_qos2: () => api('redis', 2),
+};
+const samples: Record<string, number[]> = {};
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(CASES)) (samples[name] ??= []).push(await run());
+  }
+} finally {
+  await deleteStreams(nc, streams);
+  await deleteKeysWithPrefix(redis, `${id}:`);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const results: Record<string, number> = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+
+const ratio = (a: number | undefined, b: number | undefined) => Math.round(((a ?? 0) / (b ?? 1)) * 100) / 100;
+const summary = {
+  ratio_nats_qos1_vs_raw: ratio(results.nats_qos1, results.raw_nats),
+  ratio_nats_qos2_vs_raw: ratio(results.nats_qos2, results.raw_nats),
+  ratio_redis_qos1_vs_raw: ratio(results.redis_qos1, results.raw_redis),
+  ratio_redis_qos2_vs_raw: ratio(results.redis_qos2, results.raw_redis),
+};
+const rows: Array<[string, number | undefined, string]> = [
+  ['raw JetStream publish+consume', results.raw_nats, '1.00'],
+  ['AegisIPC NATS QoS 1', results.nats_qos1, String(summary.ratio_nats_qos1_vs_raw)],
+  ['AegisIPC NATS QoS 2', results.nats_qos2, String(summary.ratio_nats_qos2_vs_raw)],
+  ['raw Redis XADD/XREADGROUP/XACK', results.raw_redis, '1.00'],
+  ['AegisIPC Redis QoS 1', results.redis_qos1, String(summary.ratio_redis_qos1_vs_raw)],
+  ['AegisIPC Redis QoS 2', results.redis_qos2, String(summary.ratio_redis_qos2_vs_raw)],
+];
+console.log(`events: ${COUNT} events per case, median of ${ROUNDS} interleaved rounds, ${WINDOW} publishes in flight, subscriber concurrency ${CONCURRENCY}`);
+console.log(`${'case'.padEnd(34)}${'events/s'.padStart(10)}${'vs raw'.padStart(9)}`);
+for (const [name, rate, r] of rows) console.log(`${name.padEnd(34)}${String(Math.round(rate ?? 0)).padStart(10)}${r.padStart(9)}`);
+await nc.close();
+await redis.close();
+console.log(
+  JSON.stringify({ bench: 'events', count: COUNT, rounds: ROUNDS, window: WINDOW, concurrency: CONCURRENCY, events_per_s: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v)])), summary }),
+);
