@@ -43,6 +43,7 @@ export { type OutboxSink } from './sinks/outbox-sink.js';
 export { NatsJetStreamSink, subjectFor, EVENT_HEADERS, type NatsJetStreamSinkOptions } from './sinks/nats-jetstream-sink.js';
 export { RedisStreamsSink, type RedisStreamsSinkOptions } from './sinks/redis-streams-sink.js';
 export { listFailed, replayFailed, stats } from './admin/outbox-admin.js';
+export { listAggregateEvents } from './sql/list-aggregate-events.js';
 export { OUTBOX_SETTINGS, type OutboxSettings } from './settings.js';
 export {
   COMMAND_STATUS,
