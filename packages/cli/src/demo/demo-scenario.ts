@@ -5,13 +5,14 @@
  * Everything it started is stopped, and its bucket deleted, whatever happens.
  */
 import { createServer } from 'node:net';
-import { Router } from '@aegis-ipc/router';
+import { Router, resolveRouterSettings } from '@aegis-ipc/router';
 import { connect, type AegisClient } from '@aegis-ipc/sdk';
 import { AegisError } from '@aegis-ipc/protocol';
 import { CallerLoop } from './caller-loop.js';
 import { DEMO_SETTINGS, type DemoSettings } from './demo-settings.js';
 import { EchoFleet } from './echo-fleet.js';
 import { renderTick, spread } from './distribution-view.js';
+import { assertNoOtherRouter } from './other-router-probe.js';
 
 export interface DemoSummary {
   readonly calls: number;
@@ -45,6 +46,7 @@ export async function runDemo(out: DemoOutput, signal: AbortSignal, settings: De
   const victim = ids[Math.min(1, ids.length - 1)] ?? ids[0]!;
   const service = settings.serviceName;
 
+  await assertNoOtherRouter(resolveRouterSettings().natsUrl);
   const router = await Router.start({
     registryBucket: bucket,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
