@@ -21,6 +21,11 @@ import { servicesRoutes } from './admin-api/services-routes.js';
 import { healthHistoryRoutes } from './admin-api/health-history-routes.js';
 import { RouteService } from './routing/route-service.js';
 import { routingRoutes } from './admin-api/routing-routes.js';
+import { MessageStatusService } from './delivery/message-status-service.js';
+import { deliveryRoutes } from './admin-api/delivery-routes.js';
+import { outboxRoutes } from './admin-api/outbox-routes.js';
+import { outboxStatsSource } from './admin-api/outbox-stats-source.js';
+import { dashboardPlugin } from './dashboard/dashboard-plugin.js';
 
 export const ROUTER_VERSION = '0.1.0';
 
@@ -48,11 +53,13 @@ export class Router implements AsyncDisposable {
   readonly #store: RegistryStore;
   readonly #registration: RegistrationService;
   readonly #http: FastifyInstance | undefined;
+  readonly #messageStatus: MessageStatusService | undefined;
   #closed = false;
 
   private constructor(parts: {
     settings: RouterSettings; logger: Logger; nc: NatsConnection; nats: NatsHandle | undefined; registry: Registry; store: RegistryStore;
     registration: RegistrationService; health: HealthMonitor; metrics: RouterMetrics; routing: RouteService; http: FastifyInstance | undefined; url: string | undefined;
+    messageStatus?: MessageStatusService;
   }) {
     this.settings = parts.settings;
     this.logger = parts.logger;
@@ -64,6 +71,7 @@ export class Router implements AsyncDisposable {
     this.health = parts.health;
     this.metrics = parts.metrics;
     this.routing = parts.routing;
+    this.#messageStatus = parts.messageStatus;
     this.#http = parts.http;
     this.url = parts.url;
   }
@@ -98,6 +106,9 @@ export class Router implements AsyncDisposable {
       health.start();
       registration.start();
       routing.start();
+      // Exactly-once calls (issue 4): status on ipc.message.status; states live in JetStream KV.
+      const messageStatus = new MessageStatusService(nc, logger.child({ subsystem: 'delivery' }));
+      messageStatus.start();
 
       let app: FastifyInstance | undefined;
       let url: string | undefined;
@@ -114,12 +125,20 @@ export class Router implements AsyncDisposable {
               return { status: 'up', detail: `bucket ${settings.registryBucket}` };
             },
           },
-          adminPlugins: [servicesRoutes(registry), healthHistoryRoutes(registry, health), routingRoutes(routing)],
+          adminPlugins: [
+            servicesRoutes(registry),
+            healthHistoryRoutes(registry, health),
+            routingRoutes(routing),
+            deliveryRoutes(nc, messageStatus),
+            // Optional: the outbox backlog, when this router is told where the outbox lives.
+            ...(settings.outboxDatabaseUrl === undefined ? [] : [outboxRoutes(outboxStatsSource(settings.outboxDatabaseUrl, logger.child({ subsystem: 'outbox-stats' })))]),
+          ],
+          rootPlugins: [dashboardPlugin({ adminToken: settings.adminToken })],
         });
         url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
       }
       logger.info({ event: 'router_started', nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
-      return new Router({ settings, logger, nc, nats, registry, store, registration, health, metrics, routing, http: app, url });
+      return new Router({ settings, logger, nc, nats, registry, store, registration, health, metrics, routing, http: app, url, messageStatus });
     } catch (err) {
       await nats?.close();
       throw err;
@@ -131,6 +150,7 @@ export class Router implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     await this.routing.close();
+    this.#messageStatus?.close();
     this.#registration.close();
     this.health.close();
     this.#store.close();

@@ -34,6 +34,10 @@ export const ROUTER_SETTINGS = {
     parse: parseFallbacks,
   } as SettingDef<Readonly<Record<string, unknown>>>,
   traceBufferSize: setting.int('AEGIS_TRACE_BUFFER_SIZE', 10_000, 'Recent routed calls kept for `aegis trace` (ring buffer).', { min: 10, max: 1_000_000 }),
+  // ── operations surface (issue 7) ─────────────────────────────────────────
+  outboxDatabaseUrl: setting.optionalString('DATABASE_URL', 'When set, the admin API (`GET /api/v1/admin/outbox/stats`) and the dashboard show the outbox backlog read from this PostgreSQL database.', {
+    secret: true,
+  }),
 } as const;
 
 export type RouterSettings = ResolvedSettings<typeof ROUTER_SETTINGS>;
