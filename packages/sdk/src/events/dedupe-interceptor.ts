@@ -22,8 +22,22 @@ export function dedupeKey(topic: string, group: string, messageId: string): stri
   return `${topic}.${group}.${messageId}`;
 }
 
-export function dedupeInterceptor(options: DedupeInterceptorOptions): DeliveryInterceptor {
-  return async (delivery, next) => {
+/** The interceptor plus a way to wait for completion records still being written. */
+export interface DedupeStage {
+  readonly interceptor: DeliveryInterceptor;
+  /** Resolves when every started `complete`/`release` has settled (call on close). */
+  drain(): Promise<void>;
+}
+
+/**
+ * The completion record is written *alongside* the ack, not before it: if the write fails the
+ * outcome is an ack anyway (the handler's side effect happened), so waiting for it would only add
+ * a round trip per event. A crash before the record lands leaves the lease, which expires — the
+ * same window as a crash between the side effect and `complete()` (docs/events.md).
+ */
+export function dedupeStage(options: DedupeInterceptorOptions): DedupeStage {
+  const writes = new Set<Promise<void>>();
+  const interceptor: DeliveryInterceptor = async (delivery, next) => {
     const key = dedupeKey(delivery.topic, delivery.group, delivery.messageId);
     let claim;
     try {
@@ -35,14 +49,20 @@ export function dedupeInterceptor(options: DedupeInterceptorOptions): DeliveryIn
     // Look again once the holder's lease could have run out (it may have crashed).
     if (claim.state === 'in-progress') return { type: 'busy', delayMs: options.leaseMs };
     const outcome = await next(delivery);
-    try {
-      if (outcome.type === 'ack') await options.store.complete(key, true, options.ttlMs);
-      else await options.store.release(key);
-    } catch (err) {
+    const write = (outcome.type === 'ack' ? options.store.complete(key, true, options.ttlMs) : options.store.release(key))
       // The handler's outcome stands; a missing record only weakens dedupe for this id, and a
       // failed release only delays the retry until the lease expires.
-      options.onError(err, `dedupe ${outcome.type === 'ack' ? 'complete' : 'release'} of ${key}`);
-    }
+      .catch((err: unknown) => options.onError(err, `dedupe ${outcome.type === 'ack' ? 'complete' : 'release'} of ${key}`))
+      .finally(() => writes.delete(write));
+    writes.add(write);
+    // A failed attempt's release must land before the retry, or the retry finds its own lease.
+    if (outcome.type !== 'ack') await write;
     return outcome;
+  };
+  return {
+    interceptor,
+    async drain() {
+      while (writes.size > 0) await Promise.all([...writes]);
+    },
   };
 }

@@ -13,7 +13,7 @@ import { pino, type Logger } from 'pino';
 import type { DedupeStore } from '../dedupe/dedupe-store.js';
 import { KvDedupeStore } from '../dedupe/kv-dedupe-store.js';
 import { RedisDedupeStore } from '../dedupe/redis-dedupe-store.js';
-import { dedupeInterceptor } from './dedupe-interceptor.js';
+import { dedupeStage } from './dedupe-interceptor.js';
 import { composeDelivery, errorText, retryPolicyInterceptor, type DeliveryInterceptor, type DeliveryNext } from './delivery.js';
 import { resolveEventBusOptions, resolveSubscribeOptions, type EventBusOptions, type ResolvedEventBusOptions, type ResolvedSubscribeOptions } from './event-bus-options.js';
 import { assertUserHeaders, envelopeHeaders } from './event-headers.js';
@@ -101,14 +101,19 @@ export class EventBus {
     this.assertOpen();
     const resolved = resolveSubscribeOptions(topic, options, this.options);
     const transport = this.transport(resolved.transport);
-    const pipeline = composeDelivery(await this.interceptors(resolved), terminal(handler, resolved));
+    const { interceptors, drain } = await this.interceptors(resolved);
+    const pipeline = composeDelivery(interceptors, terminal(handler, resolved));
     const subscription = await transport.subscribe(topic, resolved, pipeline);
-    this.subscriptions.add(subscription);
-    const close = async () => {
-      this.subscriptions.delete(subscription);
-      await subscription.close();
-    };
-    return { topic, group: resolved.group, transport: resolved.transport, close, [Symbol.asyncDispose]: close };
+    let closed: Promise<void> | undefined;
+    const close = () =>
+      (closed ??= (async () => {
+        this.subscriptions.delete(wrapped);
+        await subscription.close();
+        await drain();
+      })());
+    const wrapped: EventSubscription = { topic, group: resolved.group, transport: resolved.transport, close, [Symbol.asyncDispose]: close };
+    this.subscriptions.add(wrapped);
+    return wrapped;
   }
 
   /** Pending and lag per topic and group, from the broker. */
@@ -174,23 +179,23 @@ export class EventBus {
     return transport;
   }
 
-  private async interceptors(sub: ResolvedSubscribeOptions): Promise<DeliveryInterceptor[]> {
+  private async interceptors(sub: ResolvedSubscribeOptions): Promise<{ interceptors: DeliveryInterceptor[]; drain: () => Promise<void> }> {
     const chain: DeliveryInterceptor[] = [metricsInterceptor(this.metrics)];
-    if (sub.qos === 0) return chain;
+    if (sub.qos === 0) return { interceptors: chain, drain: () => Promise.resolve() };
     chain.push(retryPolicyInterceptor(sub));
     if (sub.qos === 2) {
-      chain.push(
-        dedupeInterceptor({
-          store: await this.dedupeStore(sub.transport),
-          // The lease must outlive the broker's own redelivery timer, or a slow handler's
-          // redelivery would find the lease gone and run the handler a second time.
-          leaseMs: Math.max(this.options.ackWaitMs, this.options.claimIdleMs),
-          ttlMs: this.options.dedupeTtlMs,
-          onError: (err, what) => this.logger.warn({ err, what }, 'QoS 2 dedupe store failure'),
-        }),
-      );
+      const stage = dedupeStage({
+        store: await this.dedupeStore(sub.transport),
+        // The lease must outlive the broker's own redelivery timer, or a slow handler's
+        // redelivery would find the lease gone and run the handler a second time.
+        leaseMs: Math.max(this.options.ackWaitMs, this.options.claimIdleMs),
+        ttlMs: this.options.dedupeTtlMs,
+        onError: (err, what) => this.logger.warn({ err, what }, 'QoS 2 dedupe store failure'),
+      });
+      chain.push(stage.interceptor);
+      return { interceptors: chain, drain: () => stage.drain() };
     }
-    return chain;
+    return { interceptors: chain, drain: () => Promise.resolve() };
   }
 
   private dedupeStore(transport: TransportName): Promise<DedupeStore> {
@@ -201,7 +206,7 @@ export class EventBus {
       else if (transport === 'nats') {
         store = KvDedupeStore.open(this.options.nats as NatsConnection, {
           bucket: `${this.options.stream}_DEDUPE`,
-          ttlMs: this.options.dedupeTtlMs,
+        ttlMs: this.options.dedupeTtlMs,
           replicas: this.options.replicas,
         });
       } else store = Promise.resolve(new RedisDedupeStore(this.options.redis!, { keyPrefix: redisKeys(this.options.redisKeyPrefix).dedupe }));

@@ -40,6 +40,7 @@ export class RedisTransport implements EventTransport {
   readonly name = 'redis' as const;
   private readonly ctx: RedisContext;
   private started = false;
+  private publishOnceSha: string | undefined;
 
   constructor(client: AnyRedisClient, options: ResolvedEventBusOptions, logger: Logger) {
     this.ctx = {
@@ -79,7 +80,7 @@ export class RedisTransport implements EventTransport {
     const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
     try {
       if (event.qos === 2) {
-        const id = await client.eval(PUBLISH_ONCE, {
+        const id = await this.publishOnce({
           keys: [keys.durable(event.topic), keys.published(event.messageId)],
           arguments: [String(options.redisMaxLen), h, data, String(options.duplicateWindowMs)],
         });
@@ -96,6 +97,20 @@ export class RedisTransport implements EventTransport {
         details: { topic: event.topic, message_id: event.messageId },
       });
     }
+  }
+
+  /** EVALSHA of the loaded script (no script body per publish); EVAL after a Redis restart forgot it. */
+  private async publishOnce(args: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown> {
+    const { client } = this.ctx;
+    if (this.publishOnceSha !== undefined) {
+      try {
+        return await client.evalSha(this.publishOnceSha, args);
+      } catch (err) {
+        if (!String(err).includes('NOSCRIPT')) throw err;
+      }
+    }
+    this.publishOnceSha = (await client.scriptLoad(PUBLISH_ONCE)) as string;
+    return client.evalSha(this.publishOnceSha, args);
   }
 
   subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {

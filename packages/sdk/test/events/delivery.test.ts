@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, composeDelivery, errorText, retryPolicyInterceptor, type Delivery, type Outcome } from '../../src/events/delivery.js';
-import { dedupeInterceptor } from '../../src/events/dedupe-interceptor.js';
+import { dedupeStage } from '../../src/events/dedupe-interceptor.js';
 import type { ClaimResult, DedupeStore } from '../../src/dedupe/dedupe-store.js';
 
 const delivery = (deliveryCount: number): Delivery => ({
@@ -74,7 +74,7 @@ describe('dedupe interceptor', () => {
   it('calls the handler once per id and acks duplicates', async () => {
     const store = new MemoryStore();
     let calls = 0;
-    const pipeline = composeDelivery([dedupeInterceptor({ store, leaseMs: 1000, ttlMs: 1000, onError: () => undefined })], () => {
+    const pipeline = composeDelivery([dedupeStage({ store, leaseMs: 1000, ttlMs: 1000, onError: () => undefined }).interceptor], () => {
       calls++;
       return Promise.resolve<Outcome>({ type: 'ack' });
     });
@@ -86,7 +86,7 @@ describe('dedupe interceptor', () => {
   it('releases the id when the handler fails so the retry can run it', async () => {
     const store = new MemoryStore();
     const outcomes: Outcome[] = [fail, { type: 'ack' }];
-    const pipeline = composeDelivery([dedupeInterceptor({ store, leaseMs: 1000, ttlMs: 1000, onError: () => undefined })], () =>
+    const pipeline = composeDelivery([dedupeStage({ store, leaseMs: 1000, ttlMs: 1000, onError: () => undefined }).interceptor], () =>
       Promise.resolve(outcomes.shift()!),
     );
     expect((await pipeline(delivery(1))).type).toBe('fail');
@@ -96,7 +96,7 @@ describe('dedupe interceptor', () => {
   it('reports busy while another holder has the lease', async () => {
     const store = new MemoryStore();
     store.records.set('t.g.m1', { state: 'in-progress' });
-    const pipeline = composeDelivery([dedupeInterceptor({ store, leaseMs: 750, ttlMs: 1000, onError: () => undefined })], () =>
+    const pipeline = composeDelivery([dedupeStage({ store, leaseMs: 750, ttlMs: 1000, onError: () => undefined }).interceptor], () =>
       Promise.resolve<Outcome>({ type: 'ack' }),
     );
     expect(await pipeline(delivery(1))).toEqual({ type: 'busy', delayMs: 750 });
