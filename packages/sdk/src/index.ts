@@ -41,3 +41,5 @@ export { KvDedupeStore, DEFAULT_KV_DEDUPE_BUCKET, DEFAULT_DEDUPE_TTL_MS, type Kv
 export { RedisDedupeStore, DEFAULT_REDIS_DEDUPE_PREFIX, type RedisDedupeStoreOptions } from './dedupe/redis-dedupe-store.js';
 export { EVENT_SETTINGS, resolveEventSettings, type EventSettings } from './events/event-settings.js';
 export { openEventBus, type OpenedEventBus } from './events/open-event-bus.js';
+// Exactly-once calls (issue 4): callReliable's caller, receivers, status, dead letters, replay.
+export * from './reliable/index.js';

@@ -18,6 +18,7 @@ import { withRetry, type RetryPolicy } from '../retry/retry-policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.js';
 import { callService } from '../call/call-service.js';
 import type { CallOptions } from '../call/call-options.js';
+import { ReliableCaller, type ReliableCallOptions } from '../reliable/reliable-caller.js';
 
 /** Options of one `register()` call. */
 export interface RegisterOptions {
@@ -37,6 +38,7 @@ export class AegisClient implements AsyncDisposable {
   readonly #ownsConnection: boolean;
   readonly #instances = new Set<ServiceInstance>();
   #closed = false;
+  #reliable: ReliableCaller | undefined;
 
   private constructor(nc: NatsConnection, options: ResolvedClientOptions) {
     this.nc = nc;
@@ -113,6 +115,26 @@ export class AegisClient implements AsyncDisposable {
   async call<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: CallOptions): Promise<T> {
     this.#assertOpen();
     return callService<T>(this.nc, serviceName, method, params, options);
+  }
+
+  /**
+   * Calls `method` of `serviceName` exactly once (SPEC §3, issue 4): the request is stored in
+   * JetStream before it is sent, redelivered until an instance acknowledges it, processed once
+   * across all instances (receivers run a `ReliableReceiver`), and a duplicate id gets the first
+   * response. See docs/guarantees.md for where the guarantee stops.
+   * @throws AegisError `STORAGE_FAILURE` (not stored), `ACK_TIMEOUT` (stored, outcome pending),
+   * `MESSAGE_DUPLICATE` (with `onDuplicate: 'throw'`), `MESSAGE_EXPIRED`, `CANCELLED`, or the
+   * handler's error once the message FAILED.
+   * @example
+   * const receipt = await client.callReliable('billing', 'charge', { amount: 5 }, { messageId: orderId });
+   */
+  async callReliable<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: ReliableCallOptions): Promise<T> {
+    this.#assertOpen();
+    this.#reliable ??= new ReliableCaller(this.nc, {
+      logger: this.logger,
+      fallback: (service, m, p, traceId) => this.call(service, m, p, { traceId }),
+    });
+    return this.#reliable.call<T>(serviceName, method, params, options);
   }
 
   /** Unregisters every instance, then closes the connection (when the client opened it). Idempotent. */

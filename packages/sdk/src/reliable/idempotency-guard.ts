@@ -1,0 +1,32 @@
+/**
+ * What makes a receiver idempotent (EO-4): runs a handler at most once per message id across
+ * every instance of a service, and hands duplicates the first response. Two strengths:
+ * {@link ./dedupe-guard.ts} (shared KV/Redis store) and {@link ./inbox/inbox-guard.ts}
+ * (PostgreSQL transactional inbox). docs/guarantees.md says where each stops.
+ */
+import type { PoolClient } from 'pg';
+
+export interface GuardInput {
+  readonly messageId: string;
+  readonly serviceName: string;
+  /** How long a claim holds before another instance may take it over (the ack wait). */
+  readonly leaseMs: number;
+}
+
+export type GuardResult =
+  | { readonly kind: 'processed'; readonly response: unknown }
+  | { readonly kind: 'duplicate'; readonly response: unknown }
+  /** Another instance holds the message right now; look again after `retryAfterMs`. */
+  | { readonly kind: 'busy'; readonly retryAfterMs: number };
+
+/**
+ * Runs the handler. `tx` is the inbox transaction (undefined with a dedupe store).
+ * `afterEffect` is called once the effect is durable and before the completion is acknowledged
+ * (a test seam: the crash tests kill the process there).
+ */
+export interface IdempotencyGuard {
+  readonly kind: 'dedupe' | 'inbox';
+  /** How long a stored response is kept. */
+  readonly responseTtlMs: number;
+  run(input: GuardInput, invoke: (tx: PoolClient | undefined) => Promise<unknown>, afterEffect: () => void): Promise<GuardResult>;
+}

@@ -1,0 +1,232 @@
+/**
+ * The calling side of exactly-once calls (`client.callReliable`). The request is made durable in
+ * JetStream (`Nats-Msg-Id` = message id) before anything else can go wrong, recorded `PENDING`,
+ * then the caller waits for the EO-2 ACK on `ipc.ack.{message_id}`. Each ack-timeout interval
+ * without an ACK it reads the status (the ACK may have been lost) and re-publishes the same id —
+ * a no-op inside the duplicate window, an idempotent duplicate after it. Redelivery itself is the
+ * broker's (the service's consumer), not the caller's.
+ */
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AegisError, HEADERS, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
+import { callLineage } from '../instance/call-context.js';
+import { assertFitsPayload } from '../transport/request-reply.js';
+import type { AckMessage } from './ack-message.js';
+import { MessageStatusStore, type MessageStatus } from './message-status.js';
+import { RELIABLE_HEADERS } from './reliable-headers.js';
+import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
+import { DEFAULT_DUPLICATE_WINDOW_MS, positive, resolveRetrySchedule, retryDelayMs, retryHorizonMs, type RetrySchedule } from './reliable-options.js';
+import { ensureReliableStreams, requestSubject } from './reliable-topology.js';
+import { DEFAULT_STATUS_TTL_MS } from './receiver-options.js';
+
+/** Options of one `callReliable()`. */
+export interface ReliableCallOptions {
+  /** The message id (EO-1). A caller retrying after its own crash passes the same id. @default a new UUID v4 */
+  readonly messageId?: string;
+  /** How long to wait for the ACK before checking the status and re-sending. @default 30000 */
+  readonly ackTimeoutMs?: number;
+  /** Deliveries after the first this message allows (≤ the service's). @default 3 */
+  readonly maxRetries?: number;
+  /** @default the enclosing call's trace id, else a new one */
+  readonly traceId?: string;
+  /** Total wait for the ACK. @default the retry horizon (ack timeout × deliveries + backoff) plus 1 s */
+  readonly timeoutMs?: number;
+  /** The message expires (state EXPIRED, never processed) if not started within this time. @default never */
+  readonly ttlMs?: number;
+  /** Stops waiting (`CANCELLED`); the durable message is still processed. */
+  readonly signal?: AbortSignal;
+  /** A duplicate id resolves with the original response (`'resolve'`) or throws MESSAGE_DUPLICATE. @default 'resolve' */
+  readonly onDuplicate?: 'resolve' | 'throw';
+  /**
+   * When JetStream cannot store the request: fail with STORAGE_FAILURE (false) or send it once
+   * with the at-most-once `fallback` (a plain routed call) and log that the guarantee was lowered.
+   * @default false
+   */
+  readonly degradeToAtMostOnce?: boolean;
+}
+
+/** Options of a {@link ReliableCaller} (one per client). */
+export interface ReliableCallerOptions {
+  readonly logger: Logger;
+  /** @default prom-client's global registry */
+  readonly registry?: Registry;
+  /** Duplicate window of the request stream, if this caller creates it. @default 600000 */
+  readonly duplicateWindowMs?: number;
+  /** Status bucket max_age, if this caller creates it. @default 86400000 */
+  readonly statusTtlMs?: number;
+  /** The at-most-once call used by `degradeToAtMostOnce`. */
+  readonly fallback?: (serviceName: string, method: string, params: Record<string, unknown>, traceId: string) => Promise<unknown>;
+}
+
+const MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class ReliableCaller {
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #options: ReliableCallerOptions;
+  readonly #metrics: ReliableMetrics;
+  #ready: Promise<MessageStatusStore> | undefined;
+
+  constructor(nc: NatsConnection, options: ReliableCallerOptions) {
+    this.#nc = nc;
+    this.#js = jetstream(nc);
+    this.#options = options;
+    this.#metrics = reliableMetrics(options.registry);
+  }
+
+  /** The status store (and streams), created on first use and shared by all calls. */
+  #store(): Promise<MessageStatusStore> {
+    this.#ready ??= (async () => {
+      await ensureReliableStreams(await jetstreamManager(this.#nc), this.#options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS);
+      return MessageStatusStore.open(this.#nc, this.#options.statusTtlMs ?? DEFAULT_STATUS_TTL_MS);
+    })();
+    this.#ready.catch(() => (this.#ready = undefined)); // try again on the next call
+    return this.#ready;
+  }
+
+  /** The recorded status of `messageId`, read straight from the status bucket. */
+  async status(messageId: string): Promise<MessageStatus | undefined> {
+    return (await this.#store()).get(messageId);
+  }
+
+  /**
+   * See `AegisClient.callReliable`.
+   * @throws AegisError `INVALID_NAME`/`VALIDATION_FAILED`/`CONFIG_INVALID` before sending,
+   * `STORAGE_FAILURE` (not made durable; retry), `ACK_TIMEOUT` (durable, outcome unknown yet:
+   * query the status or call again with the same id), `MESSAGE_DUPLICATE` (onDuplicate 'throw'),
+   * `MESSAGE_EXPIRED`, `CANCELLED`, or the handler's error once the message FAILED.
+   */
+  async call<T>(serviceName: string, method: string, params: Record<string, unknown> = {}, options: ReliableCallOptions = {}): Promise<T> {
+    assertName('service_name', serviceName);
+    assertName('method', method);
+    const messageId = options.messageId ?? newMessageId();
+    if (!MESSAGE_ID.test(messageId)) {
+      throw new AegisError('VALIDATION_FAILED', 'messageId must be 1…64 characters of [A-Za-z0-9_-] (a UUID v4 by default)', { details: { fields: [{ path: '/message_id', message: 'invalid message id' }] } });
+    }
+    const traceId = options.traceId ?? callLineage.getStore()?.traceId ?? newTraceId();
+    const schedule = resolveRetrySchedule({ ackTimeoutMs: options.ackTimeoutMs, maxRetries: options.maxRetries });
+    const timeoutMs = positive('timeoutMs', options.timeoutMs ?? retryHorizonMs(schedule) + 1_000);
+    if (options.ttlMs !== undefined) positive('ttlMs', options.ttlMs);
+    const log = this.#options.logger.child({ message_id: messageId, trace_id: traceId, service_name: serviceName, method });
+    const data = encode(params);
+    assertFitsPayload(this.#nc, data.length);
+    const now = Date.now();
+    const h = natsHeaders();
+    h.set(HEADERS.messageId, messageId);
+    h.set(HEADERS.traceId, traceId);
+    h.set(RELIABLE_HEADERS.createdAt, new Date(now).toISOString());
+    h.set(RELIABLE_HEADERS.maxDeliveries, String(schedule.maxRetries + 1));
+    if (options.ttlMs !== undefined) h.set(RELIABLE_HEADERS.expiresAt, String(now + options.ttlMs));
+
+    // Listen before anything is sent or read, so no ACK can slip between the status read and the wait.
+    const sub = this.#nc.subscribe(ackSubject(messageId), { max: 1 });
+    try {
+      let store: MessageStatusStore;
+      let existing: MessageStatus | undefined;
+      const subject = requestSubject(serviceName, method);
+      try {
+        store = await this.#store();
+        const pending: MessageStatus = {
+          message_id: messageId, service_name: serviceName, method, state: 'PENDING', retry_count: 0, last_error: null, trace_id: traceId,
+          created_at: new Date(now).toISOString(), updated_at: new Date(now).toISOString(), replays: 0,
+        };
+        // Durable first: the publish ack means the request survives this process.
+        [, existing] = await Promise.all([this.#js.publish(subject, data, { msgID: messageId, headers: h }), store.createPending(pending)]);
+      } catch (err) {
+        const cause = err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `cannot make ${messageId} durable: ${(err as Error).message}`, { cause: err });
+        if (!options.degradeToAtMostOnce || this.#options.fallback === undefined) throw cause;
+        log.warn({ event: 'degraded_to_at_most_once', err: cause.toWire() }, 'JetStream unavailable: sending once, at most once (degradeToAtMostOnce)');
+        return (await this.#options.fallback(serviceName, method, params, traceId)) as T;
+      }
+      this.#metrics.sent.inc({ service_name: serviceName });
+      log.debug({ event: 'message_sent', state: 'PENDING' }, 'made durable');
+      if (existing !== undefined) {
+        const settled = this.#settled<T>(existing, options, log);
+        if (settled !== undefined) return settled;
+      }
+      return await this.#waitForAck<T>({ sub, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName });
+    } finally {
+      sub.unsubscribe();
+    }
+  }
+
+  async #waitForAck<T>(w: {
+    sub: ReturnType<NatsConnection['subscribe']>; store: MessageStatusStore; subject: string; data: Uint8Array; headers: ReturnType<typeof natsHeaders>;
+    messageId: string; schedule: RetrySchedule; timeoutMs: number; options: ReliableCallOptions; log: Logger; serviceName: string;
+  }): Promise<T> {
+    const deadline = Date.now() + w.timeoutMs;
+    const iterator = w.sub[Symbol.asyncIterator]();
+    const nextAck = iterator.next(); // max: 1 — the one ACK this call waits for
+    for (let attempt = 0; ; attempt++) {
+      const waitMs = Math.min(w.schedule.ackTimeoutMs + retryDelayMs(w.schedule, attempt), deadline - Date.now());
+      const outcome = await race(nextAck, waitMs, w.options.signal);
+      if (outcome.type === 'ack') {
+        const ack = decode(outcome.data) as AckMessage;
+        w.log.debug({ event: 'ack_received', status: ack.status, duplicate: ack.duplicate, instance_id: ack.instance_id }, 'acknowledged');
+        if (ack.status === 'failure') throw AegisError.fromWire(ack.error ?? { code: 'INTERNAL', message: ack.error_message ?? 'failed', status: 500, retryable: false });
+        return this.#answer<T>(w.messageId, ack.response, ack.duplicate, w.options);
+      }
+      if (outcome.type === 'aborted') {
+        throw new AegisError('CANCELLED', `stopped waiting for ${w.messageId}; the durable message is still processed (query its status)`, { details: { message_id: w.messageId } });
+      }
+      if (outcome.type === 'closed') throw new AegisError('CLOSED', 'the connection closed while waiting for the ACK', { details: { message_id: w.messageId } });
+      // No ACK in time: it may have been lost — the status knows.
+      const status = await w.store.get(w.messageId).catch(() => undefined);
+      if (status !== undefined) {
+        const settled = this.#settled<T>(status, w.options, w.log);
+        if (settled !== undefined) return settled;
+      }
+      if (Date.now() >= deadline) {
+        this.#metrics.ackTimeouts.inc({ service_name: w.serviceName });
+        w.log.warn({ event: 'ack_timeout', state: status?.state ?? 'PENDING', waited_ms: w.timeoutMs }, 'no acknowledgement in time');
+        throw new AegisError('ACK_TIMEOUT', `no acknowledgement for ${w.messageId} within ${w.timeoutMs} ms; it stays durable — query its status or call again with the same messageId`, {
+          details: { message_id: w.messageId, timeout_ms: w.timeoutMs, state: status?.state ?? 'PENDING', retry_count: status?.retry_count ?? 0 },
+        });
+      }
+      this.#metrics.retried.inc({ service_name: w.serviceName, side: 'caller' });
+      w.log.info({ event: 'message_resent', attempt: attempt + 1 }, 'no ACK yet; re-sending the same message id');
+      await this.#js.publish(w.subject, w.data, { msgID: w.messageId, headers: w.headers }).catch((err: unknown) => w.log.warn({ err }, 're-send failed'));
+    }
+  }
+
+  /** The outcome recorded in a terminal status, or undefined while it is still pending. */
+  #settled<T>(status: MessageStatus, options: ReliableCallOptions, log: Logger): Promise<T> | T | undefined {
+    if (status.state === 'ACKNOWLEDGED') {
+      log.debug({ event: 'status_acknowledged' }, 'already acknowledged; answering from the status');
+      return this.#answer<T>(status.message_id, status.response, true, options);
+    }
+    if (status.state === 'FAILED' || status.state === 'EXPIRED') {
+      const wire: WireError = status.error ?? { code: status.state === 'EXPIRED' ? 'MESSAGE_EXPIRED' : 'INTERNAL', message: status.last_error ?? status.state, status: 500, retryable: false };
+      throw AegisError.fromWire(wire);
+    }
+    return undefined;
+  }
+
+  #answer<T>(messageId: string, response: unknown, duplicate: boolean, options: ReliableCallOptions): T {
+    if (duplicate && options.onDuplicate === 'throw') {
+      throw new AegisError('MESSAGE_DUPLICATE', `message ${messageId} was already processed`, { details: { message_id: messageId, original_response: response } });
+    }
+    return response as T;
+  }
+}
+
+type RaceOutcome = { type: 'ack'; data: Uint8Array } | { type: 'timeout' } | { type: 'aborted' } | { type: 'closed' };
+
+/** Waits for the next ACK, the timer or the signal — whichever comes first; the timer never floats. */
+function race(next: Promise<IteratorResult<{ data: Uint8Array }>>, waitMs: number, signal: AbortSignal | undefined): Promise<RaceOutcome> {
+  if (signal?.aborted) return Promise.resolve({ type: 'aborted' });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done({ type: 'timeout' }), Math.max(0, waitMs));
+    timer.unref();
+    const onAbort = () => done({ type: 'aborted' });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    function done(outcome: RaceOutcome): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    }
+    next.then((r) => done(r.done ? { type: 'closed' } : { type: 'ack', data: r.value.data }), () => done({ type: 'closed' }));
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * Headers of a reliable request in the JetStream stream (besides `Nats-Msg-Id`, `Ipc-Message-Id`
+ * and `Ipc-Trace-Id` from the protocol). Kept here: only exactly-once calls read them.
+ */
+export const RELIABLE_HEADERS = {
+  /** Epoch ms after which the request is `EXPIRED` instead of processed. */
+  expiresAt: 'Ipc-Expires-At',
+  /** Deliveries the caller allows (≤ the consumer's); lowers the service-wide maximum. */
+  maxDeliveries: 'Ipc-Max-Deliveries',
+  /** When the caller first sent it (ISO); kept as the status's `created_at`. */
+  createdAt: 'Ipc-Created-At',
+  /** Times an operator replayed it from the dead letters. */
+  replays: 'Ipc-Replays',
+  /** Dead letters: the last error, the deliveries made and when it was parked. */
+  lastError: 'Ipc-Last-Error',
+  deliveries: 'Ipc-Deliveries',
+  deadLetteredAt: 'Ipc-Dead-Lettered-At',
+} as const;

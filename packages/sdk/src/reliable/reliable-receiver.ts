@@ -1,0 +1,294 @@
+/**
+ * The receiving side of exactly-once calls: one instance's reader of its service's durable
+ * consumer (all instances share it — work queue). Per delivery: expired? past its deliveries?
+ * → park; otherwise the idempotency guard runs the handler once per message id, the status
+ * becomes ACKNOWLEDGED with the response, the broker ack is sent, then the EO-2 ACK. Retryable
+ * failures are nak'ed with the backoff delay; the broker's `ack_wait`/`backoff`/`max_deliver`
+ * redeliver whatever was never acked (crash, hang) — nothing is hand-rolled.
+ *
+ * @example
+ * const instance = await client.register('billing', 'billing-1');
+ * instance.handle('charge', async (params, ctx) => { await inboxTransaction(ctx).query(…); return { ok: true } });
+ * const receiver = await ReliableReceiver.start(instance, { idempotency: { pool } });
+ */
+import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { AegisError, HEADERS, ackSubject, decode, encode, newTraceId, toAegisError } from '@aegis-ipc/protocol';
+import type { ServiceInstance } from '../instance/service-instance.js';
+import { ConcurrencyLimiter } from '../events/concurrency-limiter.js';
+import { assertFitsPayload } from '../transport/request-reply.js';
+import type { AckMessage } from './ack-message.js';
+import { crashAfterEffect } from './crash-hook.js';
+import { parkRequest } from './dead-letter.js';
+import { dedupeGuard } from './dedupe-guard.js';
+import type { IdempotencyGuard } from './idempotency-guard.js';
+import { inboxGuard } from './inbox/inbox-guard.js';
+import { migrateInbox } from './inbox/migrate-inbox.js';
+import { MessageStatusStore, type MessageStatus } from './message-status.js';
+import type { ReliableCallContext } from './reliable-call-context.js';
+import { RELIABLE_HEADERS } from './reliable-headers.js';
+import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
+import { retryDelayMs, retryHorizonMs } from './reliable-options.js';
+import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
+import { resolveReceiverOptions, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
+
+export class ReliableReceiver implements AsyncDisposable {
+  readonly #instance: ServiceInstance;
+  readonly #options: ResolvedReceiverOptions;
+  readonly #guard: IdempotencyGuard;
+  readonly #status: MessageStatusStore;
+  readonly #js: JetStreamClient;
+  readonly #metrics: ReliableMetrics;
+  readonly #log: Logger;
+  readonly #limiter: ConcurrencyLimiter;
+  readonly #closing = new AbortController();
+  #messages: Awaited<ReturnType<Awaited<ReturnType<JetStreamClient['consumers']['get']>>['consume']>> | undefined;
+  #loop: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(instance: ServiceInstance, options: ResolvedReceiverOptions, guard: IdempotencyGuard, status: MessageStatusStore, log: Logger) {
+    this.#instance = instance;
+    this.#options = options;
+    this.#guard = guard;
+    this.#status = status;
+    this.#js = jetstream(instance.nc);
+    this.#metrics = reliableMetrics(options.registry);
+    this.#log = log;
+    this.#limiter = new ConcurrencyLimiter(options.concurrency);
+  }
+
+  /**
+   * Creates (or updates) the streams and the service's consumer, migrates the inbox table when
+   * a pool is given, and starts consuming with `instance`'s method table.
+   * @throws AegisError `CONFIG_INVALID` for bad options, `STORAGE_FAILURE` when JetStream or
+   * PostgreSQL is unavailable.
+   */
+  static async start(instance: ServiceInstance, options: ReliableReceiverOptions, logger?: Logger): Promise<ReliableReceiver> {
+    const resolved = resolveReceiverOptions(options);
+    const log = (resolved.logger ?? logger ?? (await import('pino')).pino({ level: process.env.AEGIS_LOG_LEVEL ?? 'warn' })).child({
+      subsystem: 'reliable-receiver', service_name: instance.serviceName, instance_id: instance.instanceId,
+    });
+    const idem = resolved.idempotency;
+    const guard = 'pool' in idem ? inboxGuard(idem.pool, resolved.responseTtlMs) : dedupeGuard(idem.store, resolved.responseTtlMs);
+    warnOnShortTtl(resolved, guard, log);
+    try {
+      if ('pool' in idem) await migrateInbox(idem.pool);
+      const jsm = await jetstreamManager(instance.nc);
+      await ensureReliableStreams(jsm, resolved.duplicateWindowMs);
+      const status = await MessageStatusStore.open(instance.nc, resolved.statusTtlMs);
+      const consumerName = await ensureServiceConsumer(jsm, instance.serviceName, resolved.schedule, Math.max(1000, resolved.concurrency * 8));
+      const receiver = new ReliableReceiver(instance, resolved, guard, status, log);
+      await receiver.#consume(consumerName);
+      log.info({ event: 'reliable_receiver_started', consumer: consumerName, idempotency: guard.kind }, 'consuming exactly-once calls');
+      return receiver;
+    } catch (err) {
+      throw err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `cannot start the reliable receiver of ${instance.serviceName}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async #consume(consumerName: string): Promise<void> {
+    const consumer = await this.#js.consumers.get(RELIABLE_STREAM, consumerName);
+    const messages = await consumer.consume({ max_messages: Math.max(this.#options.concurrency * 2, 8) });
+    this.#messages = messages;
+    this.#loop = (async () => {
+      for await (const msg of messages) {
+        if (this.#closing.signal.aborted) {
+          msg.nak(); // hand buffered messages back now instead of after ack_wait
+          continue;
+        }
+        await this.#limiter.slot();
+        this.#limiter.run(() => this.#handle(msg), (err) => this.#log.error({ err, seq: msg.seq }, 'reliable delivery failed'));
+      }
+    })();
+  }
+
+  async #handle(msg: JsMsg): Promise<void> {
+    const started = performance.now();
+    const target = parseReliableSubject(msg.subject);
+    const messageId = msg.headers?.get(HEADERS.messageId) ?? '';
+    const traceId = msg.headers?.get(HEADERS.traceId) || newTraceId();
+    const deliveryCount = msg.info.deliveryCount;
+    const log = this.#log.child({ message_id: messageId, trace_id: traceId });
+    if (target === undefined || messageId === '') {
+      log.error({ subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
+      msg.term();
+      return;
+    }
+    const { serviceName, method } = target;
+    const schedule = this.#options.schedule;
+    const callerCap = Number(msg.headers?.get(RELIABLE_HEADERS.maxDeliveries) || Infinity);
+    const maxDeliveries = Math.min(schedule.maxRetries + 1, callerCap > 0 ? callerCap : Infinity);
+    const base: StatusBase = {
+      message_id: messageId, service_name: serviceName, method, trace_id: traceId,
+      created_at: msg.headers?.get(RELIABLE_HEADERS.createdAt) || msg.time.toISOString(),
+      replays: Number(msg.headers?.get(RELIABLE_HEADERS.replays) || 0),
+    };
+    const expiresAt = Number(msg.headers?.get(RELIABLE_HEADERS.expiresAt) || 0);
+    if (expiresAt > 0 && Date.now() > expiresAt) {
+      const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
+      await this.#finish(msg, base, 'EXPIRED', error, deliveryCount, started, log);
+      return;
+    }
+    if (deliveryCount > maxDeliveries) {
+      const previous = await this.#status.get(messageId).catch(() => undefined);
+      const why = previous?.last_error ?? `no acknowledgement after ${deliveryCount - 1} deliveries`;
+      await this.#park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
+      return;
+    }
+    if (deliveryCount > 1) {
+      this.#metrics.retried.inc({ service_name: serviceName, side: 'receiver' });
+      log.info({ event: 'message_retry', delivery: deliveryCount }, 'redelivered');
+      await this.#status
+        .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), state: 'PENDING', retry_count: deliveryCount - 1, updated_at: new Date().toISOString() }))
+        .catch((err: unknown) => log.warn({ err }, 'could not record the retry'));
+    }
+    let result;
+    try {
+      let params: Record<string, unknown>;
+      try {
+        params = (decode(msg.data) ?? {}) as Record<string, unknown>;
+      } catch (err) {
+        throw toAegisError(err);
+      }
+      result = await this.#guard.run(
+        { messageId, serviceName, leaseMs: schedule.ackTimeoutMs },
+        (tx) => {
+          const ctx: ReliableCallContext = {
+            traceId, messageId, serviceName, instanceId: this.#instance.instanceId, method, attempt: deliveryCount, deliveryCount, tx,
+            signal: this.#closing.signal,
+          };
+          return this.#instance.methods.invoke(method, params, ctx);
+        },
+        () => crashAfterEffect(deliveryCount),
+      );
+    } catch (err) {
+      // Not an AegisError: the inbox/dedupe store or decoding failed — infrastructure, retry.
+      const error: AegisError = err instanceof AegisError ? (err as AegisError) : new AegisError('STORAGE_FAILURE', `processing ${messageId} failed: ${(err as Error).message}`, { cause: err });
+      if (error.retryable && deliveryCount < maxDeliveries) {
+        const delay = retryDelayMs(schedule, deliveryCount);
+        log.warn({ event: 'message_retry_scheduled', err: error.toWire(), delivery: deliveryCount, delay_ms: delay }, 'handler failed; will retry');
+        await this.#status
+          .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), last_error: `${error.code}: ${error.message}`, updated_at: new Date().toISOString() }))
+          .catch(() => undefined);
+        msg.nak(delay);
+        return;
+      }
+      await this.#park(msg, base, error, started, log);
+      return;
+    }
+    if (result.kind === 'busy') {
+      log.debug({ event: 'dedupe_busy', retry_after_ms: result.retryAfterMs }, 'another instance holds this message');
+      msg.nak(result.retryAfterMs);
+      return;
+    }
+    const duplicate = result.kind === 'duplicate';
+    if (duplicate) {
+      this.#metrics.duplicates.inc({ service_name: serviceName });
+      this.#metrics.cacheHits.inc({ service_name: serviceName });
+      log.info({ event: 'dedupe_hit', delivery: deliveryCount }, 'duplicate; answering with the stored response');
+    } else {
+      this.#metrics.cacheMisses.inc({ service_name: serviceName });
+      log.debug({ event: 'dedupe_miss' }, 'processed');
+    }
+    await this.#finish(msg, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate);
+  }
+
+  /** Records a terminal state, acks (or terms) the broker delivery and publishes the ACK. */
+  async #finish(
+    msg: JsMsg, base: StatusBase, state: 'ACKNOWLEDGED' | 'EXPIRED' | 'FAILED', error: AegisError | undefined, deliveryCount: number,
+    started: number, log: Logger, response?: unknown, duplicate = false, dlqSeq?: number,
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const status: MessageStatus = {
+      ...newStatus(base), state, retry_count: deliveryCount - 1, updated_at: now, instance_id: this.#instance.instanceId,
+      last_error: error ? `${error.code}: ${error.message}` : null, error: error?.toWire() ?? null, dlq_seq: dlqSeq ?? null,
+      ...(state === 'ACKNOWLEDGED' ? { response } : {}),
+    };
+    try {
+      await this.#status.put(status);
+    } catch (err) {
+      // Without its status the outcome is not durable for pollers: redeliver (the guard dedupes).
+      log.warn({ err }, 'could not record the outcome; the broker will redeliver');
+      msg.nak(1000);
+      return;
+    }
+    if (this.#options.beforeAck?.(base.message_id, deliveryCount) === 'drop') {
+      log.warn({ event: 'ack_dropped' }, 'test seam dropped the acknowledgement');
+      return;
+    }
+    if (state === 'ACKNOWLEDGED') msg.ack();
+    else msg.term();
+    const processingMs = performance.now() - started;
+    this.#metrics.processingDuration.observe({ service_name: base.service_name }, processingMs / 1000);
+    const ack: AckMessage = {
+      message_id: base.message_id, service_name: base.service_name, instance_id: this.#instance.instanceId,
+      status: state === 'ACKNOWLEDGED' ? 'success' : 'failure', error_message: error?.message ?? null,
+      processing_time_ms: Math.round(processingMs * 1000) / 1000, trace_id: base.trace_id, duplicate,
+      ...(state === 'ACKNOWLEDGED' ? { response } : { error: error?.toWire() }),
+    };
+    this.#metrics.acknowledged.inc({ service_name: base.service_name, status: ack.status });
+    log.info({ event: 'message_state', state, duplicate, processing_time_ms: ack.processing_time_ms }, `message ${state}`);
+    let data = encode(ack);
+    try {
+      assertFitsPayload(this.#instance.nc, data.length);
+    } catch {
+      data = encode({ ...ack, response: undefined, response_too_large: true });
+    }
+    this.#instance.nc.publish(ackSubject(base.message_id), data);
+  }
+
+  async #park(msg: JsMsg, base: StatusBase, error: AegisError, started: number, log: Logger): Promise<void> {
+    let seq: number;
+    try {
+      seq = await parkRequest(this.#js, msg, base.service_name, base.method, `${error.code}: ${error.message}`);
+    } catch (err) {
+      log.error({ err }, 'could not dead-letter the message; the spare delivery will park it');
+      msg.nak(1000);
+      return;
+    }
+    this.#metrics.deadLettered.inc({ service_name: base.service_name });
+    log.warn({ event: 'message_dead_lettered', dlq_seq: seq, err: error.toWire() }, 'message FAILED and dead-lettered');
+    await this.#finish(msg, base, 'FAILED', error, msg.info.deliveryCount, started, log, undefined, false, seq);
+  }
+
+  /** Stops taking messages, waits for running handlers, hands buffered messages back. Idempotent. */
+  close(): Promise<void> {
+    return (this.#closed ??= (async () => {
+      this.#closing.abort();
+      await this.#limiter.idle();
+      await this.#messages?.close();
+      await this.#loop;
+      await this.#limiter.idle();
+    })());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+interface StatusBase {
+  readonly message_id: string;
+  readonly service_name: string;
+  readonly method: string;
+  readonly trace_id: string;
+  /** From the caller's header, so recording an outcome needs no read first. */
+  readonly created_at: string;
+  readonly replays: number;
+}
+
+function newStatus(base: StatusBase): MessageStatus {
+  return { ...base, state: 'PENDING', retry_count: 0, last_error: null, updated_at: new Date().toISOString() };
+}
+
+/** EO-5 start-up check: a dedupe record that expires before the last retry cannot dedupe it. */
+function warnOnShortTtl(options: ResolvedReceiverOptions, guard: IdempotencyGuard, log: Logger): void {
+  if (guard.kind !== 'dedupe') return;
+  const horizon = retryHorizonMs(options.schedule);
+  if (options.responseTtlMs < horizon || options.responseTtlMs < options.duplicateWindowMs) {
+    log.warn(
+      { event: 'dedupe_ttl_too_short', response_ttl_ms: options.responseTtlMs, retry_horizon_ms: horizon, duplicate_window_ms: options.duplicateWindowMs },
+      'dedupe TTL is shorter than the retry horizon or the duplicate window: a late retry or re-send may be processed twice',
+    );
+  }
+}

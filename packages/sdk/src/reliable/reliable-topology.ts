@@ -1,0 +1,146 @@
+/**
+ * The JetStream objects behind exactly-once calls, all named from the namespace so isolated
+ * systems (and test files) sharing one NATS never meet:
+ * - `<NS>_RELIABLE`: work-queue stream on `<ns>.reliable.<service>.<method>` — file storage,
+ *   `Nats-Msg-Id` duplicate window, bounded size with `discard: new` (a full stream refuses new
+ *   calls with STORAGE_FAILURE instead of silently dropping unprocessed ones);
+ * - `<NS>_RELIABLE_DLQ`: dead letters on `<ns>.reliable-dlq.<service>.<method>`;
+ * - one durable pull consumer per service, `reliable_<service>`, shared by all its instances.
+ * Creation is "create or update", so any process may start first.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { NAMESPACE } from '@aegis-ipc/protocol';
+import { ackWaits, type RetrySchedule } from './reliable-options.js';
+
+export const RELIABLE_STREAM = `${NAMESPACE}_RELIABLE`;
+export const RELIABLE_DLQ_STREAM = `${NAMESPACE}_RELIABLE_DLQ`;
+/** KV bucket of message states (EO-5). */
+export const MESSAGE_STATUS_BUCKET = `${NAMESPACE}_MSG_STATUS`;
+
+/** Limits of the request stream (documented in docs/guarantees.md). */
+export const RELIABLE_STREAM_LIMITS = Object.freeze({
+  /** An unconsumed request (no instance of its service ever came) is kept this long. */
+  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  maxBytes: 1024 * 1024 * 1024,
+  maxMsgs: 1_000_000,
+  /** Dead letters are kept for operators this long. */
+  dlqMaxAgeMs: 14 * 24 * 60 * 60 * 1000,
+});
+
+export function requestSubject(serviceName: string, method: string): string {
+  return `${NAMESPACE}.reliable.${serviceName}.${method}`;
+}
+
+export function deadLetterSubject(serviceName: string, method: string): string {
+  return `${NAMESPACE}.reliable-dlq.${serviceName}.${method}`;
+}
+
+/** Service and method of a request or dead-letter subject. */
+export function parseReliableSubject(subject: string): { serviceName: string; method: string } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== NAMESPACE || (parts[1] !== 'reliable' && parts[1] !== 'reliable-dlq')) return undefined;
+  return { serviceName: parts[2] as string, method: parts[3] as string };
+}
+
+export function consumerNameOf(serviceName: string): string {
+  return `reliable_${serviceName}`;
+}
+
+/** Creates or updates both streams. */
+export async function ensureReliableStreams(jsm: JetStreamManager, duplicateWindowMs: number, replicas = 1): Promise<void> {
+  await ensureStream(jsm, {
+    name: RELIABLE_STREAM,
+    subjects: [`${NAMESPACE}.reliable.>`],
+    // Work queue: a request is removed once one instance acked it; all instances share it.
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    max_age: nanos(RELIABLE_STREAM_LIMITS.maxAgeMs),
+    max_bytes: RELIABLE_STREAM_LIMITS.maxBytes,
+    max_msgs: RELIABLE_STREAM_LIMITS.maxMsgs,
+    duplicate_window: nanos(duplicateWindowMs),
+    num_replicas: replicas,
+    description: 'AegisIPC exactly-once call requests',
+  });
+  await ensureStream(jsm, {
+    name: RELIABLE_DLQ_STREAM,
+    subjects: [`${NAMESPACE}.reliable-dlq.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(RELIABLE_STREAM_LIMITS.dlqMaxAgeMs),
+    duplicate_window: nanos(duplicateWindowMs),
+    num_replicas: replicas,
+    description: 'AegisIPC dead-lettered exactly-once calls',
+  });
+}
+
+/**
+ * Creates or updates the service's consumer. `backoff` holds one ack wait per real delivery;
+ * `max_deliver` has one spare delivery so a last attempt that crashed before parking its message
+ * is parked by whoever receives the spare (never the infinite server default).
+ */
+export async function ensureServiceConsumer(jsm: JetStreamManager, serviceName: string, schedule: RetrySchedule, maxAckPending: number): Promise<string> {
+  const name = consumerNameOf(serviceName);
+  const waits = ackWaits(schedule);
+  const owned: Partial<ConsumerConfig> = {
+    ack_wait: nanos(waits[0] ?? schedule.ackTimeoutMs),
+    backoff: waits.map((ms) => nanos(ms)),
+    max_deliver: schedule.maxRetries + 2,
+    max_ack_pending: maxAckPending,
+    description: `AegisIPC exactly-once calls to ${serviceName}`,
+  };
+  try {
+    await jsm.consumers.info(RELIABLE_STREAM, name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await jsm.consumers.add(RELIABLE_STREAM, {
+        ...owned,
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: `${NAMESPACE}.reliable.${serviceName}.>`,
+      });
+      return name;
+    } catch (addErr) {
+      if (!isAlreadyInUse(addErr)) throw addErr;
+    }
+  }
+  await jsm.consumers.update(RELIABLE_STREAM, name, owned);
+  return name;
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await jsm.streams.add(config);
+      return;
+    } catch (addErr) {
+      if (!isAlreadyInUse(addErr)) throw addErr;
+    }
+  }
+  // Retention cannot change on an existing stream; everything else the code owns is updated.
+  await jsm.streams.update(config.name, config);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && /not found/i.test(err.message);
+}
+
+function isAlreadyInUse(err: unknown): boolean {
+  return err instanceof Error && /already in use|already exists/i.test(err.message);
+}
