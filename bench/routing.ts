@@ -21,6 +21,7 @@ import { waitFor } from '@aegis-ipc/testing';
 import { startBenchProcesses } from './_lib/bench-processes.js';
 import { PATHS, benchCall, type CallTargets } from './_lib/bench-calls.js';
 import { runClosedLoop } from './_lib/closed-loop.js';
+import { CpuMeter } from './_lib/process-cpu.js';
 import { runPaced } from './_lib/paced-load.js';
 import { printJsonLine, printPaced, printTable, type BenchRow, type BenchSettings } from './_lib/bench-report.js';
 
@@ -49,12 +50,21 @@ try {
   // The router learns of the instance through its registry; wait until a call gets through.
   await waitFor(async () => (await benchCall('aegis', targets, 100)(0), true), { timeoutMs: 15_000, what: 'the first routed call to succeed' });
 
+  // CPU per call of the processes on each path: caller (this one), the middle hop, the responder.
+  const { pids } = processes;
+  const meters = {
+    raw_1hop: new CpuMeter({ caller: 'self', end: pids.rawResponder }),
+    raw_2hop: new CpuMeter({ caller: 'self', hop: pids.rawForwarder, end: pids.rawResponder }),
+    aegis: new CpuMeter({ caller: 'self', hop: pids.router, end: pids.echo }),
+  } as const;
   const rows: BenchRow[] = [];
   for (const payload of settings.payloads) {
     for (const concurrency of settings.concurrencies) {
       for (const path of PATHS) {
+        const before = meters[path].snapshot();
         const stats = await runClosedLoop(benchCall(path, targets, payload), { concurrency, durationMs: settings.windowMs, warmupMs: settings.warmupMs });
-        rows.push({ path, payload_bytes: payload, concurrency, ...stats });
+        const cpu = CpuMeter.perCall<string>(before, meters[path].snapshot(), stats.calls_total ?? 0);
+        rows.push({ path, payload_bytes: payload, concurrency, ...stats, cpu_us_per_call: cpu });
         log(`${path} ${payload} B c=${concurrency}: ${Math.round(stats.rps)} req/s p50 ${stats.p50_ms.toFixed(3)} ms p99 ${stats.p99_ms.toFixed(3)} ms errors ${stats.errors}`);
       }
     }

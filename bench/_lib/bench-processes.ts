@@ -24,6 +24,8 @@ export interface BenchProcesses {
   readonly serviceName: string;
   readonly instanceId: string;
   readonly bucket: string;
+  /** Process ids, for CPU per call. */
+  readonly pids: { readonly rawResponder: number; readonly rawForwarder: number; readonly router: number; readonly echo: number };
   close(): Promise<void>;
 }
 
@@ -51,19 +53,19 @@ export async function startBenchProcesses(): Promise<BenchProcesses> {
     }
   };
   try {
-    const ready = [
-      spawn(here('./raw-responder-process.ts'), [], { RAW_SUBJECT: rawServiceSubject }),
-      spawn(here('./raw-forwarder-process.ts'), [], { RAW_ROUTE_SUBJECT: rawRouteSubject, RAW_TARGET_SUBJECT: rawServiceSubject }),
-      spawn(here('./router-process.ts'), [], { AEGIS_REGISTRY_BUCKET: bucket }),
-    ].map((c) => c.waitForLine(/^READY/, READY_TIMEOUT_MS));
-    await Promise.all(ready);
+    const rawResponder = spawn(here('./raw-responder-process.ts'), [], { RAW_SUBJECT: rawServiceSubject });
+    const rawForwarder = spawn(here('./raw-forwarder-process.ts'), [], { RAW_ROUTE_SUBJECT: rawRouteSubject, RAW_TARGET_SUBJECT: rawServiceSubject });
+    const router = spawn(here('./router-process.ts'), [], { AEGIS_REGISTRY_BUCKET: bucket });
+    await Promise.all([rawResponder, rawForwarder, router].map((c) => c.waitForLine(/^READY/, READY_TIMEOUT_MS)));
     // The instance registers with the router, so it starts after the router is up.
-    await spawn(ECHO_SERVICE_ENTRY, ['--service', serviceName, '--instance', instanceId, '--nats', natsUrl], {}).waitForLine(/^READY /, READY_TIMEOUT_MS);
+    const echo = spawn(ECHO_SERVICE_ENTRY, ['--service', serviceName, '--instance', instanceId, '--nats', natsUrl], {});
+    await echo.waitForLine(/^READY /, READY_TIMEOUT_MS);
+    const pids = { rawResponder: rawResponder.pid, rawForwarder: rawForwarder.pid, router: router.pid, echo: echo.pid };
+    return { natsUrl, rawServiceSubject, rawRouteSubject, serviceName, instanceId, bucket, pids, close };
   } catch (err) {
     await close();
     throw err;
   }
-  return { natsUrl, rawServiceSubject, rawRouteSubject, serviceName, instanceId, bucket, close };
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within the grace period. */

@@ -11,16 +11,19 @@ export interface BenchRow extends LoadStats {
   readonly path: BenchPath;
   readonly payload_bytes: number;
   readonly concurrency: number;
+  /** CPU µs per call of the caller, the middle hop (forwarder/router) and the responder/instance. */
+  readonly cpu_us_per_call: Partial<Record<string, number>>;
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 
 export function printTable(rows: readonly BenchRow[]): void {
-  const header = ['path', 'payload', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs raw 2-hop'];
+  const header = ['path', 'payload', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs raw 2-hop', 'cpu µs/call caller|hop|end'];
   const lines = rows.map((r) => {
     const raw2 = rows.find((x) => x.path === 'raw_2hop' && x.payload_bytes === r.payload_bytes && x.concurrency === r.concurrency);
     const ratio = raw2 && raw2.rps > 0 ? (r.rps / raw2.rps).toFixed(2) : '-';
-    return [r.path, `${r.payload_bytes} B`, String(r.concurrency), Math.round(r.rps).toString(), r.p50_ms.toFixed(3), r.p99_ms.toFixed(3), String(r.errors), ratio];
+    const cpu = ['caller', 'hop', 'end'].map((k) => r.cpu_us_per_call[k]?.toString() ?? '-').join('|');
+    return [r.path, `${r.payload_bytes} B`, String(r.concurrency), Math.round(r.rps).toString(), r.p50_ms.toFixed(3), r.p99_ms.toFixed(3), String(r.errors), ratio, cpu];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
@@ -63,6 +66,11 @@ export function printJsonLine(input: {
     ratio_rps_vs_raw_2hop_c64: Math.min(...Object.values(c64vs2)),
     ratio_rps_vs_raw_2hop_c64_by_payload: c64vs2,
     ratio_rps_vs_raw_1hop_c64_by_payload: ratioAt('raw_1hop', 64),
+    // CPU per call is steadier than req/s on a shared machine: the cost of the middle hop.
+    cpu_us_per_call_hop_c64_1kb: {
+      raw_2hop: input.rows.find((r) => r.path === 'raw_2hop' && r.payload_bytes === 1024 && r.concurrency === 64)?.cpu_us_per_call.hop,
+      aegis: input.rows.find((r) => r.path === 'aegis' && r.payload_bytes === 1024 && r.concurrency === 64)?.cpu_us_per_call.hop,
+    },
     aegis_rps_c64_by_payload: Object.fromEntries(input.settings.payloads.map((p) => [String(p), round(rps('aegis', p, 64), 0)])),
     paced_p50_ms: round(input.paced.aegis.p50_ms),
     paced_p99_ms: round(input.paced.aegis.p99_ms),

@@ -20,14 +20,17 @@ export async function runClosedLoop(call: BenchCall, options: ClosedLoopOptions)
   const measureFrom = nowMs() + options.warmupMs;
   const measureUntil = measureFrom + options.durationMs;
   let seq = 0;
+  let completed = 0;
   const worker = async () => {
     // Bounded: stops at measureUntil whatever happens.
     while (nowMs() < measureUntil) {
       const started = nowMs();
       try {
         await call(seq++);
+        completed++;
         if (started >= measureFrom) recorder.ok(nowMs() - started);
       } catch (err) {
+        completed++;
         if (started >= measureFrom) recorder.error(errorLabel(err));
         // A call that fails at once must not turn the loop into a microtask spin that starves I/O.
         await new Promise((resolve) => setImmediate(resolve));
@@ -36,5 +39,5 @@ export async function runClosedLoop(call: BenchCall, options: ClosedLoopOptions)
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   // Calls started before the deadline may finish after it; they count, and so does their time.
-  return recorder.summarize(Math.max(nowMs() - measureFrom, 1));
+  return { ...recorder.summarize(Math.max(nowMs() - measureFrom, 1)), calls_total: completed };
 }

@@ -16,6 +16,8 @@ export interface LoadStats {
   readonly max_ms: number;
   /** Error codes seen, with counts (empty when every call succeeded). */
   readonly error_codes: Readonly<Record<string, number>>;
+  /** Every call completed in the run, warm-up included (for CPU per call). */
+  readonly calls_total?: number;
 }
 
 /** Collects samples; `summarize()` turns them into {@link LoadStats}. */
