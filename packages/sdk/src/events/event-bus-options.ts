@@ -2,7 +2,7 @@
  * Options of the event bus: an all-optional interface with `@default`s, the defaults defined
  * once, and one {@link resolveEventBusOptions} that validates (STYLE habit 5).
  */
-import { AegisError, DEFAULT_MAX_PAYLOAD_BYTES, assertName, assertTopic } from '@aegis-ipc/protocol';
+import { AegisError, DEFAULT_MAX_PAYLOAD_BYTES, NAMESPACE, assertName, assertTopic } from '@aegis-ipc/protocol';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -22,9 +22,9 @@ export interface EventBusOptions {
   /** Transport when a call does not name one. @default 'nats' when `nats` is given, else 'redis' */
   readonly defaultTransport?: TransportName;
 
-  /** JetStream stream holding QoS 1/2 events. @default 'AEGIS_EVENTS' */
+  /** JetStream stream holding QoS 1/2 events. @default '<namespace>_events' ('ipc_events') */
   readonly stream?: string;
-  /** Subject root: events go to `<prefix>.<topic>`, QoS 0 to `<prefix>-v.<topic>`, dead letters to `<prefix>-dlq.<topic>`. @default 'ipc.evt' */
+  /** Subject root: events go to `<prefix>.<topic>`, QoS 0 to `<prefix>-v.<topic>`, dead letters to `<prefix>-dlq.<topic>`. @default '<namespace>.evt' ('ipc.evt') */
   readonly subjectPrefix?: string;
   /** Stream replicas (3 on a cluster). @default 1 */
   readonly replicas?: number;
@@ -41,7 +41,7 @@ export interface EventBusOptions {
   /** Extra publish attempts after a timeout (same message id). @default 2 */
   readonly publishRetries?: number;
 
-  /** Prefix of every Redis key. @default 'aegis:evt' */
+  /** Prefix of every Redis key. @default '<namespace>:evt' ('ipc:evt') */
   readonly redisKeyPrefix?: string;
   /** `XADD MAXLEN ~` of a QoS 1/2 topic stream. @default 100000 */
   readonly redisMaxLen?: number;
@@ -64,8 +64,9 @@ export interface EventBusOptions {
 }
 
 export const EVENT_BUS_DEFAULTS = {
-  stream: 'AEGIS_EVENTS',
-  subjectPrefix: 'ipc.evt',
+  // Derived from the subject namespace (ADR 0003) so two systems on one NATS never share a stream.
+  stream: `${NAMESPACE}_events`,
+  subjectPrefix: `${NAMESPACE}.evt`,
   replicas: 1,
   maxAgeMs: 7 * 24 * 3600_000,
   dlqMaxAgeMs: 30 * 24 * 3600_000,
@@ -73,7 +74,7 @@ export const EVENT_BUS_DEFAULTS = {
   ackWaitMs: 30_000,
   publishTimeoutMs: 5_000,
   publishRetries: 2,
-  redisKeyPrefix: 'aegis:evt',
+  redisKeyPrefix: `${NAMESPACE}:evt`,
   redisMaxLen: 100_000,
   redisVolatileMaxLen: 1_000,
   claimIdleMs: 30_000,

@@ -9,7 +9,7 @@ const nats = {} as NatsConnection;
 describe('resolveEventBusOptions', () => {
   it('applies the documented defaults', () => {
     const o = resolveEventBusOptions({ nats });
-    expect(o).toMatchObject({ defaultTransport: 'nats', stream: 'AEGIS_EVENTS', subjectPrefix: 'ipc.evt', ackWaitMs: 30_000, maxDeliver: 5 });
+    expect(o).toMatchObject({ defaultTransport: 'nats', stream: EVENT_BUS_DEFAULTS.stream, subjectPrefix: EVENT_BUS_DEFAULTS.subjectPrefix, ackWaitMs: 30_000, maxDeliver: 5 });
     expect(o.duplicateWindowMs).toBe(EVENT_BUS_DEFAULTS.duplicateWindowMs);
     expect(Object.isFrozen(o)).toBe(true);
   });
