@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect, type AegisClient, type ServiceInstance } from '@aegis-ipc/sdk';
-import { connectTestNats, createTestDatabase, uniqueName, waitFor, type TestDatabase } from '@aegis-ipc/testing';
+import { Registry } from 'prom-client';
+import { pino } from 'pino';
+import { newMessageId } from '@aegis-ipc/protocol';
+import { KvDedupeStore, MESSAGE_STATUS_BUCKET, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, ReliableReceiver, connect, type AegisClient, type ServiceInstance } from '@aegis-ipc/sdk';
+import { connectTestNats, createTestDatabase, deleteBuckets, deleteStreams, uniqueName, waitFor, type TestDatabase } from '@aegis-ipc/testing';
 import { migrate, openDatabase, OutboxWriter } from '@aegis-ipc/outbox';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
@@ -30,6 +33,9 @@ let browser: Browser;
 const billing = uniqueName('billing');
 const search = uniqueName('search');
 const instances: ServiceInstance[] = [];
+const dedupeBucket = uniqueName('dedupe');
+let receiver: ReliableReceiver | undefined;
+const failedMessageId = newMessageId();
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -60,6 +66,10 @@ beforeAll(async () => {
   for (let i = 0; i < 6; i++) await client.call(billing, 'echo', { i });
   await client.call(search, 'echo', {});
   await client.call(billing, 'boom', {}).catch(() => undefined);
+  // An exactly-once call whose handler throws: FAILED at once and parked as a dead letter.
+  const store = await KvDedupeStore.open(nc, { bucket: dedupeBucket, ttlMs: 60 * 60 * 1000 });
+  receiver = await ReliableReceiver.start(instances[2]!, { idempotency: { store }, registry: new Registry(), logger: pino({ level: 'silent' }) });
+  await client.callReliable(search, 'boom', {}, { messageId: failedMessageId }).catch(() => undefined);
 
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -69,7 +79,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await receiver?.close();
   await client?.close();
+  await deleteStreams(nc, [RELIABLE_STREAM, RELIABLE_DLQ_STREAM]);
+  await deleteBuckets(nc, [dedupeBucket, MESSAGE_STATUS_BUCKET]);
   await nc?.close();
   await harness.cleanup();
   await testDb?.drop();
@@ -114,10 +127,10 @@ describe('dashboard in Chromium', () => {
     await page.goto(open.url!);
     await expect.poll(() => row(page, `${billing}-2`).getAttribute('data-status'), { timeout: UI_TIMEOUT }).toBe('ONLINE');
     // Survives only if the page is never reloaded.
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
     await instances[1]!.close();
     await expect.poll(() => row(page, `${billing}-2`).getAttribute('data-status'), { timeout: UI_TIMEOUT }).toBe('OFFLINE');
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
     await page.locator('#history-body li', { hasText: `${billing}-2` }).filter({ hasText: 'OFFLINE' }).first().waitFor();
     await page.screenshot({ path: `${SHOTS}dashboard-instance-offline.png` });
     await page.close();
@@ -132,6 +145,19 @@ describe('dashboard in Chromium', () => {
     await page.locator('#lookup-body .decisions').waitFor();
     expect(await page.locator('#lookup-body').textContent()).toContain(traceId);
     await page.screenshot({ path: `${SHOTS}dashboard-lookup.png` });
+    await page.close();
+  });
+
+  it('lists the dead letter and opens its message status with a click', async () => {
+    const page = await newPage();
+    await page.goto(open.url!);
+    const letter = page.locator('#dlq-body tr.click', { hasText: failedMessageId.slice(0, 10) });
+    await letter.waitFor();
+    await letter.click();
+    await page.locator('#lookup-body dl.message .pill-FAILED').waitFor();
+    expect(await page.locator('#lookup-body').textContent()).toContain(failedMessageId);
+    expect(await page.locator('#lookup-body button', { hasText: 'Replay' }).isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}dashboard-dead-letter.png` });
     await page.close();
   });
 

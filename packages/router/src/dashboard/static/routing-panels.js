@@ -20,7 +20,7 @@ export function renderDistribution(el, result, strategyEl) {
     return h('div', { class: 'dist', 'data-service': name },
       h('div', { class: 'dist-head' },
         h('span', { class: 'svc' }, name),
-        h('span', { class: 'dim' }, `${total} calls · `),
+        h('span', { class: 'dim' }, `${total} call${total === 1 ? '' : 's'} · `),
         h('span', { class: imbalance > 0.2 && total >= 20 ? 'warn' : 'dim' }, `imbalance ${(imbalance * 100).toFixed(0)} %`),
       ),
       counts.map(([instance, count]) =>
