@@ -88,7 +88,10 @@ export class ReliableReceiver implements AsyncDisposable {
 
   async #consume(consumerName: string): Promise<void> {
     const consumer = await this.#js.consumers.get(RELIABLE_STREAM, consumerName);
-    const messages = await consumer.consume({ max_messages: Math.max(this.#options.concurrency * 2, 8) });
+    // Short pull expiry: on NATS 2.9 a SIGKILLed instance's open pull requests keep receiving
+    // (and burning) redeliveries until they expire — the 30 s default would eat max_deliver.
+    const expires = Math.min(30_000, Math.max(1_000, this.#options.schedule.ackTimeoutMs));
+    const messages = await consumer.consume({ max_messages: Math.max(this.#options.concurrency * 2, 8), expires });
     this.#messages = messages;
     this.#loop = (async () => {
       for await (const msg of messages) {

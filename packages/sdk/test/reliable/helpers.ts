@@ -5,7 +5,8 @@
 import { pino } from 'pino';
 import { Router } from '@aegis-ipc/router';
 import { TEST_NATS_URL, connectTestNats, deleteBuckets, deleteStreams, uniqueName } from '@aegis-ipc/testing';
-import { AegisClient, MESSAGE_STATUS_BUCKET, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, connect } from '@aegis-ipc/sdk';
+import type { AegisClient} from '@aegis-ipc/sdk';
+import { MESSAGE_STATUS_BUCKET, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, connect } from '@aegis-ipc/sdk';
 
 export const silent = pino({ level: process.env.AEGIS_TEST_LOG_LEVEL ?? 'silent' });
 

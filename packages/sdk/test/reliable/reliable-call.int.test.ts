@@ -122,6 +122,7 @@ describe('callReliable', () => {
     expect(res.sum).toBe(8);
     await waitFor(async () => (await metric('ipc_messages_duplicates_total')) > dupBefore, { timeoutMs: 20_000 });
     expect(runs.get(messageId)).toBe(1);
+    expect(await readStatus(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 1 });
   });
 
   it('retries exhausted → FAILED with last_error, dead-lettered; replay re-runs it to ACKNOWLEDGED', async () => {
