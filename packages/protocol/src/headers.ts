@@ -17,17 +17,8 @@ export const HEADERS = {
   path: 'Ipc-Path',
   /** JetStream de-duplication header. */
   natsMsgId: 'Nats-Msg-Id',
-  /**
-   * Routed calls: the target service, copied from the body by the SDK so the router can route
-   * without decoding the body. Optional: a body-only request is decoded instead.
-   */
-  service: 'Ipc-Service',
-  /** Routed calls: the method, copied from the body (see {@link HEADERS.service}). */
-  method: 'Ipc-Method',
-  /** Routed calls: the caller's timeout in ms (router → instance: the attempt's own budget). */
+  /** Router → instance: the time this attempt may take (ms); the handler's `ctx.signal` follows it. */
   timeoutMs: 'Ipc-Timeout-Ms',
-  /** Routed calls: resource id for affinity strategies, copied from the body. */
-  resourceId: 'Ipc-Resource-Id',
   /** Router → instance: 1-based attempt number of this delivery. */
   attempt: 'Ipc-Attempt',
   /** Router → caller: set to `1` when the reply is the configured fallback (breaker open). */

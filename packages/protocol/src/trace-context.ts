@@ -3,15 +3,14 @@
  * are a later issue; until then every hop carries a valid `traceparent` whose trace id is the
  * AegisIPC trace id, so an OTel-instrumented peer joins the same trace.
  */
+import { randomHex } from './ids.js';
 
+const HEX32 = /^[0-9a-f]{32}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** A new random span id: 16 lowercase hex characters. */
 export function newSpanId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
-  let out = '';
-  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
-  return out;
+  return randomHex(8);
 }
 
 /**
@@ -19,7 +18,7 @@ export function newSpanId(): string {
  * foreign trace id that is not 32 hex cannot be expressed as a traceparent).
  */
 export function formatTraceparent(traceId: string, spanId: string = newSpanId()): string | undefined {
-  return traceId.length === 32 && /^[0-9a-f]{32}$/.test(traceId) ? `00-${traceId}-${spanId}-01` : undefined;
+  return traceId.length === 32 && HEX32.test(traceId) ? `00-${traceId}-${spanId}-01` : undefined;
 }
 
 /** The trace id and parent span id of a `traceparent`, or `undefined` when malformed. */

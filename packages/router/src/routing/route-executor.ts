@@ -3,8 +3,8 @@
  * bytes to its inbox, and fail over to a *different* instance on a timeout or a missing
  * responder (RT-2, RT-4). An answer — result or error — ends the call.
  */
-import { headers as natsHeaders } from '@nats-io/nats-core';
-import { AegisError, HEADERS, formatTraceparent, instanceInboxSubject, type InstanceRecord } from '@aegis-ipc/protocol';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import { AegisError, HEADERS, NatsHeaderBlock, formatTraceparent, instanceInboxSubject, type InstanceRecord } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import { AttemptFailed, type ReplyMux } from './reply-mux.js';
@@ -52,6 +52,8 @@ export function createRouteExecutor(options: RouteExecutorOptions): RouteHandler
     const budget = input.timeoutMs === undefined ? options.totalTimeoutMs : Math.min(options.totalTimeoutMs, input.timeoutMs);
     const deadline = input.receivedAt + budget;
     const hops = String(input.hops + 1);
+    // Propagated as received (the router creates no span of its own yet); built when absent.
+    const traceparent = input.traceparent ?? formatTraceparent(traceId);
     const attempts: AttemptRecord[] = [];
     let tried: Set<string> | undefined;
 
@@ -66,14 +68,11 @@ export function createRouteExecutor(options: RouteExecutorOptions): RouteHandler
       if (attempts.length > 0) options.onRetry(serviceName);
 
       const timeoutMs = Math.max(1, attemptBudget(options, remaining));
-      const h = natsHeaders();
-      h.set(HEADERS.traceId, traceId);
-      const traceparent = formatTraceparent(traceId);
-      if (traceparent !== undefined) h.set(HEADERS.traceparent, traceparent);
-      h.set(HEADERS.hops, hops);
-      h.set(HEADERS.path, extendPath(input.path, `${serviceName}:${instanceId}`));
-      h.set(HEADERS.attempt, String(attempts.length + 1));
-      h.set(HEADERS.timeoutMs, String(timeoutMs));
+      // The trace id travels in the body; a header only when the router made it up.
+      const pairs = [HEADERS.hops, hops, HEADERS.attempt, String(attempts.length + 1), HEADERS.timeoutMs, String(timeoutMs), HEADERS.path, extendPath(input.path, `${serviceName}:${instanceId}`)];
+      if (traceparent !== undefined) pairs.push(HEADERS.traceparent, traceparent);
+      if (input.traceIdGenerated) pairs.push(HEADERS.traceId, traceId);
+      const h = new NatsHeaderBlock(pairs) as unknown as MsgHdrs;
 
       const started = performance.now();
       try {

@@ -1,19 +1,23 @@
 /**
- * Reads a routed call from a message on `ipc.route.request` without touching the params.
+ * Reads a routed call from a message on `ipc.route.request` without decoding the params.
  *
- * Fast path: the SDK copies service, method, timeout and trace id into headers, so the router
- * routes from headers alone and forwards the body bytes unchanged. A body-only request (another
- * language, hand-built) is decoded and validated against the schema instead. Either way the
- * instance gets the caller's original bytes and validates the full body itself.
+ * The body is the single source of truth: `scanRouteRequest` reads the routing fields straight
+ * from the MessagePack bytes and steps over `params`; the bytes are then forwarded unchanged, so
+ * the instance reads exactly what the caller sent. Only an unusual or invalid body takes the
+ * slow path — the full hardened decode and schema check — which names each failing field.
  */
 import type { Msg } from '@nats-io/nats-core';
-import { AegisError, HEADERS, MAX_ROUTE_TIMEOUT_S, decode, nameProblem, newTraceId, routeRequest } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, decode, newTraceId, routeRequest, scanRouteRequest, type ScannedRouteRequest } from '@aegis-ipc/protocol';
 
 /** One routed call as the routing pipeline sees it. Immutable. */
 export interface RouteInput {
   readonly serviceName: string;
   readonly method: string;
   readonly traceId: string;
+  /** True when the router generated the trace id (the body has none): it is sent in a header. */
+  readonly traceIdGenerated: boolean;
+  /** The caller's `traceparent`, propagated unchanged. */
+  readonly traceparent: string | undefined;
   /** The caller's timeout (ms), when it sent one. */
   readonly timeoutMs: number | undefined;
   readonly resourceId: string | undefined;
@@ -31,58 +35,41 @@ const TRACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * @throws AegisError `VALIDATION_FAILED` (400, with fields) for a request the router cannot
- * route; `DECODE_FAILED`/`PAYLOAD_TOO_LARGE` for a body-only request that is not valid MessagePack.
+ * route; `DECODE_FAILED`/`PAYLOAD_TOO_LARGE` when the body is not valid MessagePack.
  */
 export function readRouteInput(msg: Msg, maxBytes: number, receivedAt: number): RouteInput {
+  const body: ScannedRouteRequest | Readonly<Partial<ScannedRouteRequest>> = scanRouteRequest(msg.data) ?? routeRequest.parse(decode(msg.data, { maxBytes }), 'routed request');
   const h = msg.headers;
-  const headerService = h?.get(HEADERS.service);
-  let serviceName: string;
-  let method: string;
-  let traceId: string | undefined;
-  let timeoutMs: number | undefined;
-  let resourceId: string | undefined;
-  if (headerService) {
-    serviceName = headerService;
-    method = h?.get(HEADERS.method) ?? '';
-    const fields = [fieldProblem('/service_name', serviceName), fieldProblem('/method', method)].filter((f) => f !== undefined);
-    if (fields.length > 0) throw invalid(fields);
-    traceId = h?.get(HEADERS.traceId) || undefined;
-    const rawTimeout = h?.get(HEADERS.timeoutMs);
-    if (rawTimeout) {
-      timeoutMs = Number(rawTimeout);
-      if (!(timeoutMs > 0 && timeoutMs <= MAX_ROUTE_TIMEOUT_S * 1000)) throw invalid([{ path: '/timeout', message: `must be a number of ms in (0, ${MAX_ROUTE_TIMEOUT_S * 1000}]` }]);
+  let traceId = body.trace_id;
+  let traceparent: string | undefined;
+  let hops = 0;
+  let path = '';
+  if (h !== undefined) {
+    traceId ??= h.get(HEADERS.traceId) || undefined;
+    traceparent = h.get(HEADERS.traceparent) || undefined;
+    const rawHops = h.get(HEADERS.hops);
+    if (rawHops !== '') {
+      hops = Number(rawHops);
+      if (!Number.isInteger(hops) || hops < 0) throw invalid('header Ipc-Hops', 'must be a non-negative integer');
     }
-    resourceId = h?.get(HEADERS.resourceId) || undefined;
-  } else {
-    const body = routeRequest.parse(decode(msg.data, { maxBytes }), 'routed request');
-    serviceName = body.service_name;
-    method = body.method;
-    traceId = body.trace_id ?? (h?.get(HEADERS.traceId) || undefined);
-    timeoutMs = body.timeout === undefined ? undefined : body.timeout * 1000;
-    resourceId = body.resource_id;
+    path = h.get(HEADERS.path);
   }
-  if (traceId !== undefined && !TRACE_ID.test(traceId)) throw invalid([{ path: '/trace_id', message: 'must be 1…64 characters of [A-Za-z0-9_-]' }]);
-  const hops = Number(h?.get(HEADERS.hops) || 0);
-  if (!Number.isInteger(hops) || hops < 0) throw invalid([{ path: 'header Ipc-Hops', message: 'must be a non-negative integer' }]);
+  if (traceId !== undefined && !TRACE_ID.test(traceId)) throw invalid('/trace_id', 'must be 1…64 characters of [A-Za-z0-9_-]');
   return {
-    serviceName,
-    method,
+    serviceName: body.service_name as string,
+    method: body.method as string,
     traceId: traceId ?? newTraceId(),
-    timeoutMs,
-    resourceId,
+    traceIdGenerated: traceId === undefined,
+    traceparent,
+    timeoutMs: body.timeout === undefined ? undefined : body.timeout * 1000,
+    resourceId: body.resource_id,
     hops,
-    path: h?.get(HEADERS.path) ?? '',
+    path,
     data: msg.data,
     receivedAt,
   };
 }
 
-function fieldProblem(path: string, value: string): { path: string; message: string } | undefined {
-  const problem = nameProblem(value);
-  return problem === undefined ? undefined : { path, message: problem };
-}
-
-function invalid(fields: { path: string; message: string }[]): AegisError<'VALIDATION_FAILED'> {
-  const first = fields[0] as { path: string; message: string };
-  return new AegisError('VALIDATION_FAILED', `invalid routed request: ${first.path}: ${first.message}`, { details: { fields } });
+function invalid(path: string, message: string): AegisError<'VALIDATION_FAILED'> {
+  return new AegisError('VALIDATION_FAILED', `invalid routed request: ${path}: ${message}`, { details: { fields: [{ path, message }] } });
 }

@@ -48,9 +48,9 @@ export class TraceBuffer {
     const evicted = this.#ring[this.#next];
     if (evicted !== undefined) {
       const list = this.#byTrace.get(evicted.trace_id);
+      // Entries of one trace are evicted in the order they were recorded: the oldest is first.
       if (list !== undefined) {
-        const i = list.indexOf(evicted);
-        if (i !== -1) list.splice(i, 1);
+        if (list[0] === evicted) list.shift();
         if (list.length === 0) this.#byTrace.delete(evicted.trace_id);
       }
     }

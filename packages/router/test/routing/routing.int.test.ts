@@ -194,7 +194,7 @@ describe('loop detection (RT-4)', () => {
   it('refuses a call chain after 3 hops with 508 and the path', async () => {
     const service = uniqueName('loop');
     const instance = await client.register(service, `${service}-0`);
-    instance.handle('again', (_p) => client.call(service, 'again'));
+    instance.handle('again', (_p, ctx) => client.call(service, 'again', {}, { parent: ctx }));
     await waitFor(() => router.registry.online(service).length === 1);
     const err = await errorOf(client.call(service, 'again'));
     expect(err.code).toBe('ROUTE_LOOP_DETECTED');
@@ -223,9 +223,10 @@ describe('bad input', () => {
     expect(invalid.error?.code).toBe('VALIDATION_FAILED');
     expect(invalid.error?.details?.fields?.length).toBeGreaterThanOrEqual(2);
     const h = natsHeaders();
-    h.set(HEADERS.service, 'x.*');
-    h.set(HEADERS.method, 'who');
-    expect((await raw(encode({}), h)).error?.code).toBe('VALIDATION_FAILED');
+    h.set(HEADERS.hops, 'many');
+    expect((await raw(encode({ service_name: service, method: 'who' }), h)).error?.code).toBe('VALIDATION_FAILED');
+    expect((await raw(encode({ service_name: service, method: 'who', params: [1, 2] }))).error?.code).toBe('VALIDATION_FAILED');
+    expect((await raw(encode({ service_name: service, method: 'who', timeout: -1 }))).error?.code).toBe('VALIDATION_FAILED');
     // a body-only request, as another language would send it, is routed
     expect((await raw(encode({ service_name: service, method: 'who', params: {}, timeout: 2, trace_id: 'c'.repeat(32) }))).result).toBe(instances[0]?.instanceId);
     // and the SDK still works

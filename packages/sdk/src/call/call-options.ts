@@ -1,5 +1,6 @@
 /** Options of one `client.call()`: all optional, defaults defined once. */
 import { AegisError } from '@aegis-ipc/protocol';
+import type { CallContext } from '../instance/call-context.js';
 
 export interface CallOptions {
   /**
@@ -16,6 +17,12 @@ export interface CallOptions {
   readonly messageId?: string;
   /** Aborts waiting for the answer (`CANCELLED`); the call may still run on the instance. */
   readonly signal?: AbortSignal;
+  /**
+   * The call being served when this one is made from inside a handler: the new call continues
+   * its trace id and hop count, so the router's loop detection sees call chains.
+   * @example instance.handle('checkout', (params, ctx) => client.call('billing', 'charge', params, { parent: ctx }))
+   */
+  readonly parent?: CallContext;
 }
 
 /** @default 16 s: above the router's 15 s total budget. */

@@ -1,14 +1,16 @@
 /**
  * One routed call: caller → `ipc.route.request` → router → instance → back (RT-1, RT-6).
  *
- * The body is the documented MessagePack map; service, method, timeout and trace id are also
- * copied into headers so the router can route without decoding the params. The reply is
- * `{ result }` or `{ error }`; errors are rebuilt into the AegisError of the same code.
+ * The body is the documented MessagePack map (the router reads its routing fields without
+ * decoding params); headers carry the trace (`Ipc-Trace-Id`, `traceparent`) and, for a call
+ * made inside a handler, the hop count and path. The reply is `{ result }` or `{ error }`;
+ * errors are rebuilt into the AegisError of the same code.
  */
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import {
   AegisError,
   HEADERS,
+  NatsHeaderBlock,
   SUBJECTS,
   assertName,
   decode,
@@ -19,7 +21,7 @@ import {
   unwrapReply,
   type RouteReply,
 } from '@aegis-ipc/protocol';
-import { callLineage } from '../instance/call-context.js';
+import { callLineage, lineageOf } from '../instance/call-context.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
 import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './call-options.js';
@@ -43,7 +45,7 @@ export async function callService<T>(
   }
   const timeoutMs = resolveCallTimeout(options);
   options.signal?.throwIfAborted();
-  const lineage = callLineage.getStore();
+  const lineage = options.parent === undefined ? callLineage.getStore() : lineageOf(options.parent);
   const traceId = options.traceId ?? lineage?.traceId ?? newTraceId();
   if (options.traceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(traceId)) {
     throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
@@ -59,18 +61,15 @@ export async function callService<T>(
   });
   assertFitsPayload(nc, data.length);
 
-  const h = natsHeaders();
-  h.set(HEADERS.traceId, traceId);
-  if (isTraceId(traceId)) h.set(HEADERS.traceparent, formatTraceparent(traceId) as string);
-  h.set(HEADERS.service, serviceName);
-  h.set(HEADERS.method, method);
-  h.set(HEADERS.timeoutMs, String(timeoutMs));
-  if (options.resourceId !== undefined) h.set(HEADERS.resourceId, options.resourceId);
-  if (options.messageId !== undefined) h.set(HEADERS.messageId, options.messageId);
+  const pairs: string[] = [HEADERS.traceId, traceId];
+  if (isTraceId(traceId)) pairs.push(HEADERS.traceparent, formatTraceparent(traceId) as string);
+  if (options.messageId !== undefined) pairs.push(HEADERS.messageId, options.messageId);
   if (lineage !== undefined) {
-    h.set(HEADERS.hops, String(lineage.hops));
-    if (lineage.path !== '') h.set(HEADERS.path, lineage.path);
+    pairs.push(HEADERS.hops, String(lineage.hops));
+    if (lineage.path !== '') pairs.push(HEADERS.path, lineage.path);
   }
+  // Prebuilt header bytes: nats.js only calls encode() on them (see NatsHeaderBlock).
+  const h = new NatsHeaderBlock(pairs) as unknown as MsgHdrs;
 
   const waitMs = timeoutMs + CALL_REPLY_GRACE_MS;
   const request = nc.request(SUBJECTS.routeRequest, data, { timeout: waitMs, headers: h });

@@ -88,6 +88,7 @@ export class AegisClient implements AsyncDisposable {
         logger: this.logger,
         sessionId: this.sessionId,
         requestTimeoutMs: options.timeoutMs ?? this.#options.requestTimeoutMs,
+        asyncCallContext: this.#options.asyncCallContext,
         reregister: send,
         onClosed: (i) => this.#instances.delete(i),
       },

@@ -17,6 +17,12 @@ export interface ClientOptions {
   readonly retry?: RetryPolicy;
   /** A pino logger. @default a silent-by-default JSON logger at AEGIS_LOG_LEVEL ?? 'warn' */
   readonly logger?: Logger;
+  /**
+   * Let `client.call()` inside a handler find the call being served by itself (AsyncLocalStorage),
+   * instead of `{ parent: ctx }`. Off by default: on Node 20 it slows every promise of the process.
+   * @default false
+   */
+  readonly asyncCallContext?: boolean;
 }
 
 export interface ResolvedClientOptions {
@@ -26,6 +32,7 @@ export interface ResolvedClientOptions {
   readonly requestTimeoutMs: number;
   readonly retry: Required<RetryPolicy>;
   readonly logger: Logger | undefined;
+  readonly asyncCallContext: boolean;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -46,5 +53,6 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     requestTimeoutMs,
     retry,
     logger: options.logger,
+    asyncCallContext: options.asyncCallContext ?? false,
   });
 }

@@ -1,7 +1,9 @@
 /**
- * The context a method handler receives with each call, and the async-local store that lets a
- * `client.call()` made *inside* a handler continue the same trace and hop count (so a call
- * chain A → B → A … is stopped by the router's loop detection instead of running forever).
+ * The context a method handler receives with each call, and how a `client.call()` made inside a
+ * handler continues the same trace and hop count (so a call chain A → B → A … is stopped by the
+ * router's loop detection instead of running forever): pass `{ parent: ctx }`, or turn on
+ * `asyncCallContext` to have it found automatically (AsyncLocalStorage; it costs every promise
+ * of the process ~4 µs on Node 20, so it is opt-in — see docs/adr/0031).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -21,6 +23,11 @@ export interface CallContext {
   readonly resourceId?: string;
 }
 
+/** The routing lineage of a context: its own for contexts built by the SDK, a fresh one otherwise. */
+export function lineageOf(ctx: CallContext): CallLineage {
+  return ctx instanceof LazyCallContext ? ctx.lineage : { traceId: ctx.traceId, hops: 0, path: '' };
+}
+
 /** Routing state a nested call inherits from the call being served (loop detection). */
 export interface CallLineage {
   readonly traceId: string;
@@ -28,7 +35,7 @@ export interface CallLineage {
   readonly path: string;
 }
 
-/** Set while a handler runs; read by `client.call()`. */
+/** Set while a handler runs when `asyncCallContext` is on; read by `client.call()`. */
 export const callLineage = new AsyncLocalStorage<CallLineage>();
 
 /**
@@ -43,11 +50,14 @@ export class LazyCallContext implements CallContext {
   readonly method: string;
   readonly attempt: number;
   readonly resourceId: string | undefined;
+  /** Trace and hops a nested call continues from (`client.call(…, { parent: ctx })`). */
+  readonly lineage: CallLineage;
   readonly #deadline: number;
   readonly #closing: AbortSignal;
   #signal: AbortSignal | undefined;
 
-  constructor(fields: Omit<CallContext, 'signal'>, deadline: number, closing: AbortSignal) {
+  constructor(fields: Omit<CallContext, 'signal'>, lineage: CallLineage, deadline: number, closing: AbortSignal) {
+    this.lineage = lineage;
     this.traceId = fields.traceId;
     this.messageId = fields.messageId;
     this.serviceName = fields.serviceName;

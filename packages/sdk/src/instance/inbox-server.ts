@@ -26,6 +26,8 @@ export interface InboxServerOptions {
   readonly serviceName: string;
   readonly instanceId: string;
   readonly logger: Logger;
+  /** Run handlers inside `callLineage` so nested calls find their parent automatically. @default false */
+  readonly asyncCallContext?: boolean;
 }
 
 /** Attempt budget assumed when a request carries no timeout at all. */
@@ -69,22 +71,18 @@ export class InboxServer {
   }
 
   #serve(msg: Msg): void {
-    const reply = msg.reply;
     let ctx: LazyCallContext;
     let params: Record<string, unknown>;
-    let hops: number;
-    let path: string;
     try {
       const body = routeRequest.parse(decode(msg.data, { maxBytes: this.#maxPayload() }), 'routed request');
       const h = msg.headers;
       const attempt = Number(h?.get(HEADERS.attempt) || 1);
       const timeoutMs = Number(h?.get(HEADERS.timeoutMs)) || (body.timeout === undefined ? FALLBACK_TIMEOUT_MS : body.timeout * 1000);
-      hops = Number(h?.get(HEADERS.hops)) || 0;
-      path = h?.get(HEADERS.path) ?? '';
+      const traceId = body.trace_id ?? (h?.get(HEADERS.traceId) || newTraceId());
       params = body.params ?? {};
       ctx = new LazyCallContext(
         {
-          traceId: body.trace_id ?? (h?.get(HEADERS.traceId) || newTraceId()),
+          traceId,
           messageId: body.message_id,
           serviceName: this.#options.serviceName,
           instanceId: this.#options.instanceId,
@@ -92,22 +90,32 @@ export class InboxServer {
           attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
           resourceId: body.resource_id,
         },
+        { traceId, hops: Number(h?.get(HEADERS.hops)) || 0, path: h?.get(HEADERS.path) ?? '' },
         Date.now() + timeoutMs,
         this.#closing.signal,
       );
     } catch (err) {
-      if (reply) msg.respond(encode(errorReply(err)));
+      if (msg.reply) msg.respond(encode(errorReply(err)));
       return;
     }
     this.#inFlight++;
-    callLineage
-      .run({ traceId: ctx.traceId, hops, path }, () => this.#table.invoke(ctx.method, params, ctx))
-      .then(
-        (result) => this.#respond(msg, { result }, ctx),
-        (err: unknown) => this.#respond(msg, errorReply(err), ctx),
-      )
-      .finally(() => this.#inFlight--)
-      .catch((err: unknown) => this.#options.logger.error({ err, trace_id: ctx.traceId }, 'failed to reply to a routed call'));
+    const running = this.#options.asyncCallContext === true
+      ? callLineage.run(ctx.lineage, () => this.#table.invoke(ctx.method, params, ctx))
+      : this.#table.invoke(ctx.method, params, ctx);
+    // One settle step per call (no .finally/.catch chain): this is the instance's hot path.
+    running.then(
+      (result) => this.#settle(msg, { result }, ctx),
+      (err: unknown) => this.#settle(msg, errorReply(err), ctx),
+    );
+  }
+
+  #settle(msg: Msg, body: unknown, ctx: LazyCallContext): void {
+    this.#inFlight--;
+    try {
+      this.#respond(msg, body, ctx);
+    } catch (err) {
+      this.#options.logger.error({ err, trace_id: ctx.traceId }, 'failed to reply to a routed call');
+    }
   }
 
   #respond(msg: Msg, body: unknown, ctx: LazyCallContext): void {

@@ -24,6 +24,8 @@ export interface InstanceContext {
   readonly logger: Logger;
   readonly sessionId: string;
   readonly requestTimeoutMs: number;
+  /** Run handlers with AsyncLocalStorage call context (see `ClientOptions.asyncCallContext`). */
+  readonly asyncCallContext?: boolean;
   /** Registers again with the same data (used when the router asks). */
   readonly reregister: () => Promise<RegisterReply>;
   /** Called once the instance is closed, so the client forgets it. */
@@ -54,7 +56,7 @@ export class ServiceInstance implements AsyncDisposable {
     this.registeredAt = reply.registered_at;
     this.#heartbeatPayload = encode({ session_id: ctx.sessionId });
     this.#subject = heartbeatSubject(serviceName, instanceId);
-    this.#inbox = new InboxServer(ctx.nc, this.methods, { serviceName, instanceId, logger: ctx.logger });
+    this.#inbox = new InboxServer(ctx.nc, this.methods, { serviceName, instanceId, logger: ctx.logger, asyncCallContext: ctx.asyncCallContext ?? false });
     // Listen before the first heartbeat: the router may route to us as soon as it sees us ONLINE.
     this.#inbox.start();
     this.#startHeartbeat(reply.heartbeat_interval_ms);

@@ -1,0 +1,211 @@
+/**
+ * Reads the routing fields of a routed request (`service_name`, `method`, `timeout`, `trace_id`,
+ * `resource_id`, `message_id`) straight from the MessagePack bytes, stepping over `params`
+ * without decoding it. The router needs only these fields and forwards the bytes unchanged, so
+ * decoding a 1 KiB params map into objects would be pure waste on the hot path.
+ *
+ * Deliberately strict: anything unusual — an unknown or repeated key, a value of an unexpected
+ * type, a name that breaks the token rules, trailing bytes — returns `undefined`, and the caller
+ * falls back to the full hardened `decode()` + schema check, which explains precisely what is wrong.
+ */
+import { nameProblem } from './names.js';
+import { MAX_ROUTE_TIMEOUT_S } from './schemas/route-request.js';
+
+/** The routing fields of a valid routed request. */
+export interface ScannedRouteRequest {
+  readonly service_name: string;
+  readonly method: string;
+  readonly timeout: number | undefined;
+  readonly trace_id: string | undefined;
+  readonly resource_id: string | undefined;
+  readonly message_id: string | undefined;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// Scanner state at module level: the scan is synchronous and never re-entered, and closures
+// created per call (with their allocation, and tsx's name-keeping wrappers) cost more than the
+// scan itself.
+let buf: Uint8Array = new Uint8Array(0);
+let pos = 0;
+let len = 0;
+
+function u8(): number {
+  return pos < len ? (buf[pos++] as number) : -1;
+}
+
+function uint(size: number): number {
+  if (pos + size > len) return -1;
+  let n = 0;
+  for (let i = 0; i < size; i++) n = n * 256 + (buf[pos++] as number);
+  return n;
+}
+
+function str(): string | undefined {
+  const t = u8();
+  let n: number;
+  if (t >= 0xa0 && t <= 0xbf) n = t & 0x1f;
+  else if (t === 0xd9) n = uint(1);
+  else if (t === 0xda) n = uint(2);
+  else return undefined;
+  if (n < 0 || pos + n > len) return undefined;
+  const end = pos + n;
+  let out = '';
+  for (let i = pos; i < end; i++) {
+    const c = buf[i] as number;
+    if (c >= 0x80) {
+      try {
+        out = utf8.decode(buf.subarray(pos, end));
+      } catch {
+        return undefined;
+      }
+      break;
+    }
+    out += String.fromCharCode(c);
+  }
+  pos = end;
+  return out;
+}
+
+function num(): number | undefined {
+  const t = u8();
+  if (t >= 0 && t <= 0x7f) return t;
+  if (t === 0xcc) return uint(1);
+  if (t === 0xcd) return uint(2);
+  if (t === 0xce) return uint(4);
+  if (t === 0xca || t === 0xcb) {
+    const size = t === 0xca ? 4 : 8;
+    if (pos + size > len) return undefined;
+    const view = new DataView(buf.buffer, buf.byteOffset + pos, size);
+    pos += size;
+    return size === 4 ? view.getFloat32(0) : view.getFloat64(0);
+  }
+  return undefined;
+}
+
+/** The routing fields of `bytes`, or `undefined` when the fast path does not apply (see above). */
+export function scanRouteRequest(bytes: Uint8Array): ScannedRouteRequest | undefined {
+  buf = bytes;
+  pos = 0;
+  len = bytes.length;
+  try {
+    return scan();
+  } finally {
+    buf = EMPTY; // do not keep the last message alive
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function scan(): ScannedRouteRequest | undefined {
+  const head = u8();
+  let entries: number;
+  if (head >= 0x80 && head <= 0x8f) entries = head & 0x0f;
+  else if (head === 0xde) entries = uint(2);
+  else return undefined;
+  if (entries < 2 || entries > 7) return undefined;
+
+  let service: string | undefined;
+  let method: string | undefined;
+  let timeout: number | undefined;
+  let traceId: string | undefined;
+  let resourceId: string | undefined;
+  let messageId: string | undefined;
+  let params = false;
+  for (let e = 0; e < entries; e++) {
+    const key = str();
+    switch (key) {
+      case 'service_name':
+        if (service !== undefined || (service = str()) === undefined || nameProblem(service) !== undefined) return undefined;
+        break;
+      case 'method':
+        if (method !== undefined || (method = str()) === undefined || nameProblem(method) !== undefined) return undefined;
+        break;
+      case 'params': {
+        if (params) return undefined;
+        params = true;
+        const t = buf[pos];
+        // params must be a map (the schema's JsonObject); step over it whole
+        if (t === undefined || !((t >= 0x80 && t <= 0x8f) || t === 0xde || t === 0xdf)) return undefined;
+        const end = skipValue(buf, pos);
+        if (end < 0) return undefined;
+        pos = end;
+        break;
+      }
+      case 'timeout':
+        if (timeout !== undefined || (timeout = num()) === undefined || !(timeout > 0 && timeout <= MAX_ROUTE_TIMEOUT_S)) return undefined;
+        break;
+      case 'trace_id':
+        if (traceId !== undefined || (traceId = str()) === undefined || !ID.test(traceId)) return undefined;
+        break;
+      case 'resource_id':
+        if (resourceId !== undefined || (resourceId = str()) === undefined || resourceId.length === 0 || resourceId.length > 256) return undefined;
+        break;
+      case 'message_id':
+        if (messageId !== undefined || (messageId = str()) === undefined || !ID.test(messageId)) return undefined;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  if (pos !== len || service === undefined || method === undefined) return undefined;
+  return { service_name: service, method, timeout, trace_id: traceId, resource_id: resourceId, message_id: messageId };
+}
+
+/** Byte `i` of `b`, NaN past the end (so a length read beyond the end poisons the result). */
+function at(b: Uint8Array, i: number): number {
+  return i < b.length ? (b[i] as number) : NaN;
+}
+
+/**
+ * The offset just past the MessagePack value starting at `start`, or -1 when the bytes end
+ * early or hold the reserved byte 0xc1. Iterative (a count of values still to step over), so a
+ * deeply nested value cannot overflow the stack; the instance's decoder enforces depth limits.
+ */
+export function skipValue(bytes: Uint8Array, start: number): number {
+  const len = bytes.length;
+  let pos = start;
+  let pending = 1;
+  while (pending > 0) {
+    if (pos >= len) return -1;
+    const t = bytes[pos++] as number;
+    pending--;
+    let n = 0;
+    if (t <= 0x7f || t >= 0xe0) continue; // fixint
+    if (t <= 0x8f) pending += (t & 0x0f) * 2; // fixmap
+    else if (t <= 0x9f) pending += t & 0x0f; // fixarray
+    else if (t <= 0xbf) pos += t & 0x1f; // fixstr
+    else {
+      switch (t) {
+        case 0xc0: case 0xc2: case 0xc3: break; // nil, false, true
+        case 0xc4: case 0xd9: n = at(bytes, pos); pos += 1 + n; break; // bin8, str8
+        case 0xc5: case 0xda: n = at(bytes, pos) * 256 + at(bytes, pos + 1); pos += 2 + n; break; // bin16, str16
+        case 0xc6: case 0xdb: n = at(bytes, pos) * 16777216 + at(bytes, pos + 1) * 65536 + at(bytes, pos + 2) * 256 + at(bytes, pos + 3); pos += 4 + n; break; // bin32, str32
+        case 0xc7: n = at(bytes, pos); pos += 2 + n; break; // ext8
+        case 0xc8: n = at(bytes, pos) * 256 + at(bytes, pos + 1); pos += 3 + n; break; // ext16
+        case 0xc9: n = at(bytes, pos) * 16777216 + at(bytes, pos + 1) * 65536 + at(bytes, pos + 2) * 256 + at(bytes, pos + 3); pos += 5 + n; break; // ext32
+        case 0xca: pos += 4; break;
+        case 0xcb: pos += 8; break;
+        case 0xcc: case 0xd0: pos += 1; break;
+        case 0xcd: case 0xd1: pos += 2; break;
+        case 0xce: case 0xd2: pos += 4; break;
+        case 0xcf: case 0xd3: pos += 8; break;
+        case 0xd4: pos += 2; break; // fixext1
+        case 0xd5: pos += 3; break;
+        case 0xd6: pos += 5; break;
+        case 0xd7: pos += 9; break;
+        case 0xd8: pos += 17; break;
+        case 0xdc: n = at(bytes, pos) * 256 + at(bytes, pos + 1); pos += 2; pending += n; break; // array16
+        case 0xdd: n = at(bytes, pos) * 16777216 + at(bytes, pos + 1) * 65536 + at(bytes, pos + 2) * 256 + at(bytes, pos + 3); pos += 4; pending += n; break; // array32
+        case 0xde: n = at(bytes, pos) * 256 + at(bytes, pos + 1); pos += 2; pending += n * 2; break; // map16
+        case 0xdf: n = at(bytes, pos) * 16777216 + at(bytes, pos + 1) * 65536 + at(bytes, pos + 2) * 256 + at(bytes, pos + 3); pos += 4; pending += n * 2; break; // map32
+        default: return -1; // 0xc1, never used
+      }
+      if (Number.isNaN(n)) return -1;
+    }
+    // every value still pending takes at least one byte
+    if (!(pos <= len) || pending > len - pos) return -1;
+  }
+  return pos;
+}
