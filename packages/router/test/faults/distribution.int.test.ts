@@ -8,7 +8,7 @@ import { connect, type AegisClient } from '@aegis-ipc/sdk';
 import type { Router } from '@aegis-ipc/router';
 import { TEST_NATS_URL, uniqueName, waitFor } from '@aegis-ipc/testing';
 import { routerHarness } from '../router-harness.js';
-import { EchoProcesses } from './echo-processes.js';
+import { EchoProcesses, READY_TIMEOUT_MS } from './echo-processes.js';
 
 const CALLS = 3_000;
 const CONCURRENCY = 10;
@@ -24,9 +24,9 @@ describe('round robin over 3 instance processes', () => {
   beforeAll(async () => {
     router = await harness.start();
     await fleet.start(ids);
-    await waitFor(() => router.registry.online(service).length === ids.length, { timeoutMs: 15_000, what: 'three ONLINE instances' });
+    await waitFor(() => router.registry.online(service).length === ids.length, { timeoutMs: 30_000, what: 'three ONLINE instances' });
     client = await connect({ servers: TEST_NATS_URL, name: 'fault-distribution-caller' });
-  });
+  }, READY_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     await client?.close();

@@ -15,7 +15,7 @@ import { instanceInboxSubject } from '@aegis-ipc/protocol';
 import type { Router } from '@aegis-ipc/router';
 import { TEST_NATS_URL, connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
 import { routerHarness } from '../router-harness.js';
-import { EchoProcesses } from './echo-processes.js';
+import { EchoProcesses, READY_TIMEOUT_MS } from './echo-processes.js';
 import { SteadyLoad, countByInstance } from './steady-load.js';
 
 /** Short attempt timeout so the calls stuck on the paused instance fail over within the test. */
@@ -40,10 +40,10 @@ describe('SIGSTOP an instance process under load, then SIGCONT it', () => {
   beforeAll(async () => {
     router = await harness.start();
     await fleet.start(ids);
-    await waitFor(() => router.registry.online(service).length === ids.length, { timeoutMs: 15_000, what: 'three ONLINE instances' });
+    await waitFor(() => router.registry.online(service).length === ids.length, { timeoutMs: 30_000, what: 'three ONLINE instances' });
     client = await connect({ servers: TEST_NATS_URL, name: 'fault-sigstop-caller' });
     observer = await connectTestNats('fault-sigstop-observer');
-  });
+  }, READY_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     await observer?.close();
