@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@aegis-ipc/testing';
 import { NatsJetStreamSink, OutboxRelay, stats } from '../../src/index.js';
+import { startMetricsServer } from '../../src/relay/metrics-server.js';
 import { createOutboxFixture, readStream, submitOne, type OutboxFixture } from '../fixtures/outbox-fixture.js';
 
 describe('OutboxRelay → NATS JetStream', () => {
@@ -35,5 +36,20 @@ describe('OutboxRelay → NATS JetStream', () => {
     expect(msgs[0]?.subject).toBe(`${fx.topic}.${session}`);
     expect(msgs[0]?.event.event_type).toBe('Test.Session.StageConfirmed');
     expect(String((msgs[0]?.event.metadata as { trace: { traceparent: string } }).trace.traceparent)).toMatch(/^00-[0-9a-f]{32}-/);
+  });
+
+  it('serves relay metrics: pending, sent, failed, publish latency, oldest pending age', async () => {
+    const server = await startMetricsServer(relay.metrics.registry, '127.0.0.1', 0, () => relay.isRunning);
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      for (const name of ['ipc_outbox_pending', 'ipc_outbox_sent_total', 'ipc_outbox_failed_total', 'ipc_outbox_failed', 'ipc_outbox_publish_duration_seconds_bucket', 'ipc_outbox_oldest_pending_age_seconds', 'ipc_outbox_lag_seconds_bucket']) {
+        expect(text).toContain(name);
+      }
+      expect(text).toMatch(/ipc_outbox_sent_total\{relay_id="[^"]+"\} 5/);
+      const health = await fetch(`http://127.0.0.1:${server.port}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
