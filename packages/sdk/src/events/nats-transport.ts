@@ -74,7 +74,15 @@ export class NatsTransport implements EventTransport {
     }
     const headers = toNatsHeaders(event.headers);
     if (event.qos === 0) {
-      nc.publish(subjects.volatile(event.topic), event.data, { headers });
+      try {
+        nc.publish(subjects.volatile(event.topic), event.data, { headers });
+      } catch (err) {
+        // A closed or draining connection throws synchronously; keep the error typed.
+        throw new AegisError('PUBLISH_FAILED', `cannot publish the QoS 0 event on ${event.topic}: ${String(err)}`, {
+          cause: err,
+          details: { topic: event.topic, message_id: event.messageId },
+        });
+      }
       return { messageId: event.messageId, duplicate: false };
     }
     const subject = subjects.durable(event.topic);
