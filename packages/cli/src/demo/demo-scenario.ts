@@ -63,7 +63,7 @@ export async function runDemo(out: DemoOutput, signal: AbortSignal, settings: De
   try {
     const natsUrl = `nats://${router.nc.getServer()}`;
     out(`router started (NATS ${natsUrl}, admin API ${router.url ?? 'off'}, bucket ${bucket}, heartbeat timeout ${settings.heartbeatTimeoutMs} ms)`);
-    const echo = new EchoFleet(service, natsUrl, settings.waitLimitMs);
+    const echo = new EchoFleet(service, natsUrl, settings.startLimitMs);
     fleet = echo;
     await Promise.all(ids.map((id) => echo.start(id)));
     await until(() => router.registry.online(service).length === ids.length, settings.waitLimitMs, signal, 'all instances to be ONLINE');

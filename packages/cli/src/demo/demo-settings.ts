@@ -36,7 +36,12 @@ export const DEMO_SETTINGS = {
   steadyS: 4,
   afterKillS: 4,
   afterRecoveryS: 3,
-  /** Give up waiting for a child to start, for detection, or for recovery after this long (ms). */
+  /**
+   * Give up waiting for an echo process to start after this long (ms). Generous: each one
+   * loads TypeScript through tsx, which takes seconds on a busy machine.
+   */
+  startLimitMs: 60_000,
+  /** Give up waiting for detection, registration or recovery after this long (ms). */
   waitLimitMs: 20_000,
   /** The demo's own promise (SPEC RT-3): failure detected in under this (ms). */
   detectionBoundMs: 5_000,
