@@ -151,10 +151,12 @@ describe('dashboard in Chromium', () => {
   it('lists the dead letter and opens its message status with a click', async () => {
     const page = await newPage();
     await page.goto(open.url!);
-    const letter = page.locator('#dlq-body tr.click', { hasText: failedMessageId.slice(0, 10) });
+    const letter = page.locator(`#dlq-body tr[data-message="${failedMessageId}"]`);
     await letter.waitFor();
     await letter.click();
-    await page.locator('#lookup-body dl.message .pill-FAILED').waitFor();
+    // Polled as text so a failure shows what the panel said instead.
+    await expect.poll(() => page.locator('#lookup-body').textContent(), { timeout: UI_TIMEOUT }).toContain('FAILED');
+    expect(await page.locator('#lookup-body dl.message .pill-FAILED').count()).toBe(1);
     expect(await page.locator('#lookup-body').textContent()).toContain(failedMessageId);
     expect(await page.locator('#lookup-body button', { hasText: 'Replay' }).isVisible()).toBe(true);
     await page.screenshot({ path: `${SHOTS}dashboard-dead-letter.png` });
