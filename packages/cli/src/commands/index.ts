@@ -11,6 +11,8 @@ import { register as config } from './config.js';
 import { register as events } from './events.js';
 import { register as relay } from './relay.js';
 import { register as outbox } from './outbox.js';
+import { register as call } from './call.js';
+import { register as trace } from './trace.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -23,4 +25,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   events,
   relay,
   outbox,
+  call,
+  trace,
 ];

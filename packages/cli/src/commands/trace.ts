@@ -1,0 +1,66 @@
+/**
+ * `aegis trace [trace_id]` — how the router routed a recent call (RT-8): the instances it
+ * considered, the one it chose, and every attempt with its outcome and duration. Without a trace
+ * id: the most recent calls.
+ */
+import type { Command } from 'commander';
+import { adminRequest } from '../admin-client.js';
+import { printJson, printTable } from '../output.js';
+
+interface Attempt {
+  attempt: number;
+  instance_id: string;
+  outcome: string;
+  error_type?: string;
+  duration_ms: number;
+  timeout_ms: number;
+}
+interface Route {
+  trace_id: string;
+  service_name: string;
+  method: string;
+  received_at: string;
+  strategy: string;
+  hops: number;
+  path: string[];
+  instances_considered: string[];
+  attempts: Attempt[];
+  outcome: string;
+  instance_id: string | null;
+  error_code: string | null;
+  duration_ms: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('trace [trace_id]')
+    .description('show the routing decisions of a recent call (or list recent calls)')
+    .option('--limit <n>', 'recent calls to list when no trace id is given', '20')
+    .option('--json', 'print JSON')
+    .action(async (traceId: string | undefined, opts: { limit: string; json?: boolean }) => {
+      if (traceId === undefined) {
+        const { routes } = await adminRequest<{ routes: Route[] }>('/api/v1/admin/traces', { query: { limit: Number(opts.limit) || 20 } });
+        if (opts.json) return printJson({ routes });
+        printTable(
+          routes.map((r) => ({ trace_id: r.trace_id, at: r.received_at, call: `${r.service_name}.${r.method}`, outcome: r.error_code ?? r.outcome, instance: r.instance_id, attempts: r.attempts.length, ms: r.duration_ms })),
+          ['trace_id', 'at', 'call', 'outcome', 'instance', 'attempts', 'ms'],
+        );
+        return;
+      }
+      const trace = await adminRequest<{ trace_id: string; routes: Route[] }>(`/api/v1/admin/traces/${encodeURIComponent(traceId)}`);
+      if (opts.json) return printJson(trace);
+      for (const r of trace.routes) printRoute(r);
+    });
+}
+
+function printRoute(r: Route): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`${r.service_name}.${r.method}  trace ${r.trace_id}  at ${r.received_at}`);
+  out(`  outcome     ${r.outcome}${r.error_code ? ` (${r.error_code})` : ''} in ${r.duration_ms} ms${r.instance_id ? ` by ${r.instance_id}` : ''}`);
+  out(`  strategy    ${r.strategy}; hops before this one: ${r.hops}${r.path.length > 0 ? ` via ${r.path.join(' → ')}` : ''}`);
+  out(`  considered  ${r.instances_considered.length === 0 ? '(none healthy)' : r.instances_considered.join(', ')}`);
+  if (r.attempts.length === 0) out('  attempts    none (refused before routing)');
+  for (const a of r.attempts) {
+    out(`  attempt ${a.attempt}   ${a.instance_id}: ${a.outcome}${a.error_type ? ` ${a.error_type}` : ''} after ${a.duration_ms} ms (limit ${a.timeout_ms} ms)`);
+  }
+}
