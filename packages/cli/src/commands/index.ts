@@ -11,6 +11,7 @@ import { register as config } from './config.js';
 import { register as events } from './events.js';
 import { register as relay } from './relay.js';
 import { register as outbox } from './outbox.js';
+import { register as messages } from './messages.js';
 import { register as call } from './call.js';
 import { register as trace } from './trace.js';
 
@@ -25,6 +26,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   events,
   relay,
   outbox,
+  messages,
   call,
   trace,
 ];

@@ -23,6 +23,7 @@ import { pino } from 'pino';
 import { routerHarness } from '../router-harness.js';
 import type { Router } from '@aegis-ipc/router';
 
+const CLI = fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url));
 const CALLER = fileURLToPath(new URL('./fixtures/reliable-caller.ts', import.meta.url));
 const silent = pino({ level: 'silent' });
 const harness = routerHarness();
@@ -79,6 +80,17 @@ describe('message status', () => {
     expect(viaHttp.body).toMatchObject({ state: 'ACKNOWLEDGED', trace_id: viaNats.trace_id, created_at: viaNats.created_at });
   });
 
+  it('aegis messages status <id> --json and aegis messages dlq read the same status', async () => {
+    const messageId = newMessageId();
+    await caller.callReliable('calc', 'double', { n: 1 }, { messageId });
+    const cli = spawnTs(CLI, ['messages', 'status', messageId, '--json'], { AEGIS_ADMIN_URL: router.url });
+    expect(await cli.exited).toBe(0);
+    expect(JSON.parse(cli.lines.join('\n'))).toMatchObject({ message_id: messageId, state: 'ACKNOWLEDGED', response: { n: 2 } });
+    const table = spawnTs(CLI, ['messages', 'status', messageId], { AEGIS_ADMIN_URL: router.url });
+    expect(await table.exited).toBe(0);
+    expect(table.lines.join('\n')).toMatch(/state\s+ACKNOWLEDGED/);
+  }, 90_000);
+
   it('an unknown id is MESSAGE_NOT_FOUND (404)', async () => {
     const err = await requestReply(caller.nc, SUBJECTS.messageStatus, { message_id: newMessageId() }, { timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect((err as AegisError).code).toBe('MESSAGE_NOT_FOUND');
@@ -101,6 +113,9 @@ describe('message status', () => {
     await waitFor(async () => (await admin<MessageStatus>(`/messages/${messageId}`)).body.state === 'FAILED', { timeoutMs: 30_000 });
     const again = await admin<MessageStatus>(`/messages/${messageId}`);
     expect(again.body.replays).toBe(1);
+    const cli = spawnTs(CLI, ['messages', 'dlq', '--json'], { AEGIS_ADMIN_URL: router.url });
+    expect(await cli.exited).toBe(0);
+    expect(JSON.stringify(JSON.parse(cli.lines.join('\n')))).toContain(messageId);
     const notFailed = await admin<{ code: string }>(`/messages/${newMessageId()}/replay`, 'POST');
     expect(notFailed.status).toBe(404);
   });
