@@ -44,10 +44,11 @@ function until(done: () => boolean): Promise<void> {
 }
 
 async function rawNats(): Promise<number> {
-  const name = `${id}_RAW`.toUpperCase();
+  const run = uniqueName('raw');
+  const name = run.toUpperCase();
   streams.push(name);
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name, subjects: [`${id}.raw.>`] });
+  await jsm.streams.add({ name, subjects: [`${run}.raw.>`] });
   await jsm.consumers.add(name, { durable_name: 'c', ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
   const js = jetstream(nc);
   const data = encode(payload);
@@ -60,7 +61,7 @@ async function rawNats(): Promise<number> {
     }
   })();
   const start = performance.now();
-  await pump(COUNT, WINDOW, () => js.publish(`${id}.raw.orders`, data));
+  await pump(COUNT, WINDOW, () => js.publish(`${run}.raw.orders`, data));
   await loop;
   const rate = COUNT / ((performance.now() - start) / 1000);
   await messages.close();
@@ -68,7 +69,7 @@ async function rawNats(): Promise<number> {
 }
 
 async function rawRedis(): Promise<number> {
-  const key = `${id}:raw`;
+  const key = `${id}:${uniqueName('raw')}`;
   await redis.xGroupCreate(key, 'g', '$', { MKSTREAM: true });
   const reader = redis.duplicate();
   await reader.connect();
@@ -125,9 +126,17 @@ const CASES: Record<string, () => Promise<number>> = {
   redis_qos2: () => api('redis', 2),
 };
 const samples: Record<string, number[]> = {};
+// CPU time of this process per event (publisher + subscriber): steadier than wall time when
+// other work shares the cores, and it shows what the API itself adds.
+const cpuSamples: Record<string, number[]> = {};
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, run] of Object.entries(CASES)) (samples[name] ??= []).push(await run());
+    for (const [name, run] of Object.entries(CASES)) {
+      const before = process.cpuUsage();
+      (samples[name] ??= []).push(await run());
+      const used = process.cpuUsage(before);
+      (cpuSamples[name] ??= []).push((used.user + used.system) / COUNT);
+    }
   }
 } finally {
   await deleteStreams(nc, streams);
@@ -135,6 +144,7 @@ try {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const results: Record<string, number> = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+const cpu: Record<string, number> = Object.fromEntries(Object.entries(cpuSamples).map(([k, v]) => [k, Math.round(median(v))]));
 
 const ratio = (a: number | undefined, b: number | undefined) => Math.round(((a ?? 0) / (b ?? 1)) * 100) / 100;
 const summary = {
@@ -143,19 +153,22 @@ const summary = {
   ratio_redis_qos1_vs_raw: ratio(results.redis_qos1, results.raw_redis),
   ratio_redis_qos2_vs_raw: ratio(results.redis_qos2, results.raw_redis),
 };
-const rows: Array<[string, number | undefined, string]> = [
-  ['raw JetStream publish+consume', results.raw_nats, '1.00'],
-  ['AegisIPC NATS QoS 1', results.nats_qos1, String(summary.ratio_nats_qos1_vs_raw)],
-  ['AegisIPC NATS QoS 2', results.nats_qos2, String(summary.ratio_nats_qos2_vs_raw)],
-  ['raw Redis XADD/XREADGROUP/XACK', results.raw_redis, '1.00'],
-  ['AegisIPC Redis QoS 1', results.redis_qos1, String(summary.ratio_redis_qos1_vs_raw)],
-  ['AegisIPC Redis QoS 2', results.redis_qos2, String(summary.ratio_redis_qos2_vs_raw)],
+const rows: Array<[string, string]> = [
+  ['raw JetStream publish+consume', 'raw_nats'],
+  ['AegisIPC NATS QoS 1', 'nats_qos1'],
+  ['AegisIPC NATS QoS 2', 'nats_qos2'],
+  ['raw Redis XADD/XREADGROUP/XACK', 'raw_redis'],
+  ['AegisIPC Redis QoS 1', 'redis_qos1'],
+  ['AegisIPC Redis QoS 2', 'redis_qos2'],
 ];
 console.log(`events: ${COUNT} events per case, median of ${ROUNDS} interleaved rounds, ${WINDOW} publishes in flight, subscriber concurrency ${CONCURRENCY}`);
-console.log(`${'case'.padEnd(34)}${'events/s'.padStart(10)}${'vs raw'.padStart(9)}`);
-for (const [name, rate, r] of rows) console.log(`${name.padEnd(34)}${String(Math.round(rate ?? 0)).padStart(10)}${r.padStart(9)}`);
+console.log(`${'case'.padEnd(34)}${'events/s'.padStart(10)}${'vs raw'.padStart(9)}${'cpu µs/event'.padStart(14)}`);
+for (const [label, key] of rows) {
+  const raw = key.includes('nats') ? results.raw_nats : results.raw_redis;
+  console.log(`${label.padEnd(34)}${String(Math.round(results[key] ?? 0)).padStart(10)}${ratio(results[key], raw).toFixed(2).padStart(9)}${String(cpu[key] ?? 0).padStart(14)}`);
+}
 await nc.close();
 await redis.close();
 console.log(
-  JSON.stringify({ bench: 'events', count: COUNT, rounds: ROUNDS, window: WINDOW, concurrency: CONCURRENCY, events_per_s: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v)])), summary }),
+  JSON.stringify({ bench: 'events', count: COUNT, rounds: ROUNDS, window: WINDOW, concurrency: CONCURRENCY, events_per_s: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v)])), cpu_us_per_event: cpu, summary }),
 );
