@@ -15,6 +15,8 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
         test: {
           name: 'unit',
+          // Unit tests first, then integration tests (which need their own worker limit).
+          sequence: { groupOrder: 0 },
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
@@ -24,6 +26,7 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           setupFiles: ['packages/testing/src/vitest-namespace-setup.ts'],
           include: ['packages/*/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts'],
           testTimeout: 60_000,
