@@ -1,0 +1,127 @@
+/**
+ * The SDK side of routed calls without a router: the instance's inbox answers the documented
+ * wire format (so any router or language can drive it), and `client.call()` fails fast and
+ * typed before sending or when nothing routes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { AegisError, HEADERS, SUBJECTS, decode, encode, instanceInboxSubject } from '@aegis-ipc/protocol';
+import { connect, type AegisClient, type CallContext, type ServiceInstance } from '@aegis-ipc/sdk';
+import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
+
+let nc: NatsConnection;
+let client: AegisClient;
+let instance: ServiceInstance;
+const service = uniqueName('sdk');
+const instanceId = `${service}-1`;
+let seen: CallContext | undefined;
+
+beforeAll(async () => {
+  nc = await connectTestNats();
+  // A stand-in registrar: the SDK only needs a registration reply to build the instance.
+  nc.subscribe(SUBJECTS.register, {
+    callback: (_e, msg) => {
+      msg.respond(encode({ service_name: service, instance_id: instanceId, status: 'ONLINE', registered_at: new Date().toISOString(), timestamp: new Date().toISOString(), idempotent: false, heartbeat_interval_ms: 1_000, heartbeat_timeout_ms: 3_000 }));
+    },
+  });
+  nc.subscribe(SUBJECTS.unregister, {
+    callback: (_e, msg) => {
+      msg.respond(encode({ service_name: service, instance_id: instanceId, status: 'OFFLINE', timestamp: new Date().toISOString() }));
+    },
+  });
+  client = await connect({ nc, retry: { retries: 0 } });
+  instance = await client.register(service, instanceId);
+  instance
+    .handle('echo', (params, ctx) => {
+      seen = ctx;
+      return params;
+    })
+    .handle('nothing', () => undefined)
+    .handle('boom', () => {
+      throw new Error('kaput');
+    })
+    .handle('wait', (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted'))));
+});
+
+afterAll(async () => {
+  await client.close();
+  await nc.close();
+});
+
+async function inbox(body: unknown, h?: ReturnType<typeof natsHeaders>): Promise<Record<string, unknown>> {
+  const reply = await nc.request(instanceInboxSubject(instanceId), body instanceof Uint8Array ? body : encode(body), { timeout: 2_000, headers: h });
+  return decode(reply.data) as Record<string, unknown>;
+}
+
+describe('instance inbox (router → instance)', () => {
+  it('answers { result } and builds the context from body and headers', async () => {
+    const h = natsHeaders();
+    h.set(HEADERS.attempt, '2');
+    h.set(HEADERS.hops, '1');
+    h.set(HEADERS.path, `${service}:${instanceId}`);
+    const reply = await inbox({ service_name: service, method: 'echo', params: { a: 1 }, trace_id: 'a'.repeat(32), resource_id: 'r-1', message_id: 'm-1' }, h);
+    expect(reply).toEqual({ result: { a: 1 } });
+    expect(seen).toMatchObject({ traceId: 'a'.repeat(32), serviceName: service, instanceId, method: 'echo', attempt: 2, resourceId: 'r-1', messageId: 'm-1' });
+    expect(await inbox({ service_name: service, method: 'nothing' })).toEqual({});
+  });
+
+  it('answers typed errors for unknown methods, throwing handlers and bad bodies', async () => {
+    expect((await inbox({ service_name: service, method: 'nope' })).error).toMatchObject({ code: 'METHOD_NOT_FOUND', status: 404 });
+    expect((await inbox({ service_name: service, method: 'boom' })).error).toMatchObject({ code: 'APPLICATION_ERROR', message: 'kaput' });
+    expect((await inbox({ service_name: service, method: 'echo', params: 'x' })).error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await inbox(new Uint8Array([0xc1]))).error).toMatchObject({ code: 'DECODE_FAILED' });
+  });
+
+  it('aborts ctx.signal when the attempt budget runs out', async () => {
+    const h = natsHeaders();
+    h.set(HEADERS.timeoutMs, '100');
+    const started = performance.now();
+    expect(await inbox({ service_name: service, method: 'wait' }, h)).toEqual({ result: 'aborted' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+  });
+});
+
+describe('client.call without a router', () => {
+  async function codeOf(promise: Promise<unknown>): Promise<string> {
+    try {
+      await promise;
+      return 'no error';
+    } catch (err) {
+      return err instanceof AegisError ? err.code : String(err);
+    }
+  }
+
+  it('fails fast and typed before sending', async () => {
+    expect(await codeOf(client.call('a.b', 'm'))).toBe('INVALID_NAME');
+    expect(await codeOf(client.call('svc', 'm*'))).toBe('INVALID_NAME');
+    expect(await codeOf(client.call('svc', 'm', [] as unknown as Record<string, unknown>))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(client.call('svc', 'm', { big: 'x'.repeat(1_100_000) }))).toBe('PAYLOAD_TOO_LARGE');
+    expect(await codeOf(client.call('svc', 'm', {}, { timeoutMs: 0 }))).toBe('CONFIG_INVALID');
+    expect(await codeOf(client.call('svc', 'm', {}, { traceId: 'no spaces please' }))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(client.call('svc', 'm', {}, { signal: AbortSignal.abort() }))).not.toBe('no error');
+  });
+
+  it('reports CONNECTION_FAILED when no router listens', async () => {
+    expect(await codeOf(client.call('svc', 'm'))).toBe('CONNECTION_FAILED');
+  });
+
+  it('sends the documented body and trace headers, and honours the signal', async () => {
+    const got: Array<{ body: Record<string, unknown>; traceId: string; traceparent: string }> = [];
+    const sub = nc.subscribe(SUBJECTS.routeRequest, {
+      callback: (_e, msg) => {
+        got.push({ body: decode(msg.data) as Record<string, unknown>, traceId: msg.headers?.get(HEADERS.traceId) ?? '', traceparent: msg.headers?.get(HEADERS.traceparent) ?? '' });
+        if ((got.at(-1)?.body.method as string) === 'echo') msg.respond(encode({ result: 'routed' }));
+      },
+    });
+    expect(await client.call('svc', 'echo', { x: 1 }, { timeoutMs: 2_000, traceId: 'b'.repeat(32), resourceId: 'r', messageId: 'm-1' })).toBe('routed');
+    expect(got[0]?.body).toEqual({ service_name: 'svc', method: 'echo', params: { x: 1 }, timeout: 2, trace_id: 'b'.repeat(32), resource_id: 'r', message_id: 'm-1' });
+    expect(got[0]?.traceId).toBe('b'.repeat(32));
+    expect(got[0]?.traceparent).toMatch(new RegExp(`^00-${'b'.repeat(32)}-[0-9a-f]{16}-01$`));
+    const controller = new AbortController();
+    const pending = client.call('svc', 'silent', {}, { signal: controller.signal, timeoutMs: 5_000 });
+    controller.abort();
+    expect(await codeOf(pending)).toBe('CANCELLED');
+    sub.unsubscribe();
+  });
+});
