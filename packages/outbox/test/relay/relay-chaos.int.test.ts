@@ -6,7 +6,8 @@ import { NatsJetStreamSink, stats } from '../../src/index.js';
 import { createOutboxFixture, readStream, submitOne, type OutboxFixture } from '../fixtures/outbox-fixture.js';
 
 const RELAY_ENTRY = fileURLToPath(new URL('../fixtures/relay-process.ts', import.meta.url));
-const COMMANDS = 10_000;
+// The proof is 10,000; AEGIS_OUTBOX_CHAOS_COMMANDS lowers it for a quick local run.
+const COMMANDS = Number(process.env.AEGIS_OUTBOX_CHAOS_COMMANDS ?? 10_000);
 const AGGREGATES = 100;
 const KILL_EVERY_MS = 3_000;
 
