@@ -44,7 +44,8 @@ export async function startBenchProcesses(): Promise<BenchProcesses> {
     return child;
   };
   const close = async () => {
-    await Promise.all(children.map((c) => stopChild(c)));
+    // Newest first: the echo instance unregisters while its router is still there to answer.
+    for (const child of [...children].reverse()) await stopChild(child);
     const nc = await connectTestNats('bench-cleanup');
     try {
       await deleteBuckets(nc, [bucket]);
