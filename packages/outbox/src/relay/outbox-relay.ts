@@ -64,8 +64,8 @@ export class OutboxRelay {
   /** Starts listening and the claim loop. Resolves once LISTEN is active. */
   async start(): Promise<void> {
     if (this.running) return;
-    this.running = true;
     this.unlisten = await this.db.listen(OUTBOX_CHANNEL, () => this.signal());
+    this.running = true;
     this.loopDone = this.loop();
   }
 
