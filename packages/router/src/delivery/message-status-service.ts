@@ -1,22 +1,26 @@
 /**
  * Serves `ipc.message.status` (EO-5) in the router queue group: any replica answers, since the
  * states live in the shared KV bucket, not in the router. Request `{ message_id }`; reply the
- * status or `{ error }` with MESSAGE_NOT_FOUND.
+ * status or `{ error }` with MESSAGE_NOT_FOUND. Also runs the watcher that parks requests which
+ * reached max_deliver without an instance parking them.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { AegisError, QUEUE_GROUPS, SUBJECTS, decode, encode, errorReply } from '@aegis-ipc/protocol';
 import { DEFAULT_STATUS_TTL_MS, MessageStatusStore, type MessageStatus } from '@aegis-ipc/sdk';
+import { StalledRequestWatcher } from './stalled-request-watcher.js';
 
 export class MessageStatusService {
   readonly #nc: NatsConnection;
   readonly #log: Logger;
   #store: Promise<MessageStatusStore> | undefined;
   #sub: Subscription | undefined;
+  readonly #watcher: StalledRequestWatcher;
 
   constructor(nc: NatsConnection, logger: Logger) {
     this.#nc = nc;
     this.#log = logger;
+    this.#watcher = new StalledRequestWatcher(nc, this, logger);
   }
 
   /** The status bucket, opened (created if absent) on first use; retried after a failure. */
@@ -37,6 +41,7 @@ export class MessageStatusService {
   }
 
   start(): void {
+    this.#watcher.start();
     this.#sub = this.#nc.subscribe(SUBJECTS.messageStatus, {
       queue: QUEUE_GROUPS.router,
       callback: (err, msg) => {
@@ -60,5 +65,6 @@ export class MessageStatusService {
 
   close(): void {
     this.#sub?.unsubscribe();
+    this.#watcher.close();
   }
 }

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { AegisError, SUBJECTS, newMessageId } from '@aegis-ipc/protocol';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { AegisError, NAMESPACE, SUBJECTS, newMessageId } from '@aegis-ipc/protocol';
 import { TEST_NATS_URL, connectTestNats, deleteBuckets, deleteStreams, spawnTs, waitFor } from '@aegis-ipc/testing';
 import {
   KvDedupeStore,
@@ -51,6 +52,11 @@ beforeAll(async () => {
     return { done: n };
   });
   receivers.push(await ReliableReceiver.start(slow, { ...options, ackTimeoutMs: 10_000 }));
+  // Every acknowledgement of this service is lost, the spare delivery's too: only the router's
+  // MAX_DELIVERIES watcher can take the request out of the stream.
+  const black = await server.register('blackhole', 'blackhole-1');
+  black.handle('eat', () => ({ eaten: true }));
+  receivers.push(await ReliableReceiver.start(black, { ...options, ackTimeoutMs: 1_000, maxRetries: 1, beforeAck: () => 'drop' }));
 });
 
 afterAll(async () => {
@@ -122,6 +128,20 @@ describe('message status', () => {
 });
 
 describe('failures around the call', () => {
+  it('every broker ack lost: the caller is answered from the status and the spare delivery does not turn it FAILED', async () => {
+    const messageId = newMessageId();
+    expect(await caller.callReliable('blackhole', 'eat', {}, { messageId, ackTimeoutMs: 1_000, maxRetries: 1, timeoutMs: 30_000 })).toEqual({ eaten: true });
+    const nc = await connectTestNats();
+    try {
+      const jsm = await jetstreamManager(nc);
+      // Deliveries 1-2 are dropped by the test seam; the spare (3rd) sees ACKNOWLEDGED and acks.
+      await waitFor(async () => (await jsm.streams.info(RELIABLE_STREAM, { subjects_filter: `${NAMESPACE}.reliable.blackhole.>` })).state.messages === 0, { timeoutMs: 30_000, what: 'request acked by the spare delivery' });
+    } finally {
+      await nc.close();
+    }
+    expect((await admin<MessageStatus>(`/messages/${messageId}`)).body.state).toBe('ACKNOWLEDGED');
+  }, 60_000);
+
   it('a caller SIGKILLed mid-call: the message is still processed; status and response are fetchable by id', async () => {
     slowDelayMs = 1_500;
     const messageId = newMessageId();

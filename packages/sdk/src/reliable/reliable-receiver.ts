@@ -134,6 +134,12 @@ export class ReliableReceiver implements AsyncDisposable {
     }
     if (deliveryCount > maxDeliveries) {
       const previous = await this.#status.get(messageId).catch(() => undefined);
+      if (previous?.state === 'ACKNOWLEDGED') {
+        // Processed; only the broker acks were lost. Never turn a processed message FAILED.
+        log.info({ event: 'spare_delivery_acknowledged' }, 'spare delivery of a processed message; acknowledging');
+        msg.ack();
+        return;
+      }
       const why = previous?.last_error ?? `no acknowledgement after ${deliveryCount - 1} deliveries`;
       await this.#park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
       return;

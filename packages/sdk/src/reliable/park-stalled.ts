@@ -1,0 +1,58 @@
+/**
+ * Parks a request that reached `max_deliver` without any instance parking it — every delivery,
+ * the spare included, went to instances that died (ADR 0051's gap). Driven by the
+ * `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES` advisory, which the server sends only when the
+ * last delivery was neither acked nor termed. Uses the same dead-letter `Nats-Msg-Id` as the
+ * receiver (`dlq-<stream>-<seq>`), so a race with a late receiver parks once.
+ */
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AegisError, HEADERS, ackSubject, encode } from '@aegis-ipc/protocol';
+import type { AckMessage } from './ack-message.js';
+import type { MessageStatusStore } from './message-status.js';
+import { RELIABLE_HEADERS } from './reliable-headers.js';
+import { RELIABLE_STREAM, deadLetterSubject, parseReliableSubject } from './reliable-topology.js';
+
+/** Advisory subject for the request stream's consumers. */
+export function maxDeliveriesAdvisorySubject(): string {
+  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${RELIABLE_STREAM}.*`;
+}
+
+/**
+ * Parks the request at `seq` of the request stream; returns its message id, or undefined when the
+ * message is already gone (acked, termed or parked meanwhile).
+ */
+export async function parkStalledRequest(nc: NatsConnection, statuses: MessageStatusStore, seq: number, deliveries: number): Promise<string | undefined> {
+  const jsm = await jetstreamManager(nc);
+  let sm;
+  try {
+    sm = await jsm.streams.getMessage(RELIABLE_STREAM, { seq });
+  } catch {
+    return undefined;
+  }
+  if (sm === null) return undefined;
+  const target = parseReliableSubject(sm.subject);
+  const messageId = sm.header?.get(HEADERS.messageId) ?? '';
+  if (target === undefined || messageId === '') return undefined;
+  const error = new AegisError('ACK_TIMEOUT', `retries exhausted: no instance acknowledged ${messageId} in ${deliveries} deliveries`, { retryable: false, details: { message_id: messageId, deliveries } });
+  const h = natsHeaders();
+  for (const [k, v] of sm.header ?? []) if (k !== HEADERS.natsMsgId) for (const value of v) h.append(k, value);
+  h.set(RELIABLE_HEADERS.lastError, `${error.code}: ${error.message}`);
+  h.set(RELIABLE_HEADERS.deliveries, String(deliveries));
+  h.set(RELIABLE_HEADERS.deadLetteredAt, new Date().toISOString());
+  const parked = await jetstream(nc).publish(deadLetterSubject(target.serviceName, target.method), sm.data, { headers: h, msgID: `dlq-${RELIABLE_STREAM}-${seq}` });
+  const previous = await statuses.get(messageId);
+  const now = new Date().toISOString();
+  await statuses.put({
+    message_id: messageId, service_name: target.serviceName, method: target.method, state: 'FAILED', retry_count: Math.max(0, deliveries - 1),
+    last_error: `${error.code}: ${error.message}`, error: error.toWire(), trace_id: sm.header?.get(HEADERS.traceId) ?? previous?.trace_id ?? '',
+    created_at: previous?.created_at ?? now, updated_at: now, instance_id: null, dlq_seq: parked.seq, replays: previous?.replays ?? 0,
+  });
+  await jsm.streams.deleteMessage(RELIABLE_STREAM, seq, false).catch(() => undefined);
+  const ack: AckMessage = {
+    message_id: messageId, service_name: target.serviceName, instance_id: '', status: 'failure', error_message: error.message,
+    processing_time_ms: 0, trace_id: sm.header?.get(HEADERS.traceId) ?? '', duplicate: false, error: error.toWire(),
+  };
+  nc.publish(ackSubject(messageId), encode(ack));
+  return messageId;
+}
