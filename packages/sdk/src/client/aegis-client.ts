@@ -19,6 +19,8 @@ import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } 
 import { callService } from '../call/call-service.js';
 import type { CallOptions } from '../call/call-options.js';
 import { ReliableCaller, type ReliableCallOptions } from '../reliable/reliable-caller.js';
+import { EventBus } from '../events/event-bus.js';
+import type { EventHandler, EventSubscription, PublishOptions, PublishResult, SubscribeOptions } from '../events/types.js';
 
 /** Options of one `register()` call. */
 export interface RegisterOptions {
@@ -39,6 +41,7 @@ export class AegisClient implements AsyncDisposable {
   readonly #instances = new Set<ServiceInstance>();
   #closed = false;
   #reliable: ReliableCaller | undefined;
+  #events: EventBus | undefined;
 
   private constructor(nc: NatsConnection, options: ResolvedClientOptions) {
     this.nc = nc;
@@ -138,10 +141,36 @@ export class AegisClient implements AsyncDisposable {
     return this.#reliable.call<T>(serviceName, method, params, options);
   }
 
+  /**
+   * Publishes an event (SPEC §4) at QoS 0 (core NATS, at most once), 1 (JetStream-acked, at least
+   * once) or 2 (1 + de-duplication by message id), on NATS or Redis Streams (`transport`).
+   * @throws AegisError `INVALID_NAME` (topic), `PAYLOAD_TOO_LARGE`, `PUBLISH_FAILED`, `STORAGE_FAILURE`.
+   * @example
+   * await client.publish('orders.created', { id: 42 }, { qos: 2, messageId: orderId });
+   */
+  publish(topic: string, payload: unknown, options?: PublishOptions): Promise<PublishResult> {
+    this.#assertOpen();
+    return this.#eventBus().publish(topic, payload, options);
+  }
+
+  /**
+   * Subscribes `handler` to a topic; at QoS ≥ 1 it is acknowledged after the handler succeeds,
+   * retried with backoff, and dead-lettered past `maxDeliver`. Subscribers of one `group` share
+   * the events; separate groups each get every event. See docs/events.md.
+   * @example
+   * await client.subscribe('orders.created', async (event) => ship(event.payload), { qos: 2, group: 'shipping' });
+   */
+  subscribe(topic: string, handler: EventHandler, options?: SubscribeOptions): Promise<EventSubscription> {
+    this.#assertOpen();
+    return this.#eventBus().subscribe(topic, handler, options);
+  }
+
   /** Unregisters every instance, then closes the connection (when the client opened it). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Subscriptions drain first so in-flight handlers finish and ack before the connection goes.
+    await this.#events?.close();
     await Promise.all([...this.#instances].map((i) => i.close()));
     if (this.#ownsConnection && !this.nc.isClosed()) {
       try {
@@ -164,6 +193,12 @@ export class AegisClient implements AsyncDisposable {
       { ...this.#options.retry, ...options.retry },
       options.signal,
     );
+  }
+
+  /** The event bus, created on first use so clients that never publish pay nothing for it. */
+  #eventBus(): EventBus {
+    this.#events ??= new EventBus({ ...this.#options.events, nats: this.nc, logger: this.logger });
+    return this.#events;
   }
 
   #assertOpen(): void {

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { AegisError } from '@aegis-ipc/protocol';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js';
+import type { EventBusOptions } from '../events/event-bus-options.js';
 
 export interface ClientOptions {
   /** NATS server URL(s). @default process.env.NATS_URL ?? 'nats://127.0.0.1:4222' */
@@ -23,6 +24,12 @@ export interface ClientOptions {
    * @default false
    */
   readonly asyncCallContext?: boolean;
+  /**
+   * Options of the event bus behind `publish`/`subscribe` (pass `redis` — a connected node-redis
+   * client — to use the Redis Streams transport). The bus shares the client's NATS connection.
+   * @default NATS transport, settings from AEGIS_EVENTS_* (see docs/events.md)
+   */
+  readonly events?: Omit<EventBusOptions, 'nats' | 'logger'>;
 }
 
 export interface ResolvedClientOptions {
@@ -33,6 +40,7 @@ export interface ResolvedClientOptions {
   readonly retry: Required<RetryPolicy>;
   readonly logger: Logger | undefined;
   readonly asyncCallContext: boolean;
+  readonly events: Omit<EventBusOptions, 'nats' | 'logger'>;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -54,5 +62,6 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     retry,
     logger: options.logger,
     asyncCallContext: options.asyncCallContext ?? false,
+    events: options.events ?? {},
   });
 }
