@@ -31,8 +31,7 @@ export function dedupeGuard(store: DedupeStore, responseTtlMs: number): Idempote
         throw err;
       }
       afterEffect();
-      await store.complete(key, response, responseTtlMs);
-      return { kind: 'processed', response };
+      return { kind: 'processed', response, completion: store.complete(key, response, responseTtlMs) };
     },
   };
 }

@@ -14,7 +14,11 @@ export interface GuardInput {
 }
 
 export type GuardResult =
-  | { readonly kind: 'processed'; readonly response: unknown }
+  /**
+   * `completion` settles once the "done" record is durable; the receiver awaits it together with
+   * the status write (one round trip instead of two) and before acknowledging.
+   */
+  | { readonly kind: 'processed'; readonly response: unknown; readonly completion: Promise<void> }
   | { readonly kind: 'duplicate'; readonly response: unknown }
   /** Another instance holds the message right now; look again after `retryAfterMs`. */
   | { readonly kind: 'busy'; readonly retryAfterMs: number };

@@ -199,13 +199,13 @@ export class ReliableReceiver implements AsyncDisposable {
       this.#metrics.cacheMisses.inc({ service_name: serviceName });
       log.debug({ event: 'dedupe_miss' }, 'processed');
     }
-    await this.#finish(msg, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate);
+    await this.#finish(msg, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result.completion : undefined);
   }
 
   /** Records a terminal state, acks (or terms) the broker delivery and publishes the ACK. */
   async #finish(
     msg: JsMsg, base: StatusBase, state: 'ACKNOWLEDGED' | 'EXPIRED' | 'FAILED', error: AegisError | undefined, deliveryCount: number,
-    started: number, log: Logger, response?: unknown, duplicate = false, dlqSeq?: number,
+    started: number, log: Logger, response?: unknown, duplicate = false, dlqSeq?: number, completion?: Promise<void>,
   ): Promise<void> {
     const now = new Date().toISOString();
     const status: MessageStatus = {
@@ -214,7 +214,7 @@ export class ReliableReceiver implements AsyncDisposable {
       ...(state === 'ACKNOWLEDGED' ? { response } : {}),
     };
     try {
-      await this.#status.put(status);
+      await Promise.all([this.#status.put(status), completion]);
     } catch (err) {
       // Without its status the outcome is not durable for pollers: redeliver (the guard dedupes).
       log.warn({ err }, 'could not record the outcome; the broker will redeliver');

@@ -38,7 +38,7 @@ export function inboxGuard(pool: Pool, responseTtlMs: number): IdempotencyGuard 
         await tx.query('COMMIT');
         committed = true;
         afterEffect();
-        return { kind: 'processed', response };
+        return { kind: 'processed', response, completion: Promise.resolve() };
       } catch (err) {
         if (!committed) await tx.query('ROLLBACK').catch(() => undefined);
         throw err;
