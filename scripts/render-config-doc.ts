@@ -3,8 +3,12 @@ import { CONFIG_SECTIONS } from '../packages/cli/src/config-sections.js';
 
 /** Renders the configuration tables (Markdown) from the settings declarations. */
 export function renderConfigTables(): string {
+  const listed = new Set<string>();
   return CONFIG_SECTIONS.map(({ title, process, defs }) => {
-    const rows = describeSettings(defs).map((r) => `| \`${r.env}\` | \`${r.default.replaceAll('|', '\\|')}\` | ${r.doc.replaceAll('|', '\\|')} |`);
+    // A variable read by several components (NATS_URL…) is listed once, where it first appears.
+    const fresh = describeSettings(defs).filter((r) => !listed.has(r.env));
+    for (const r of fresh) listed.add(r.env);
+    const rows = fresh.map((r) => `| \`${r.env}\` | \`${r.default.replaceAll('|', '\\|')}\` | ${r.doc.replaceAll('|', '\\|')} |`);
     return `#### ${title} (${process})\n\n| variable | default | meaning |\n|---|---|---|\n${rows.join('\n')}\n`;
   }).join('\n');
 }

@@ -6,6 +6,8 @@
 import type { SettingDefs } from '@aegis-ipc/protocol';
 // The settings entry point, not the package root: listing settings must not load fastify & co.
 import { ROUTER_SETTINGS } from '@aegis-ipc/router/settings';
+import { EVENT_SETTINGS } from '@aegis-ipc/sdk/settings';
+import { OUTBOX_SETTINGS } from '@aegis-ipc/outbox/settings';
 import { ADMIN_CLIENT_SETTINGS } from './admin-client.js';
 
 export interface ConfigSection {
@@ -17,5 +19,7 @@ export interface ConfigSection {
 
 export const CONFIG_SECTIONS: readonly ConfigSection[] = [
   { title: 'Router', process: '`aegis router` / `npm start`', defs: ROUTER_SETTINGS },
-  { title: 'CLI', process: '`aegis services|health|…`', defs: ADMIN_CLIENT_SETTINGS },
+  { title: 'Events', process: 'services using `publish`/`subscribe`, `aegis events`', defs: EVENT_SETTINGS },
+  { title: 'Outbox and relay', process: '`aegis relay`, `aegis outbox`, apps using `@aegis-ipc/outbox`', defs: OUTBOX_SETTINGS },
+  { title: 'CLI', process: '`aegis services|health|trace|messages|…`', defs: ADMIN_CLIENT_SETTINGS },
 ];

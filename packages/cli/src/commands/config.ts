@@ -1,7 +1,6 @@
 /** `aegis config` — the resolved configuration of every component: value, source, meaning. */
 import type { Command } from 'commander';
 import { resolveSettings } from '@aegis-ipc/protocol';
-import { CONFIG_SECTIONS } from '../config-sections.js';
 import { printJson, printTable, type OutputOptions } from '../output.js';
 
 export function register(program: Command): void {
@@ -9,7 +8,9 @@ export function register(program: Command): void {
     .command('config')
     .description('print the resolved configuration (environment over defaults); secrets are masked')
     .option('--json', 'print JSON')
-    .action((opts: OutputOptions) => {
+    .action(async (opts: OutputOptions) => {
+      // Loaded on use so other commands do not pay for every package's settings module.
+      const { CONFIG_SECTIONS } = await import('../config-sections.js');
       const sections = CONFIG_SECTIONS.map(({ title, defs }) => {
         // Resolving validates too: a malformed variable fails here with CONFIG_INVALID.
         const values = resolveSettings(defs, process.env) as Record<string, unknown>;
