@@ -38,9 +38,19 @@ export interface CallLineage {
 /** Set while a handler runs when `asyncCallContext` is on; read by `client.call()`. */
 export const callLineage = new AsyncLocalStorage<CallLineage>();
 
+/** How a call was delivered; read from the transport (headers) only when a handler asks. */
+export interface DeliveryInfo {
+  readonly attempt: number;
+  /** The time this delivery may take (ms), when the transport says. */
+  readonly timeoutMs: number | undefined;
+  readonly hops: number;
+  readonly path: string;
+}
+
 /**
- * A CallContext whose AbortSignal is created on first use: most handlers never read it, and a
- * timer plus controller per call would cost more than the call itself on the hot path.
+ * A CallContext that reads delivery details (attempt, budget, hops) and creates its AbortSignal
+ * on first use: most handlers read neither, and header parsing plus a timer and controller per
+ * call would cost more than the rest of serving it.
  */
 export class LazyCallContext implements CallContext {
   readonly traceId: string;
@@ -48,32 +58,51 @@ export class LazyCallContext implements CallContext {
   readonly serviceName: string;
   readonly instanceId: string;
   readonly method: string;
-  readonly attempt: number;
   readonly resourceId: string | undefined;
-  /** Trace and hops a nested call continues from (`client.call(…, { parent: ctx })`). */
-  readonly lineage: CallLineage;
-  readonly #deadline: number;
+  readonly #readDelivery: () => DeliveryInfo;
+  readonly #fallbackTimeoutMs: number;
+  readonly #receivedAt: number;
   readonly #closing: AbortSignal;
+  #delivery: DeliveryInfo | undefined;
+  #lineage: CallLineage | undefined;
   #signal: AbortSignal | undefined;
 
-  constructor(fields: Omit<CallContext, 'signal'>, lineage: CallLineage, deadline: number, closing: AbortSignal) {
-    this.lineage = lineage;
+  constructor(fields: Omit<CallContext, 'signal' | 'attempt'>, readDelivery: () => DeliveryInfo, fallbackTimeoutMs: number, closing: AbortSignal) {
     this.traceId = fields.traceId;
     this.messageId = fields.messageId;
     this.serviceName = fields.serviceName;
     this.instanceId = fields.instanceId;
     this.method = fields.method;
-    this.attempt = fields.attempt;
     this.resourceId = fields.resourceId;
-    this.#deadline = deadline;
+    this.#readDelivery = readDelivery;
+    this.#fallbackTimeoutMs = fallbackTimeoutMs;
+    this.#receivedAt = Date.now();
     this.#closing = closing;
+  }
+
+  get attempt(): number {
+    return this.#info().attempt;
+  }
+
+  /** Trace and hops a nested call continues from (`client.call(…, { parent: ctx })`). */
+  get lineage(): CallLineage {
+    if (this.#lineage === undefined) {
+      const info = this.#info();
+      this.#lineage = { traceId: this.traceId, hops: info.hops, path: info.path };
+    }
+    return this.#lineage;
   }
 
   get signal(): AbortSignal {
     if (this.#signal === undefined) {
-      const remaining = Math.max(0, this.#deadline - Date.now());
+      const budget = this.#info().timeoutMs ?? this.#fallbackTimeoutMs;
+      const remaining = Math.max(0, this.#receivedAt + budget - Date.now());
       this.#signal = AbortSignal.any([this.#closing, AbortSignal.timeout(remaining)]);
     }
     return this.#signal;
+  }
+
+  #info(): DeliveryInfo {
+    return (this.#delivery ??= this.#readDelivery());
   }
 }

@@ -19,7 +19,7 @@ import {
   routeRequest,
 } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
-import { LazyCallContext, callLineage } from './call-context.js';
+import { LazyCallContext, callLineage, type DeliveryInfo } from './call-context.js';
 import type { MethodTable } from './method-table.js';
 
 export interface InboxServerOptions {
@@ -34,6 +34,19 @@ export interface InboxServerOptions {
 const FALLBACK_TIMEOUT_MS = 15_000;
 /** Room left for headers and framing when checking a reply against max_payload. */
 const HEADER_ROOM = 4096;
+
+/** Delivery details the router put in the headers. */
+function deliveryOf(msg: Msg): DeliveryInfo {
+  const h = msg.headers;
+  const attempt = Number(h?.get(HEADERS.attempt) || 1);
+  const timeoutMs = Number(h?.get(HEADERS.timeoutMs));
+  return {
+    attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+    timeoutMs: timeoutMs > 0 ? timeoutMs : undefined,
+    hops: Number(h?.get(HEADERS.hops)) || 0,
+    path: h?.get(HEADERS.path) ?? '',
+  };
+}
 
 export class InboxServer {
   readonly #nc: NatsConnection;
@@ -75,10 +88,9 @@ export class InboxServer {
     let params: Record<string, unknown>;
     try {
       const body = routeRequest.parse(decode(msg.data, { maxBytes: this.#maxPayload() }), 'routed request');
-      const h = msg.headers;
-      const attempt = Number(h?.get(HEADERS.attempt) || 1);
-      const timeoutMs = Number(h?.get(HEADERS.timeoutMs)) || (body.timeout === undefined ? FALLBACK_TIMEOUT_MS : body.timeout * 1000);
-      const traceId = body.trace_id ?? (h?.get(HEADERS.traceId) || newTraceId());
+      // Headers are parsed only when the body lacks the trace id or the handler asks for
+      // delivery details (attempt, signal, nested calls): see LazyCallContext.
+      const traceId = body.trace_id ?? (msg.headers?.get(HEADERS.traceId) || newTraceId());
       params = body.params ?? {};
       ctx = new LazyCallContext(
         {
@@ -87,11 +99,10 @@ export class InboxServer {
           serviceName: this.#options.serviceName,
           instanceId: this.#options.instanceId,
           method: body.method,
-          attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
           resourceId: body.resource_id,
         },
-        { traceId, hops: Number(h?.get(HEADERS.hops)) || 0, path: h?.get(HEADERS.path) ?? '' },
-        Date.now() + timeoutMs,
+        () => deliveryOf(msg),
+        body.timeout === undefined ? FALLBACK_TIMEOUT_MS : body.timeout * 1000,
         this.#closing.signal,
       );
     } catch (err) {
