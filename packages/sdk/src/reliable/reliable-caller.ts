@@ -120,13 +120,14 @@ export class ReliableCaller {
     h.set(RELIABLE_HEADERS.maxDeliveries, String(schedule.maxRetries + 1));
     if (options.ttlMs !== undefined) h.set(RELIABLE_HEADERS.expiresAt, String(now + options.ttlMs));
 
-    // Listen before anything is sent or read, so no ACK can slip between the status read and the wait.
-    const sub = this.#nc.subscribe(ackSubject(messageId), { max: 1 });
+    let sub: ReturnType<NatsConnection['subscribe']> | undefined;
     try {
       let store: MessageStatusStore;
       let existing: MessageStatus | undefined;
       const subject = requestSubject(serviceName, method);
       try {
+        // Listen before anything is sent or read, so no ACK can slip between the status read and the wait.
+        sub = this.#nc.subscribe(ackSubject(messageId), { max: 1 });
         store = await this.#store();
         const pending: MessageStatus = {
           message_id: messageId, service_name: serviceName, method, state: 'PENDING', retry_count: 0, last_error: null, trace_id: traceId,
@@ -148,7 +149,7 @@ export class ReliableCaller {
       }
       return await this.#waitForAck<T>({ sub, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName });
     } finally {
-      sub.unsubscribe();
+      sub?.unsubscribe();
     }
   }
 
