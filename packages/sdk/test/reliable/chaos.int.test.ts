@@ -103,4 +103,4 @@ it(`${CALLS} reliable calls from ${CALLERS} callers while instances are SIGKILLe
   expect(duplicated).toBe(0);
   expect(perId.size).toBe(CALLS);
   expect(notAcked).toEqual([]);
-}, 360_000);
+}, Math.max(360_000, CALLS * 120));
