@@ -4,20 +4,18 @@
  * otherwise — lets one probe through when half-open, and feeds every attempt's outcome back.
  */
 import { AegisError, encode } from '@aegis-ipc/protocol';
-import type { Registry } from '../registry/registry.js';
 import type { ServiceBreakers } from './service-breakers.js';
 import type { RouteInterceptor } from './route-outcome.js';
 
 export interface BreakerInterceptorOptions {
   readonly breakers: ServiceBreakers;
-  readonly registry: Registry;
   /** Fallback result per service, returned while its breaker is open. */
   readonly fallbacks: Readonly<Record<string, unknown>>;
   readonly strategy: string;
 }
 
 export function breakerInterceptor(options: BreakerInterceptorOptions): RouteInterceptor {
-  const { breakers, registry } = options;
+  const { breakers } = options;
   // Encoded once: the fallback reply is the same bytes every time.
   const fallbackReplies = new Map<string, Uint8Array>();
   for (const [service, value] of Object.entries(options.fallbacks)) fallbackReplies.set(service, encode({ result: value }));
@@ -41,7 +39,9 @@ export function breakerInterceptor(options: BreakerInterceptorOptions): RouteInt
     for (const attempt of outcome.attempts) {
       if (attempt.outcome !== 'timeout' && attempt.outcome !== 'no_responders') continue;
       failedAttempts++;
-      breakers.get(input.serviceName).instanceFailed(attempt.instance_id, registry.online(input.serviceName), after);
+      // `considered` is the routable set after the call (quarantined instances excluded), so a
+      // service whose only routable instances all failed opens even if a quarantined one is ONLINE.
+      breakers.get(input.serviceName).instanceFailed(attempt.instance_id, outcome.considered, after);
     }
     const current = breakers.peek(input.serviceName);
     if (current !== undefined) {

@@ -87,7 +87,7 @@ export class RouteService {
       onRetry: (service) => metrics.retries.inc({ service_name: service }),
     });
     this.#pipeline = composeRoute(
-      [observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, registry, fallbacks: options.fallbacks, strategy: strategy.name })],
+      [observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, fallbacks: options.fallbacks, strategy: strategy.name })],
       executor,
     );
   }
