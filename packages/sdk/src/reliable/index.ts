@@ -8,7 +8,7 @@
  */
 export { ReliableCaller, type ReliableCallOptions, type ReliableCallerOptions } from './reliable-caller.js';
 export { ReliableReceiver } from './reliable-receiver.js';
-export { resolveReceiverOptions, DEFAULT_STATUS_TTL_MS, DEFAULT_RECEIVER_CONCURRENCY, type ReliableReceiverOptions, type ResolvedReceiverOptions, type Idempotency } from './receiver-options.js';
+export { resolveReceiverOptions, warnOnShortTtl, DEFAULT_STATUS_TTL_MS, DEFAULT_RECEIVER_CONCURRENCY, type ReliableReceiverOptions, type ResolvedReceiverOptions, type Idempotency } from './receiver-options.js';
 export { inboxTransaction, type ReliableCallContext } from './reliable-call-context.js';
 export { MessageStatusStore, MESSAGE_STATES, type MessageState, type MessageStatus } from './message-status.js';
 export { listDeadLetters, readDeadLetter, type ReliableDeadLetter } from './dead-letter.js';

@@ -1,6 +1,7 @@
 /** Options of a {@link ReliableReceiver}: all optional but the idempotency store. */
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import type { IdempotencyGuard } from './idempotency-guard.js';
 import type { Registry } from 'prom-client';
 import { AegisError } from '@aegis-ipc/protocol';
 import type { DedupeStore } from '../dedupe/dedupe-store.js';
@@ -9,6 +10,7 @@ import {
   DEFAULT_RESPONSE_TTL_MS,
   positive,
   resolveRetrySchedule,
+  retryHorizonMs,
   type RetrySchedule,
 } from './reliable-options.js';
 
@@ -79,4 +81,16 @@ export function resolveReceiverOptions(options: ReliableReceiverOptions): Resolv
     logger: options.logger,
     beforeAck: options.beforeAck,
   });
+}
+
+/** EO-5 start-up check: a dedupe record that expires before the last retry cannot dedupe it. */
+export function warnOnShortTtl(options: ResolvedReceiverOptions, guard: IdempotencyGuard, log: Logger): void {
+  if (guard.kind !== 'dedupe') return;
+  const horizon = retryHorizonMs(options.schedule);
+  if (options.responseTtlMs < horizon || options.responseTtlMs < options.duplicateWindowMs) {
+    log.warn(
+      { event: 'dedupe_ttl_too_short', response_ttl_ms: options.responseTtlMs, retry_horizon_ms: horizon, duplicate_window_ms: options.duplicateWindowMs },
+      'dedupe TTL is shorter than the retry horizon or the duplicate window: a late retry or re-send may be processed twice',
+    );
+  }
 }

@@ -28,9 +28,9 @@ import { MessageStatusStore, type MessageStatus } from './message-status.js';
 import type { ReliableCallContext } from './reliable-call-context.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
-import { retryDelayMs, retryHorizonMs } from './reliable-options.js';
+import { retryDelayMs } from './reliable-options.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
-import { resolveReceiverOptions, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
+import { resolveReceiverOptions, warnOnShortTtl, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
 
 export class ReliableReceiver implements AsyncDisposable {
   readonly #instance: ServiceInstance;
@@ -288,16 +288,4 @@ interface StatusBase {
 
 function newStatus(base: StatusBase): MessageStatus {
   return { ...base, state: 'PENDING', retry_count: 0, last_error: null, updated_at: new Date().toISOString() };
-}
-
-/** EO-5 start-up check: a dedupe record that expires before the last retry cannot dedupe it. */
-function warnOnShortTtl(options: ResolvedReceiverOptions, guard: IdempotencyGuard, log: Logger): void {
-  if (guard.kind !== 'dedupe') return;
-  const horizon = retryHorizonMs(options.schedule);
-  if (options.responseTtlMs < horizon || options.responseTtlMs < options.duplicateWindowMs) {
-    log.warn(
-      { event: 'dedupe_ttl_too_short', response_ttl_ms: options.responseTtlMs, retry_horizon_ms: horizon, duplicate_window_ms: options.duplicateWindowMs },
-      'dedupe TTL is shorter than the retry horizon or the duplicate window: a late retry or re-send may be processed twice',
-    );
-  }
 }

@@ -1,7 +1,8 @@
 /** Message ids (EO-1) and the redelivery schedule (EO-3), without I/O. */
 import { describe, expect, it } from 'vitest';
 import { isUuidV4, newMessageId } from '@aegis-ipc/protocol';
-import { AegisError, ackWaits, resolveReceiverOptions, resolveRetrySchedule, retryDelayMs, retryHorizonMs } from '@aegis-ipc/sdk';
+import type { Logger } from 'pino';
+import { AegisError, ackWaits, resolveReceiverOptions, resolveRetrySchedule, retryDelayMs, retryHorizonMs, warnOnShortTtl } from '@aegis-ipc/sdk';
 
 describe('message ids', () => {
   it('10,000 generated ids are UUID v4 and never collide', () => {
@@ -36,5 +37,25 @@ describe('receiver options', () => {
     expect(() => resolveReceiverOptions({ idempotency: {} as never })).toThrow(/idempotency/);
     const store = { claim: async () => ({ state: 'claimed' as const }), complete: async () => undefined, release: async () => undefined };
     expect(resolveReceiverOptions({ idempotency: { store } })).toMatchObject({ responseTtlMs: 3_600_000, duplicateWindowMs: 600_000, concurrency: 16 });
+  });
+});
+
+describe('start-up TTL check', () => {
+  const store = { claim: async () => ({ state: 'claimed' as const }), complete: async () => undefined, release: async () => undefined };
+  const run = (responseTtlMs: number, kind: 'dedupe' | 'inbox' = 'dedupe') => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (obj: unknown) => warnings.push(obj) } as unknown as Logger;
+    warnOnShortTtl(resolveReceiverOptions({ idempotency: { store }, responseTtlMs }), { kind, responseTtlMs, run: async () => ({ kind: 'busy', retryAfterMs: 0 }) }, logger);
+    return warnings;
+  };
+
+  it('warns when the dedupe TTL is shorter than the retry horizon (135 s by default) or the duplicate window', () => {
+    expect(run(60_000)).toHaveLength(1);
+    expect(run(300_000)).toHaveLength(1); // longer than the horizon, shorter than the 10 min window
+    expect(run(3_600_000)).toHaveLength(0);
+  });
+
+  it('does not warn for the inbox, whose rows do not expire', () => {
+    expect(run(60_000, 'inbox')).toHaveLength(0);
   });
 });
