@@ -12,3 +12,4 @@ export { ROUTER_SETTINGS, resolveRouterSettings, type RouterOptions, type Router
 export { Registry, type ServiceView, type StatusChange } from './registry/registry.js';
 export { ADMIN_PREFIX } from './admin-api/admin-server.js';
 export type { CheckResult } from './health/health-monitor.js';
+export { startTracing, tracesExporterFromEnv, type TracingHandle } from './tracing/otel-setup.js';

@@ -43,3 +43,5 @@ export { EVENT_SETTINGS, resolveEventSettings, type EventSettings } from './even
 export { openEventBus, type OpenedEventBus } from './events/open-event-bus.js';
 // Exactly-once calls (issue 4): callReliable's caller, receivers, status, dead letters, replay.
 export * from './reliable/index.js';
+// Tracing (OBS-2): OpenTelemetry context through NATS headers; spans only when a provider is registered.
+export { tracer, inSpan, tracingActive, injectTraceContext, extractTraceContext, injectTraceContextInto, extractTraceContextFrom, TRACER_NAME } from './tracing/index.js';

@@ -4,7 +4,7 @@
  * nats-server.
  */
 import type { Command } from 'commander';
-import type { Router } from '@aegis-ipc/router';
+import type { Router, TracingHandle } from '@aegis-ipc/router';
 import { printError } from '../output.js';
 
 export function register(program: Command): void {
@@ -14,9 +14,12 @@ export function register(program: Command): void {
     .option('--port <port>', 'admin API port (overrides AEGIS_HTTP_PORT)', (v) => Number.parseInt(v, 10))
     .action(async (opts: { port?: number }) => {
       let router: Router;
+      let tracing: TracingHandle | undefined;
       try {
         // Loaded on use: `aegis --help` and the read-only commands need not load fastify and friends.
-        const { Router } = await import('@aegis-ipc/router');
+        const { Router, startTracing } = await import('@aegis-ipc/router');
+        // Off unless OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* ask for export.
+        tracing = startTracing('aegis-router');
         router = await Router.start(opts.port === undefined ? {} : { httpPort: opts.port });
       } catch (err) {
         printError(err);
@@ -29,7 +32,10 @@ export function register(program: Command): void {
         router.logger.info({ event: 'shutdown', signal }, `received ${signal}, shutting down`);
         const force = setTimeout(() => process.exit(1), 10_000);
         force.unref();
-        router.close().then(
+        router
+          .close()
+          .then(() => tracing?.shutdown())
+          .then(
           () => process.exit(0),
           (err: unknown) => {
             printError(err);

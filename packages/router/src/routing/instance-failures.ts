@@ -43,6 +43,15 @@ export class InstanceFailures {
     if (this.#counts.size !== 0) this.#counts.delete(instanceId);
   }
 
+  /**
+   * Forgets everything about `instanceId`: a new process registered under that id (or the old
+   * one left), so the failures of the previous session must not keep it out of rotation.
+   */
+  forget(instanceId: string): void {
+    this.#counts.delete(instanceId);
+    this.#quarantined.delete(instanceId);
+  }
+
   /** True while `instanceId` is quarantined. */
   isQuarantined(instanceId: string, now: number): boolean {
     const until = this.#quarantined.get(instanceId);

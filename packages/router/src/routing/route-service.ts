@@ -1,7 +1,7 @@
 /**
  * Serves `ipc.route.request` for this router replica (queue group `ipc-router`, so replicas
  * share the calls): reads each call, runs the routing pipeline
- * (observe → breaker → executor) and answers the caller with the instance's bytes, the
+ * (tracing → observe → breaker → executor) and answers the caller with the instance's bytes, the
  * fallback, or a typed error.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
@@ -18,6 +18,7 @@ import { InstanceFailures } from './instance-failures.js';
 import { ServiceBreakers } from './service-breakers.js';
 import { breakerInterceptor } from './breaker-interceptor.js';
 import { observeInterceptor } from './observe-interceptor.js';
+import { tracingInterceptor } from './tracing-interceptor.js';
 import { TraceBuffer } from './trace-buffer.js';
 import { composeRoute, type RouteHandler } from './route-outcome.js';
 import { strategyByName } from './strategies/index.js';
@@ -70,6 +71,12 @@ export class RouteService {
         health.markUnhealthy(instanceId, reason);
       },
     });
+    // A restarted process re-registers under its id with a new session: its predecessor's
+    // timeouts say nothing about it, so it rejoins rotation at once. The map also stays bounded
+    // by the live instances.
+    registry.onEvent((event) => {
+      if (event.type === 'instance_registered' || event.type === 'instance_removed') this.#failures.forget(event.instance_id);
+    });
     this.#breakers = new ServiceBreakers(options.breakerOpenMs, metrics.breakerState, (service, state) => {
       logger.warn({ event: 'circuit_breaker_changed', service_name: service, state }, `circuit breaker of ${service} is ${state}`);
     });
@@ -87,7 +94,7 @@ export class RouteService {
       onRetry: (service) => metrics.retries.inc({ service_name: service }),
     });
     this.#pipeline = composeRoute(
-      [observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, fallbacks: options.fallbacks, strategy: strategy.name })],
+      [tracingInterceptor(), observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, fallbacks: options.fallbacks, strategy: strategy.name })],
       executor,
     );
   }

@@ -71,6 +71,15 @@ describe('instance failures', () => {
     expect(unhealthy).toEqual(['a', 'a']);
     expect(f.isQuarantined('a', 1_200)).toBe(true);
   });
+
+  it('forgets a quarantined instance when a new process registers under its id', () => {
+    const f = new InstanceFailures({ threshold: 1, quarantineMs: 30_000, onUnhealthy: () => {} });
+    f.failed('a', 'no_responders', 0);
+    expect(f.isQuarantined('a', 10)).toBe(true);
+    f.forget('a');
+    expect(f.isQuarantined('a', 10)).toBe(false);
+    expect(f.quarantined()).toEqual([]);
+  });
 });
 
 describe('reply peek', () => {

@@ -24,6 +24,9 @@ import {
 import { callLineage, lineageOf } from '../instance/call-context.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { tracer, tracingActive } from '../tracing/index.js';
+import { injectTraceContextInto } from '../tracing/nats-carrier.js';
 import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './call-options.js';
 
 /**
@@ -46,7 +49,12 @@ export async function callService<T>(
   const timeoutMs = resolveCallTimeout(options);
   options.signal?.throwIfAborted();
   const lineage = options.parent === undefined ? callLineage.getStore() : lineageOf(options.parent);
-  const traceId = options.traceId ?? lineage?.traceId ?? newTraceId();
+  // With a tracer provider registered the call is an `ipc.client.call` span, and a fresh trace
+  // id is the span's, so the AegisIPC trace id and the OpenTelemetry trace are the same thing.
+  const span: Span | undefined = tracingActive()
+    ? tracer().startSpan('ipc.client.call', { kind: SpanKind.CLIENT, attributes: { 'ipc.service_name': serviceName, 'ipc.method': method } })
+    : undefined;
+  const traceId = options.traceId ?? lineage?.traceId ?? span?.spanContext().traceId ?? newTraceId();
   if (options.traceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(traceId)) {
     throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
   }
@@ -62,7 +70,11 @@ export async function callService<T>(
   assertFitsPayload(nc, data.length);
 
   const pairs: string[] = [HEADERS.traceId, traceId];
-  if (isTraceId(traceId)) pairs.push(HEADERS.traceparent, formatTraceparent(traceId) as string);
+  if (span !== undefined) {
+    for (const [key, value] of Object.entries(injectTraceContextInto({}, trace.setSpan(context.active(), span)))) pairs.push(key, value);
+  } else if (isTraceId(traceId)) {
+    pairs.push(HEADERS.traceparent, formatTraceparent(traceId) as string);
+  }
   if (options.messageId !== undefined) pairs.push(HEADERS.messageId, options.messageId);
   if (lineage !== undefined) {
     pairs.push(HEADERS.hops, String(lineage.hops));
@@ -73,6 +85,28 @@ export async function callService<T>(
 
   const waitMs = timeoutMs + CALL_REPLY_GRACE_MS;
   const request = nc.request(SUBJECTS.routeRequest, data, { timeout: waitMs, headers: h });
+  if (span === undefined) return readReply<T>(nc, request, options, serviceName, method, traceId, waitMs);
+  span.setAttribute('ipc.trace_id', traceId);
+  try {
+    return await readReply<T>(nc, request, options, serviceName, method, traceId, waitMs);
+  } catch (err) {
+    span.setAttribute('error.type', (err as AegisError).code ?? 'INTERNAL');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+async function readReply<T>(
+  nc: NatsConnection,
+  request: ReturnType<NatsConnection['request']>,
+  options: CallOptions,
+  serviceName: string,
+  method: string,
+  traceId: string,
+  waitMs: number,
+): Promise<T> {
   let reply;
   try {
     reply = options.signal === undefined ? await request : await abortable(request, options.signal);

@@ -19,6 +19,9 @@ import {
   routeRequest,
 } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan, tracingActive } from '../tracing/index.js';
+import { extractTraceContext } from '../tracing/nats-carrier.js';
 import { LazyCallContext, callLineage, type DeliveryInfo } from './call-context.js';
 import type { MethodTable } from './method-table.js';
 
@@ -110,13 +113,28 @@ export class InboxServer {
       return;
     }
     this.#inFlight++;
-    const running = this.#options.asyncCallContext === true
-      ? callLineage.run(ctx.lineage, () => this.#table.invoke(ctx.method, params, ctx))
-      : this.#table.invoke(ctx.method, params, ctx);
+    const invoke = () =>
+      this.#options.asyncCallContext === true
+        ? callLineage.run(ctx.lineage, () => this.#table.invoke(ctx.method, params, ctx))
+        : this.#table.invoke(ctx.method, params, ctx);
+    const running = tracingActive() ? this.#traced(msg, ctx, invoke) : invoke();
     // One settle step per call (no .finally/.catch chain): this is the instance's hot path.
     running.then(
       (result) => this.#settle(msg, { result }, ctx),
       (err: unknown) => this.#settle(msg, errorReply(err), ctx),
+    );
+  }
+
+  /** Runs the handler in an `ipc.instance.handle` span, child of the router's span. */
+  #traced(msg: Msg, ctx: LazyCallContext, invoke: () => Promise<unknown>): Promise<unknown> {
+    return inSpan(
+      'ipc.instance.handle',
+      {
+        kind: SpanKind.SERVER,
+        parent: extractTraceContext(msg.headers),
+        attributes: { 'ipc.service_name': ctx.serviceName, 'ipc.instance_id': ctx.instanceId, 'ipc.method': ctx.method, 'ipc.trace_id': ctx.traceId },
+      },
+      invoke,
     );
   }
 

@@ -1,0 +1,91 @@
+/**
+ * OBS-2: with a tracer provider registered, one routed call is one trace — the caller's
+ * `ipc.client.call`, the router's `ipc.router.route_request` (with the routing attributes) and
+ * the instance's `ipc.instance.handle` — linked through the NATS headers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { connect, tracingActive, type AegisClient } from '@aegis-ipc/sdk';
+import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Router } from '@aegis-ipc/router';
+import { routerHarness } from '../router-harness.js';
+
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+const harness = routerHarness({ routeAttemptTimeoutMs: 300 });
+let router: Router;
+let nc: NatsConnection;
+let client: AegisClient;
+
+beforeAll(async () => {
+  expect(tracingActive()).toBe(false);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  router = await harness.start();
+  nc = await connectTestNats();
+  client = await connect({ nc });
+});
+afterAll(async () => {
+  await client.close();
+  await nc.close();
+  await harness.cleanup();
+  await provider.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+
+describe('end-to-end tracing', () => {
+  it('links caller, router and instance spans in one trace with the routing attributes', async () => {
+    expect(tracingActive()).toBe(true);
+    const service = uniqueName('svc');
+    const instance = await client.register(service, `${service}-1`);
+    instance.handle('echo', (params) => params);
+    exporter.reset();
+
+    await client.call(service, 'echo', { x: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    const spans = exporter.getFinishedSpans();
+    const byName = new Map(spans.map((s) => [s.name, s]));
+    const callSpan = byName.get('ipc.client.call');
+    const routeSpan = byName.get('ipc.router.route_request');
+    const handleSpan = byName.get('ipc.instance.handle');
+    expect(callSpan?.kind).toBe(SpanKind.CLIENT);
+    expect(routeSpan?.kind).toBe(SpanKind.SERVER);
+    expect(handleSpan?.kind).toBe(SpanKind.SERVER);
+    const traceId = callSpan!.spanContext().traceId;
+    expect(routeSpan!.spanContext().traceId).toBe(traceId);
+    expect(handleSpan!.spanContext().traceId).toBe(traceId);
+    expect(routeSpan!.parentSpanContext?.spanId).toBe(callSpan!.spanContext().spanId);
+    expect(handleSpan!.parentSpanContext?.spanId).toBe(routeSpan!.spanContext().spanId);
+    // The AegisIPC trace id is the OpenTelemetry trace id.
+    expect(callSpan!.attributes['ipc.trace_id']).toBe(traceId);
+    expect(routeSpan!.attributes).toMatchObject({
+      'ipc.service_name': service,
+      'ipc.instance_id': `${service}-1`,
+      'ipc.routing.algorithm': 'round_robin',
+      'ipc.routing.instance_count': 1,
+      'ipc.routing.attempts': 1,
+    });
+    expect(router.routing.traces.get(traceId)).toBeDefined();
+    await instance.close();
+  });
+
+  it('records the error type on the router span when every attempt fails', async () => {
+    const service = uniqueName('svc');
+    const slow = await client.register(service, `${service}-1`);
+    slow.handle('wait', () => new Promise((r) => setTimeout(r, 2_000)));
+    exporter.reset();
+    await client.call(service, 'wait', {}, { timeoutMs: 1_000 }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 50));
+    const routeSpan = exporter.getFinishedSpans().find((s) => s.name === 'ipc.router.route_request');
+    expect(routeSpan?.attributes['error.type']).toMatch(/^ROUTE_/);
+    expect(routeSpan?.events.some((e) => e.name === 'attempt')).toBe(true);
+    await slow.close();
+  });
+});
