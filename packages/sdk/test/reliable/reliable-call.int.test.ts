@@ -153,12 +153,28 @@ describe('callReliable', () => {
   });
 
   it('a message past its ttl is EXPIRED, never processed', async () => {
+    // Deterministic on any machine: the request waits in the stream for a service whose
+    // receiver starts only after the ttl has passed.
     const messageId = newMessageIdForTest();
-    const err = await caller.callReliable('ledger', 'add', { a: 0, b: 0 }, { messageId, ttlMs: 1 }).catch((e: unknown) => e);
-    // 1 ms cannot cover the JetStream round trip: the receiver finds it expired.
-    expect((err as AegisError).code).toBe('MESSAGE_EXPIRED');
-    expect(runs.get(messageId)).toBeUndefined();
-    expect((await readStatus(messageId))?.state).toBe('EXPIRED');
+    const pending = caller.callReliable('ledger-late', 'add', { a: 0, b: 0 }, { messageId, ttlMs: 20 }).catch((e: unknown) => e);
+    await waitFor(async () => (await readStatus(messageId))?.state === 'PENDING', { what: 'stored as PENDING' });
+    await new Promise((r) => setTimeout(r, 60));
+    const serverClient = await system.client();
+    const late = await serverClient.register('ledger-late', 'late-1');
+    let ran = false;
+    late.handle('add', () => {
+      ran = true;
+      return { sum: 0 };
+    });
+    const receiver = await ReliableReceiver.start(late, { idempotency: { store: await KvDedupeStore.open(serverClient.nc, { bucket: system.dedupeBucket }) }, ackTimeoutMs: 1_000, registry, logger: silent });
+    try {
+      const err = await pending;
+      expect((err as AegisError).code).toBe('MESSAGE_EXPIRED');
+      expect(ran).toBe(false);
+      expect((await readStatus(messageId))?.state).toBe('EXPIRED');
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('metrics count sends, ACKs by status, retries, duplicates and cache hits/misses', async () => {
