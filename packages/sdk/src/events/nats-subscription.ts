@@ -67,7 +67,11 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   const consumer = await ctx.js.consumers.get(ctx.options.stream, name);
   // Prefetch a little beyond what runs at once: enough to keep handlers busy, not so much that
   // buffered messages sit out their ack_wait behind a slow handler.
-  const messages = await consumer.consume({ max_messages: Math.max(options.concurrency * 2, 8) });
+  // Pull requests expire no later than ack_wait: on NATS 2.9 a SIGKILLed subscriber's open pulls
+  // keep receiving (and burning) redeliveries until they expire, so the client's 30 s default
+  // could use up max_deliver with no live subscriber seeing the message.
+  const expires = Math.min(30_000, Math.max(1_000, ctx.options.ackWaitMs));
+  const messages = await consumer.consume({ max_messages: Math.max(options.concurrency * 2, 8), expires });
   const limiter = new ConcurrencyLimiter(options.concurrency);
   const log = ctx.logger.child({ topic, group: options.group, consumer: name });
   let closing = false;
