@@ -12,3 +12,4 @@ export { connectTestNats, deleteStreams, deleteBuckets } from './nats.js';
 export { createTestDatabase, type TestDatabase } from './postgres.js';
 export { connectTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.js';
 export { spawnTs, type SpawnedProcess } from './child-process.js';
+export { errorCodeOf } from './error-code-of.js';

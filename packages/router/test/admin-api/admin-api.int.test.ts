@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type AegisClient } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { AegisClient } from '@aegis-ipc/sdk';
+import { uniqueName } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
@@ -9,23 +8,17 @@ const TOKEN = 'test-token-' + uniqueName('t');
 const harness = routerHarness();
 let open: Router;
 let guarded: Router;
-let nc: NatsConnection;
 let client: AegisClient;
 const service = uniqueName('svc');
 
 beforeAll(async () => {
   open = await harness.start();
   guarded = await harness.start({ adminToken: TOKEN });
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ client } = await harness.connect());
   await client.register(service, `${service}-1`, { zone: 'a' });
   await client.register(service, `${service}-2`, { zone: 'b' });
 });
-afterAll(async () => {
-  await client.close();
-  await nc.close();
-  await harness.cleanup();
-});
+afterAll(() => harness.cleanup());
 
 const get = (router: Router, path: string, headers: Record<string, string> = {}) => fetch(`${router.url}${path}`, { headers });
 

@@ -7,9 +7,8 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type AegisClient } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { AegisClient } from '@aegis-ipc/sdk';
+import { uniqueName } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
@@ -17,20 +16,14 @@ const run = promisify(execFile);
 const rulesDir = fileURLToPath(new URL('../../../../ops/prometheus/', import.meta.url));
 const harness = routerHarness();
 let router: Router;
-let nc: NatsConnection;
 let client: AegisClient;
 
 beforeAll(async () => {
   router = await harness.start();
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ client } = await harness.connect());
   await client.register(uniqueName('svc'), uniqueName('i'));
 });
-afterAll(async () => {
-  await client.close();
-  await nc.close();
-  await harness.cleanup();
-});
+afterAll(() => harness.cleanup());
 
 function promtoolCheckMetrics(text: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AegisError, SUBJECTS, decode, encode } from '@aegis-ipc/protocol';
+import type { AegisError} from '@aegis-ipc/protocol';
+import { SUBJECTS, decode, encode } from '@aegis-ipc/protocol';
 import { connect, type AegisClient } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
+import { uniqueName, waitFor, errorCodeOf } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
@@ -13,29 +14,16 @@ let client: AegisClient;
 
 beforeAll(async () => {
   router = await harness.start();
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ nc, client } = await harness.connect());
 });
 
-afterAll(async () => {
-  await client.close();
-  await nc.close();
-  await harness.cleanup();
-});
+afterAll(() => harness.cleanup());
 
 async function rawRequest(subject: string, body: unknown): Promise<Record<string, unknown>> {
   const reply = await nc.request(subject, encode(body), { timeout: 5_000 });
   return decode(reply.data) as Record<string, unknown>;
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (err) {
-    return err instanceof AegisError ? err.code : `not an AegisError: ${String(err)}`;
-  }
-}
 
 describe('registration (REG-1…REG-7)', () => {
   it('acknowledges a minimal MessagePack map with the router-stamped time', async () => {
@@ -139,8 +127,8 @@ describe('registration (REG-1…REG-7)', () => {
   });
 
   it('SDK validates names before sending', async () => {
-    expect(await codeOf(client.register('bad.name', 'x'))).toBe('INVALID_NAME');
-    expect(await codeOf(client.register('svc', 'x>'))).toBe('INVALID_NAME');
+    expect(await errorCodeOf(client.register('bad.name', 'x'))).toBe('INVALID_NAME');
+    expect(await errorCodeOf(client.register('svc', 'x>'))).toBe('INVALID_NAME');
   });
 
   it('emits typed events and keeps a status history', async () => {

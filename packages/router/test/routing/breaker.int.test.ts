@@ -1,10 +1,11 @@
 /** The per-service circuit breaker (RT-5): opens, pauses, probes, closes; fallback while open. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AegisError, HEADERS, SUBJECTS, encode } from '@aegis-ipc/protocol';
+import type { AegisError} from '@aegis-ipc/protocol';
+import { HEADERS, SUBJECTS, encode } from '@aegis-ipc/protocol';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { connect, type AegisClient } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
+import type { AegisClient } from '@aegis-ipc/sdk';
+import { uniqueName, waitFor, errorCodeOf } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
@@ -17,24 +18,11 @@ let client: AegisClient;
 
 beforeAll(async () => {
   router = await harness.start();
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ nc, client } = await harness.connect());
 });
 
-afterAll(async () => {
-  await client.close();
-  await nc.close();
-  await harness.cleanup();
-});
+afterAll(() => harness.cleanup());
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (err) {
-    return err instanceof AegisError ? err.code : `not an AegisError: ${String(err)}`;
-  }
-}
 
 type Breaker = { service_name: string; state: string; times_opened: number };
 async function breakerOf(service: string): Promise<Breaker | undefined> {
@@ -62,7 +50,7 @@ describe('circuit breaker', () => {
     const calls = { n: 0 };
     const instances = await flakyService(service, broken, calls);
 
-    expect(await codeOf(client.call(service, 'work'))).toBe('ROUTE_ALL_FAILED');
+    expect(await errorCodeOf(client.call(service, 'work'))).toBe('ROUTE_ALL_FAILED');
     expect((await breakerOf(service))?.state).toBe('open');
     // while open: refused at once, no instance is called
     const before = calls.n;
@@ -78,7 +66,7 @@ describe('circuit breaker', () => {
 
     // after OPEN_MS: half-open, a failed probe opens it again
     await waitFor(async () => (await breakerOf(service))?.state === 'half_open', { timeoutMs: OPEN_MS * 3 });
-    expect(await codeOf(client.call(service, 'work'))).toBe('ROUTE_ALL_FAILED');
+    expect(await errorCodeOf(client.call(service, 'work'))).toBe('ROUTE_ALL_FAILED');
     expect((await breakerOf(service))?.state).toBe('open');
 
     // instances recover: the next probe succeeds and closes the breaker
@@ -93,7 +81,7 @@ describe('circuit breaker', () => {
   it('answers with the configured fallback while open', async () => {
     const broken = { value: true };
     const instances = await flakyService(withFallback, broken, { n: 0 });
-    expect(await codeOf(client.call(withFallback, 'work'))).toBe('ROUTE_ALL_FAILED');
+    expect(await errorCodeOf(client.call(withFallback, 'work'))).toBe('ROUTE_ALL_FAILED');
     expect(await client.call(withFallback, 'work')).toEqual({ degraded: true });
     // the reply says it is a fallback
     const reply = await nc.request(SUBJECTS.routeRequest, encode({ service_name: withFallback, method: 'work' }), { timeout: 1_000, headers: natsHeaders() });

@@ -1,36 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { AegisError } from '@aegis-ipc/protocol';
-import { connect, type AegisClient } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
+import type { AegisClient } from '@aegis-ipc/sdk';
+import { uniqueName, waitFor, errorCodeOf } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
 const harness = routerHarness();
 let router: Router;
-let nc: NatsConnection;
 let client: AegisClient;
 
 beforeAll(async () => {
   router = await harness.start();
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ client } = await harness.connect());
 });
 
-afterAll(async () => {
-  await client.close();
-  await nc.close();
-  await harness.cleanup();
-});
+afterAll(() => harness.cleanup());
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (err) {
-    return err instanceof AegisError ? err.code : `not an AegisError: ${String(err)}`;
-  }
-}
 
 describe('call path', () => {
   it('routes a call to an instance and returns the handler result', async () => {
@@ -46,6 +30,6 @@ describe('call path', () => {
   });
 
   it('answers 503 ROUTE_NO_INSTANCE for an unknown service', async () => {
-    expect(await codeOf(client.call(uniqueName('nobody'), 'x'))).toBe('ROUTE_NO_INSTANCE');
+    expect(await errorCodeOf(client.call(uniqueName('nobody'), 'x'))).toBe('ROUTE_NO_INSTANCE');
   });
 });

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { AegisError, HEADERS, SUBJECTS, decode, encode, instanceInboxSubject } from '@aegis-ipc/protocol';
-import { connect, type AegisClient, type ServiceInstance } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
+import { type AegisClient, type ServiceInstance } from '@aegis-ipc/sdk';
+import { uniqueName, waitFor } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
@@ -20,15 +20,10 @@ let client: AegisClient;
 
 beforeAll(async () => {
   router = await harness.start();
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ nc, client } = await harness.connect());
 });
 
-afterAll(async () => {
-  await client.close();
-  await nc.close();
-  await harness.cleanup();
-});
+afterAll(() => harness.cleanup());
 
 async function errorOf(promise: Promise<unknown>): Promise<AegisError> {
   try {

@@ -8,8 +8,8 @@ import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { connect, tracingActive, type AegisClient } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
+import { tracingActive, type AegisClient } from '@aegis-ipc/sdk';
+import { uniqueName } from '@aegis-ipc/testing';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
@@ -27,8 +27,7 @@ beforeAll(async () => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
   router = await harness.start();
-  nc = await connectTestNats();
-  client = await connect({ nc });
+  ({ nc, client } = await harness.connect());
 });
 afterAll(async () => {
   await client.close();

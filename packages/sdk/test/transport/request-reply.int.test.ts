@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AegisError, encode } from '@aegis-ipc/protocol';
 import { assertFitsPayload, requestReply, withRetry } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
+import { connectTestNats, uniqueName, errorCodeOf } from '@aegis-ipc/testing';
 
 let nc: NatsConnection;
 beforeAll(async () => {
@@ -12,18 +12,10 @@ afterAll(async () => {
   await nc.close();
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (err) {
-    return err instanceof AegisError ? err.code : `not an AegisError: ${String(err)}`;
-  }
-}
 
 describe('requestReply', () => {
   it('maps "no responders" to CONNECTION_FAILED (retryable)', async () => {
-    expect(await codeOf(requestReply(nc, `t.${uniqueName('none')}`, {}, { timeoutMs: 500 }))).toBe('CONNECTION_FAILED');
+    expect(await errorCodeOf(requestReply(nc, `t.${uniqueName('none')}`, {}, { timeoutMs: 500 }))).toBe('CONNECTION_FAILED');
   });
 
   it('maps a silent responder to TIMEOUT (504)', async () => {
@@ -31,7 +23,7 @@ describe('requestReply', () => {
     const sub = nc.subscribe(subject, { callback: () => {} });
     try {
       const started = Date.now();
-      expect(await codeOf(requestReply(nc, subject, {}, { timeoutMs: 150 }))).toBe('TIMEOUT');
+      expect(await errorCodeOf(requestReply(nc, subject, {}, { timeoutMs: 150 }))).toBe('TIMEOUT');
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       sub.unsubscribe();
@@ -41,14 +33,14 @@ describe('requestReply', () => {
   it('retries connection failures with backoff, then gives up with the last error', async () => {
     let attempts = 0;
     const subject = `t.${uniqueName('none')}`;
-    const code = await codeOf(withRetry(() => (attempts++, requestReply(nc, subject, {}, { timeoutMs: 200 })), { retries: 3, initialDelayMs: 5 }));
+    const code = await errorCodeOf(withRetry(() => (attempts++, requestReply(nc, subject, {}, { timeoutMs: 200 })), { retries: 3, initialDelayMs: 5 }));
     expect(code).toBe('CONNECTION_FAILED');
     expect(attempts).toBe(4);
   });
 
   it('does not retry non-retryable errors', async () => {
     let attempts = 0;
-    await codeOf(withRetry(async () => {
+    await errorCodeOf(withRetry(async () => {
       attempts++;
       throw new AegisError('VALIDATION_FAILED', 'bad');
     }));
@@ -57,7 +49,7 @@ describe('requestReply', () => {
 
   it('refuses payloads over the server max_payload instead of losing the connection', async () => {
     const huge = 'x'.repeat((nc.info?.max_payload ?? 1_048_576) + 10);
-    expect(await codeOf(requestReply(nc, 't.big', { huge }, { timeoutMs: 500 }))).toBe('PAYLOAD_TOO_LARGE');
+    expect(await errorCodeOf(requestReply(nc, 't.big', { huge }, { timeoutMs: 500 }))).toBe('PAYLOAD_TOO_LARGE');
     expect(() => assertFitsPayload(nc, encode({ huge }).length)).toThrow(AegisError);
     expect(nc.isClosed()).toBe(false);
   });
