@@ -126,7 +126,7 @@ export class Router implements AsyncDisposable {
             },
           },
           adminPlugins: [
-            servicesRoutes(registry),
+            servicesRoutes(registry, liveness),
             healthHistoryRoutes(registry, health),
             routingRoutes(routing),
             deliveryRoutes(nc, messageStatus),

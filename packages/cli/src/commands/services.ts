@@ -9,6 +9,7 @@ interface Instance {
   status: string;
   registered_at: string;
   updated_at: string;
+  last_heartbeat_at?: string;
   metadata: Record<string, unknown>;
 }
 interface Service {
@@ -26,7 +27,7 @@ export function register(program: Command): void {
       if (name !== undefined) {
         const service = await adminRequest<Service>(`/api/v1/admin/services/${encodeURIComponent(name)}`);
         if (opts.json) return printJson(service);
-        printTable(service.instances.map(instanceRow), ['instance_id', 'status', 'registered_at', 'updated_at', 'metadata']);
+        printTable(service.instances.map(instanceRow), ['instance_id', 'status', 'registered_at', 'last_heartbeat', 'metadata']);
         return;
       }
       const all = await adminRequest<{ services: Service[]; total_services: number; total_instances: number }>('/api/v1/admin/services');
@@ -44,5 +45,5 @@ export function register(program: Command): void {
 }
 
 function instanceRow(i: Instance): Record<string, unknown> {
-  return { instance_id: i.instance_id, status: i.status, registered_at: i.registered_at, updated_at: i.updated_at, metadata: i.metadata };
+  return { instance_id: i.instance_id, status: i.status, registered_at: i.registered_at, last_heartbeat: i.last_heartbeat_at, metadata: i.metadata };
 }

@@ -2,17 +2,27 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AegisError, NameToken, Type } from '@aegis-ipc/protocol';
-import type { Registry } from '../registry/registry.js';
+import type { Registry, ServiceView } from '../registry/registry.js';
+import type { Liveness } from '../health/liveness.js';
 import { ServiceSchema, ServicesResponse, WireErrorSchema } from './schemas.js';
 
-export function servicesRoutes(registry: Registry): FastifyPluginAsync {
+export function servicesRoutes(registry: Registry, liveness: Liveness): FastifyPluginAsync {
+  // The registry keeps transitions only (heartbeats are not written to KV); the last heartbeat
+  // this replica saw is added to each instance as it is shown.
+  const withHeartbeats = (service: ServiceView): ServiceView => ({
+    ...service,
+    instances: service.instances.map((i) => {
+      const seen = liveness.last(i.instance_id);
+      return seen === undefined || seen.sessionId !== i.session_id ? i : { ...i, last_heartbeat_at: new Date(seen.at).toISOString() };
+    }),
+  });
   return async (app) => {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
     api.get(
       '/services',
       { schema: { tags: ['registry'], summary: 'All services with their instances and counts', response: { 200: ServicesResponse } } },
       async () => {
-        const services = registry.services();
+        const services = registry.services().map(withHeartbeats);
         return { services, total_services: services.length, total_instances: services.reduce((n, s) => n + s.counts.total, 0) };
       },
     );
@@ -33,7 +43,7 @@ export function servicesRoutes(registry: Registry): FastifyPluginAsync {
             details: { service_name: request.params.service_name },
           });
         }
-        return service;
+        return withHeartbeats(service);
       },
     );
   };

@@ -120,6 +120,8 @@ export class HealthMonitor {
       this.#askToReregister(parsed.instanceId);
       return;
     }
+    // Known again: forget the request so the map only holds ids that are still unknown.
+    if (this.#reregisterAsked.size !== 0) this.#reregisterAsked.delete(parsed.instanceId);
     const { record } = stored;
     if (record.session_id !== sessionId) return; // a stale process heartbeating an id it lost
     if (record.status === 'UNHEALTHY') {

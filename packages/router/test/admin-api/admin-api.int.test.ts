@@ -36,6 +36,9 @@ describe('admin API (REG-3)', () => {
     const body = (await res.json()) as { instances: Array<{ instance_id: string; metadata: unknown }> };
     expect(body.instances.map((i) => i.instance_id)).toEqual([`${service}-1`, `${service}-2`]);
     expect(body.instances[1]?.metadata).toEqual({ zone: 'b' });
+    // The last heartbeat this router saw, which the KV record does not carry.
+    const seen = Date.parse((body.instances[0] as { last_heartbeat_at?: string }).last_heartbeat_at ?? '');
+    expect(Date.now() - seen).toBeLessThan(5_000);
   });
 
   it('answers 404 with a clear body for an unknown service', async () => {
