@@ -113,6 +113,8 @@ export class Router implements AsyncDisposable {
       let app: FastifyInstance | undefined;
       let url: string | undefined;
       if (http) {
+        // Optional: the outbox backlog (and PostgreSQL's health), when this router is told where the outbox lives.
+        const outboxStats = settings.outboxDatabaseUrl === undefined ? undefined : outboxStatsSource(settings.outboxDatabaseUrl, logger.child({ subsystem: 'outbox-stats' }));
         app = await buildAdminServer({
           logger,
           adminToken: settings.adminToken,
@@ -124,14 +126,24 @@ export class Router implements AsyncDisposable {
               await store.get('__health__');
               return { status: 'up', detail: `bucket ${settings.registryBucket}` };
             },
+            // Routing does not need PostgreSQL, so an unreachable outbox degrades the router
+            // instead of taking it out of rotation (readiness stays up).
+            ...(outboxStats === undefined
+              ? {}
+              : {
+                  postgresql: () =>
+                    outboxStats.read().then(
+                      () => ({ status: 'up' as const, detail: 'outbox tables readable' }),
+                      (err: unknown) => ({ status: 'degraded' as const, detail: `outbox unreadable: ${(err as Error).message}` }),
+                    ),
+                }),
           },
           adminPlugins: [
             servicesRoutes(registry, liveness),
             healthHistoryRoutes(registry, health),
             routingRoutes(routing),
             deliveryRoutes(nc, messageStatus),
-            // Optional: the outbox backlog, when this router is told where the outbox lives.
-            ...(settings.outboxDatabaseUrl === undefined ? [] : [outboxRoutes(outboxStatsSource(settings.outboxDatabaseUrl, logger.child({ subsystem: 'outbox-stats' })))]),
+            ...(outboxStats === undefined ? [] : [outboxRoutes(outboxStats)]),
           ],
           rootPlugins: [dashboardPlugin({ adminToken: settings.adminToken })],
         });
