@@ -12,10 +12,10 @@ import {
   StorageType,
   type ConsumerConfig,
   type JetStreamManager,
-  type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { createHash } from 'node:crypto';
+import { ensureDurableConsumer, ensureStream } from '../jetstream/ensure-jetstream.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
 
 /** Subjects of one bus, derived from `subjectPrefix`. */
@@ -80,21 +80,6 @@ export async function ensureStreams(jsm: JetStreamManager, options: ResolvedEven
   });
 }
 
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await jsm.streams.add(config);
-      return;
-    } catch (addErr) {
-      if (!isAlreadyInUse(addErr)) throw addErr; // lost a creation race: update below
-    }
-  }
-  await jsm.streams.update(config.name, config);
-}
-
 /**
  * Creates or updates the durable pull consumer of `group` on `topic`. `max_deliver` is one more
  * than the handler attempts: the spare delivery only happens when the last attempt crashed before
@@ -113,31 +98,10 @@ export async function ensureConsumer(
     max_ack_pending: Math.max(1000, sub.concurrency * 4),
     description: `AegisIPC group ${sub.group} on ${topic}`,
   };
-  try {
-    await jsm.consumers.info(options.stream, name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await jsm.consumers.add(options.stream, {
-        ...owned,
-        durable_name: name,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: sub.from === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
-        filter_subject: natsSubjects(options).durable(topic),
-      });
-      return name;
-    } catch (addErr) {
-      if (!isAlreadyInUse(addErr)) throw addErr;
-    }
-  }
-  await jsm.consumers.update(options.stream, name, owned);
+  await ensureDurableConsumer(jsm, options.stream, name, owned, {
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: sub.from === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
+    filter_subject: natsSubjects(options).durable(topic),
+  });
   return name;
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && /not found/i.test(err.message);
-}
-
-function isAlreadyInUse(err: unknown): boolean {
-  return err instanceof Error && /already in use|already exists/i.test(err.message);
 }

@@ -16,11 +16,11 @@ import {
   StorageType,
   type ConsumerConfig,
   type JetStreamManager,
-  type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { NAMESPACE } from '@aegis-ipc/protocol';
 import { ackWaits, type RetrySchedule } from './reliable-options.js';
+import { ensureDurableConsumer, ensureStream } from '../jetstream/ensure-jetstream.js';
 
 export const RELIABLE_STREAM = `${NAMESPACE}_RELIABLE`;
 export const RELIABLE_DLQ_STREAM = `${NAMESPACE}_RELIABLE_DLQ`;
@@ -100,47 +100,10 @@ export async function ensureServiceConsumer(jsm: JetStreamManager, serviceName: 
     max_ack_pending: maxAckPending,
     description: `AegisIPC exactly-once calls to ${serviceName}`,
   };
-  try {
-    await jsm.consumers.info(RELIABLE_STREAM, name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await jsm.consumers.add(RELIABLE_STREAM, {
-        ...owned,
-        durable_name: name,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: `${NAMESPACE}.reliable.${serviceName}.>`,
-      });
-      return name;
-    } catch (addErr) {
-      if (!isAlreadyInUse(addErr)) throw addErr;
-    }
-  }
-  await jsm.consumers.update(RELIABLE_STREAM, name, owned);
+  await ensureDurableConsumer(jsm, RELIABLE_STREAM, name, owned, {
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `${NAMESPACE}.reliable.${serviceName}.>`,
+  });
   return name;
-}
-
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await jsm.streams.add(config);
-      return;
-    } catch (addErr) {
-      if (!isAlreadyInUse(addErr)) throw addErr;
-    }
-  }
-  // Retention cannot change on an existing stream; everything else the code owns is updated.
-  await jsm.streams.update(config.name, config);
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && /not found/i.test(err.message);
-}
-
-function isAlreadyInUse(err: unknown): boolean {
-  return err instanceof Error && /already in use|already exists/i.test(err.message);
 }
