@@ -21,8 +21,15 @@ export interface SpawnedProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * Extra Node flags for every child, space-separated — e.g. `AEGIS_CHILD_NODE_FLAGS="--cpu-prof
+ * --cpu-prof-dir=/tmp/prof"` to profile a benchmark's router and instances (Node refuses
+ * `--cpu-prof` in NODE_OPTIONS).
+ */
+const EXTRA_NODE_FLAGS = (process.env.AEGIS_CHILD_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+
 export function spawnTs(entry: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): SpawnedProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [...EXTRA_NODE_FLAGS, '--conditions=source', '--import', 'tsx', entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
