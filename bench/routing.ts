@@ -43,7 +43,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 log('starting raw responder, raw forwarder, router and one echo instance…');
 const processes = await startBenchProcesses();
-const nc = await natsConnect({ servers: processes.natsUrl, name: 'bench-raw-caller' });
+// Tuned like the SDK's own connection (no async stack capture per request), so the raw callers
+// are as cheap as plain nats.js allows.
+const nc = await natsConnect({ servers: processes.natsUrl, name: 'bench-raw-caller', noAsyncTraces: true });
 const client = await connect({ servers: processes.natsUrl, name: 'bench-aegis-caller' });
 try {
   const targets: CallTargets = { nc, client, ...processes };

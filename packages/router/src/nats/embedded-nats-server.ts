@@ -74,7 +74,7 @@ export async function connectOrStartNats(options: ConnectNatsOptions): Promise<N
 
 async function tryConnect(url: string, name: string): Promise<{ nc: NatsConnection; error?: undefined } | { nc?: undefined; error: string }> {
   try {
-    return { nc: await connect({ servers: url.split(','), name, timeout: 2_000, maxReconnectAttempts: -1 }) };
+    return { nc: await connect({ servers: url.split(','), name, timeout: 2_000, maxReconnectAttempts: -1, noAsyncTraces: true }) };
   } catch (err) {
     return { error: (err as Error).message };
   }

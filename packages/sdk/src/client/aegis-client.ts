@@ -59,7 +59,9 @@ export class AegisClient implements AsyncDisposable {
     let nc = resolved.nc;
     if (nc === undefined) {
       try {
-        nc = await natsConnect({ servers: [...resolved.servers], name: resolved.name, maxReconnectAttempts: -1 });
+        // noAsyncTraces: nats.js otherwise builds two Error objects (stack captures) per request
+        // only to decorate a possible failure; we add the call's own context to errors (ADR 0031).
+        nc = await natsConnect({ servers: [...resolved.servers], name: resolved.name, maxReconnectAttempts: -1, noAsyncTraces: true });
       } catch (err) {
         throw new AegisError('CONNECTION_FAILED', `cannot connect to NATS at ${resolved.servers.join(', ')}: ${(err as Error).message}`, { cause: err });
       }
