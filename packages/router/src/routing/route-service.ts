@@ -1,12 +1,13 @@
 /**
  * Serves `ipc.route.request` for this router replica (queue group `ipc-router`, so replicas
  * share the calls): reads each call, runs the routing pipeline
- * (tracing → observe → breaker → executor) and answers the caller with the instance's bytes, the
+ * ([tracing →] observe → breaker → executor) and answers the caller with the instance's bytes, the
  * fallback, or a typed error.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply, toAegisError } from '@aegis-ipc/protocol';
+import { tracingActive } from '@aegis-ipc/sdk';
 import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { Registry } from '../registry/registry.js';
@@ -46,6 +47,7 @@ export class RouteService {
   readonly #metrics: RouterMetrics;
   readonly #mux: ReplyMux;
   readonly #pipeline: RouteHandler;
+  readonly #tracedPipeline: RouteHandler;
   readonly #failures: InstanceFailures;
   readonly #breakers: ServiceBreakers;
   /** Selections per service and instance, with the metric child cached (prom-client hashes labels per inc). */
@@ -94,9 +96,12 @@ export class RouteService {
       onRetry: (service) => metrics.retries.inc({ service_name: service }),
     });
     this.#pipeline = composeRoute(
-      [tracingInterceptor(), observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, fallbacks: options.fallbacks, strategy: strategy.name })],
+      [observeInterceptor(metrics, this.traces, registry, logger), breakerInterceptor({ breakers: this.#breakers, fallbacks: options.fallbacks, strategy: strategy.name })],
       executor,
     );
+    // A separate entry rather than a pass-through stage: with tracing off (the default) a call
+    // pays no extra async layer for it.
+    this.#tracedPipeline = composeRoute([tracingInterceptor()], this.#pipeline);
   }
 
   start(): void {
@@ -162,7 +167,7 @@ export class RouteService {
       return;
     }
     this.#inFlight++;
-    this.#pipeline(input)
+    (tracingActive() ? this.#tracedPipeline : this.#pipeline)(input)
       .then(
         (outcome) => {
           if (outcome.kind === 'failed') this.#reply(msg, encode(errorReply(outcome.error)));

@@ -36,8 +36,6 @@ export class TraceBuffer {
   readonly #size: number;
   readonly #ring: (TraceEntry | undefined)[];
   #next = 0;
-  /** trace id → its entries in the ring (a trace id may cover several calls: nested calls share it). */
-  readonly #byTrace = new Map<string, TraceEntry[]>();
 
   constructor(size: number) {
     this.#size = size;
@@ -45,25 +43,22 @@ export class TraceBuffer {
   }
 
   record(entry: TraceEntry): void {
-    const evicted = this.#ring[this.#next];
-    if (evicted !== undefined) {
-      const list = this.#byTrace.get(evicted.trace_id);
-      // Entries of one trace are evicted in the order they were recorded: the oldest is first.
-      if (list !== undefined) {
-        if (list[0] === evicted) list.shift();
-        if (list.length === 0) this.#byTrace.delete(evicted.trace_id);
-      }
-    }
     this.#ring[this.#next] = entry;
     this.#next = (this.#next + 1) % this.#size;
-    const list = this.#byTrace.get(entry.trace_id);
-    if (list === undefined) this.#byTrace.set(entry.trace_id, [entry]);
-    else list.push(entry);
   }
 
-  /** Every recorded call of `traceId`, oldest first. */
+  /**
+   * Every recorded call of `traceId`, oldest first (a trace id may cover several calls: nested
+   * calls share it). A scan of the ring: lookups are rare admin reads, while an index by trace id
+   * cost a map update and an array per routed call.
+   */
   get(traceId: string): TraceView[] {
-    return (this.#byTrace.get(traceId) ?? []).map(view);
+    const out: TraceView[] = [];
+    for (let k = 0; k < this.#size; k++) {
+      const entry = this.#ring[(this.#next + k) % this.#size];
+      if (entry !== undefined && entry.trace_id === traceId) out.push(view(entry));
+    }
+    return out;
   }
 
   /** The `limit` most recent calls, newest first. */
