@@ -11,7 +11,9 @@
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AegisError, decode, encode } from '@aegis-ipc/protocol';
+import { AegisError, decode, encode, NatsHeaderBlock } from '@aegis-ipc/protocol';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { asDedupeRecord, type ClaimResult, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
 
 /** Options of {@link KvDedupeStore}. */
@@ -29,9 +31,24 @@ export const DEFAULT_KV_DEDUPE_BUCKET = 'AEGIS_DEDUPE';
 /** @default 1 h, DESIGN's response-cache TTL. */
 export const DEFAULT_DEDUPE_TTL_MS = 60 * 60 * 1000;
 
-/** A JetStream KV dedupe store; call {@link KvDedupeStore.open}. */
+/** The publish timeout of the two hot writes (nats.js' JetStream default). */
+const WRITE_TIMEOUT_MS = 5_000;
+/** `create()`: store only if the key has never been written (or was purged). */
+const CREATE_ONLY = new NatsHeaderBlock(['Nats-Expected-Last-Subject-Sequence', '0']) as unknown as MsgHdrs;
+const NO_HEADERS = new NatsHeaderBlock([]) as unknown as MsgHdrs;
+
+/**
+ * A JetStream KV dedupe store; call {@link KvDedupeStore.open}. The two writes every processed id
+ * makes (the first claim and the completion) are plain JetStream publishes to the bucket's
+ * subject, sent through a {@link JetStreamPublisher} (ADR 0023); the rare paths (taking over an
+ * expired lease, release) use the KV API.
+ */
 export class KvDedupeStore implements DedupeStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly subjectPrefix: string,
+    private readonly publisher: JetStreamPublisher,
+  ) {}
 
   /**
    * Opens (creating or binding to) the bucket. Idempotent: an existing bucket is reused as is.
@@ -45,7 +62,7 @@ export class KvDedupeStore implements DedupeStore {
         ttl: options.ttlMs ?? DEFAULT_DEDUPE_TTL_MS,
         replicas: options.replicas ?? 1,
       });
-      return new KvDedupeStore(kv);
+      return new KvDedupeStore(kv, `$KV.${bucket}.`, new JetStreamPublisher(nc, WRITE_TIMEOUT_MS));
     } catch (err) {
       throw storageFailure(`cannot open dedupe bucket ${bucket}`, err);
     }
@@ -55,10 +72,10 @@ export class KvDedupeStore implements DedupeStore {
     const lease = encode({ s: 'lease', until: Date.now() + leaseMs } satisfies DedupeRecord);
     try {
       try {
-        await this.kv.create(id, lease);
+        await this.publisher.publish(this.subjectPrefix + id, lease, CREATE_ONLY);
         return { state: 'claimed' };
       } catch (err) {
-        // `create` fails when the key holds a value; anything else is a real failure.
+        // The create fails when the key holds a value; anything else is a real failure.
         if (!isWrongLastSequence(err)) throw err;
       }
       const entry = await this.kv.get(id);
@@ -84,10 +101,15 @@ export class KvDedupeStore implements DedupeStore {
 
   async complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
     try {
-      await this.kv.put(id, encode({ s: 'done', r: response } satisfies DedupeRecord));
+      await this.publisher.publish(this.subjectPrefix + id, encode({ s: 'done', r: response } satisfies DedupeRecord), NO_HEADERS);
     } catch (err) {
       throw storageFailure(`dedupe complete of ${id} failed`, err);
     }
+  }
+
+  /** Stops the write publisher once its outstanding writes settle (the bucket stays). */
+  close(): Promise<void> {
+    return this.publisher.close();
   }
 
   async release(id: string): Promise<void> {
@@ -100,6 +122,7 @@ export class KvDedupeStore implements DedupeStore {
 }
 
 function isWrongLastSequence(err: unknown): boolean {
+  if (err instanceof JetStreamPublishError) return err.apiCode === 10071;
   const text = err instanceof Error ? `${err.message} ${String((err as { code?: unknown }).code)}` : String(err);
   return /wrong last sequence|10071|key exists/i.test(text);
 }

@@ -151,6 +151,13 @@ export class EventBus {
     this.removeStatsSource?.();
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.subscriptions.clear();
+    await Promise.all([...this.transports.values()].map((t) => t.close()));
+    // Stores the bus opened itself (not the caller's) release their publish listener.
+    for (const [transport, store] of this.dedupeStores) {
+      if (this.options.dedupe?.[transport] !== undefined) continue;
+      const opened = await store.catch(() => undefined);
+      if (opened instanceof KvDedupeStore) await opened.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -40,27 +40,38 @@ export function assertUserHeaders(headers: Readonly<Record<string, string>> | un
   }
 }
 
+/** W3C trace context headers (ADR 0004): carried like user headers, read by the consumer span. */
+export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracestate' } as const;
+
 /** The parsed reserved part of an event's headers. */
 export interface EventEnvelope {
   readonly messageId: string;
   readonly qos: Qos;
   readonly key: string | undefined;
   readonly user: Record<string, string>;
+  /** The publisher's trace context (`traceparent`/`tracestate`), when it sent one. */
+  readonly trace: Record<string, string> | undefined;
 }
 
-/** Splits a header map into the envelope fields and the user headers. */
-export function readEnvelope(headers: Iterable<[string, string]>, fallbackId: string): EventEnvelope {
+/**
+ * Splits a header map into the envelope fields and the user headers. Values may be lists (NATS
+ * headers can repeat a name): the first one counts. Trace context headers are kept apart.
+ */
+export function readEnvelope(headers: Iterable<[string, string | readonly string[]]>, fallbackId: string): EventEnvelope {
   let messageId = fallbackId;
   let qos: Qos = 1;
   let key: string | undefined;
+  let trace: Record<string, string> | undefined;
   const user: Record<string, string> = {};
-  for (const [name, value] of headers) {
+  for (const [name, raw] of headers) {
+    const value = typeof raw === 'string' ? raw : (raw[0] ?? '');
     if (name === EVENT_HEADERS.messageId) messageId = value;
     else if (name === EVENT_HEADERS.qos) qos = value === '2' ? 2 : value === '0' ? 0 : 1;
     else if (name === EVENT_HEADERS.key) key = value;
+    else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (trace ??= {})[name] = value;
     else if (!RESERVED.test(name)) user[name] = value;
   }
-  return { messageId, qos, key, user };
+  return { messageId, qos, key, user, trace };
 }
 
 /** The reserved headers of a publish, before user headers are added. */

@@ -19,6 +19,8 @@ export interface EventTransport {
   readonly name: TransportName;
   /** Creates or checks broker-side objects (streams, persistence check). Idempotent. */
   start(): Promise<void>;
+  /** Releases what `start()` set up (not the connection, which is the caller's). */
+  close(): Promise<void>;
   /** @throws AegisError `PAYLOAD_TOO_LARGE` or `PUBLISH_FAILED` */
   publish(event: OutgoingEvent): Promise<PublishResult>;
   subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription>;
@@ -26,11 +28,4 @@ export interface EventTransport {
   deadLetters(limit: number): Promise<DeadLetter[]>;
   /** Re-publishes one dead letter to its topic and removes it; false when it does not exist. */
   replay(id: string): Promise<boolean>;
-}
-
-/** Bytes a header map adds to a NATS message (`NATS/1.0\r\n` + `name: value\r\n` + `\r\n`). */
-export function headerBytes(headers: Readonly<Record<string, string>>): number {
-  let n = 12;
-  for (const [name, value] of Object.entries(headers)) n += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
-  return n;
 }

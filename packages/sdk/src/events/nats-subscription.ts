@@ -24,7 +24,8 @@ export async function subscribeNats(
 }
 
 function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg | JsMsg, fallbackId: string, deliveryCount: number): Delivery {
-  const env = readEnvelope(headerEntries(msg.headers), fallbackId);
+  // MsgHdrs iterates its own map as [name, values]; its get() would scan the keys per call.
+  const env = readEnvelope(msg.headers ?? [], fallbackId);
   return {
     transport: 'nats',
     topic,

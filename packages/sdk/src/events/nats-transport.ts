@@ -5,12 +5,13 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
-import { AegisError, decode } from '@aegis-ipc/protocol';
+import { AegisError, decode, natsHeaderBlock } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
 import type { DeliveryNext } from './delivery.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
 import { EVENT_HEADERS, readEnvelope } from './event-headers.js';
-import { headerBytes, type EventTransport, type OutgoingEvent } from './event-transport.js';
+import type { EventTransport, OutgoingEvent } from './event-transport.js';
+import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { subscribeNats } from './nats-subscription.js';
 import { ensureStreams, natsSubjects, type NatsSubjects } from './nats-topology.js';
 import type { DeadLetter, PublishResult, EventSubscription, TopicGroupStats } from './types.js';
@@ -23,6 +24,8 @@ export interface NatsContext {
   readonly options: ResolvedEventBusOptions;
   readonly subjects: NatsSubjects;
   readonly logger: Logger;
+  /** Server-acknowledged publishes of events (ADR 0023). */
+  readonly publisher: JetStreamPublisher;
 }
 
 export function toNatsHeaders(map: Readonly<Record<string, string>>): MsgHdrs {
@@ -34,6 +37,25 @@ export function toNatsHeaders(map: Readonly<Record<string, string>>): MsgHdrs {
 export function* headerEntries(h: MsgHdrs | undefined): Generator<[string, string]> {
   if (h === undefined) return;
   for (const name of h.keys()) yield [name, h.get(name)];
+}
+
+/**
+ * The header block of an event publish, built as bytes once (nats.js' `MsgHdrs.set` validates and
+ * canonicalises every key). Names are checked by `assertUserHeaders` or are ours; values carry no
+ * CR/LF (ids, numbers, checked user values, a sanitised key).
+ */
+class EventHeaderBlock {
+  readonly bytes: Uint8Array;
+  constructor(headers: Readonly<Record<string, string>>, natsMsgId: string | undefined) {
+    const pairs: string[] = [];
+    for (const name in headers) pairs.push(name, headers[name] as string);
+    if (natsMsgId !== undefined) pairs.push(EVENT_HEADERS.natsMsgId, natsMsgId);
+    this.bytes = natsHeaderBlock(pairs);
+  }
+  /** All nats.js calls on a publish's headers (see NatsHeaderBlock in the protocol package). */
+  encode(): Uint8Array {
+    return this.bytes;
+  }
 }
 
 export class NatsTransport implements EventTransport {
@@ -51,10 +73,23 @@ export class NatsTransport implements EventTransport {
     try {
       const jsm = await jetstreamManager(this.nc);
       await ensureStreams(jsm, this.options);
-      this.ctx = { nc: this.nc, js: jetstream(this.nc), jsm, options: this.options, subjects: natsSubjects(this.options), logger: this.logger };
+      this.ctx = {
+        nc: this.nc,
+        js: jetstream(this.nc),
+        jsm,
+        options: this.options,
+        subjects: natsSubjects(this.options),
+        logger: this.logger,
+        publisher: new JetStreamPublisher(this.nc, this.options.publishTimeoutMs),
+      };
     } catch (err) {
       throw new AegisError('STORAGE_FAILURE', `cannot set up JetStream streams for events: ${String(err)}`, { cause: err });
     }
+  }
+
+  /** Stops the publish-ack listener once outstanding publishes are acked or timed out. */
+  async close(): Promise<void> {
+    await this.ctx?.publisher.close();
   }
 
   private context(): NatsContext {
@@ -63,16 +98,18 @@ export class NatsTransport implements EventTransport {
   }
 
   async publish(event: OutgoingEvent): Promise<PublishResult> {
-    const { nc, js, subjects, options } = this.context();
+    const { nc, publisher, subjects, options } = this.context();
+    // QoS 2: Nats-Msg-Id makes a retried publish inside the duplicate window a no-op.
+    const block = new EventHeaderBlock(event.headers, event.qos === 2 ? event.messageId : undefined);
     // An oversized publish makes the server close the connection every other user shares.
     const limit = nc.info?.max_payload ?? 1024 * 1024;
-    const size = event.data.length + headerBytes(event.headers) + (event.qos === 2 ? event.messageId.length + 15 : 0);
+    const size = event.data.length + block.bytes.length;
     if (size > limit) {
       throw new AegisError('PAYLOAD_TOO_LARGE', `event of ${size} bytes exceeds the server max_payload of ${limit}`, {
         details: { size, limit },
       });
     }
-    const headers = toNatsHeaders(event.headers);
+    const headers = block as unknown as MsgHdrs;
     if (event.qos === 0) {
       try {
         nc.publish(subjects.volatile(event.topic), event.data, { headers });
@@ -89,16 +126,12 @@ export class NatsTransport implements EventTransport {
     let lastError: unknown;
     for (let attempt = 0; attempt <= options.publishRetries; attempt++) {
       try {
-        const ack = await js.publish(subject, event.data, {
-          headers,
-          timeout: options.publishTimeoutMs,
-          ...(event.qos === 2 ? { msgID: event.messageId } : {}),
-        });
+        const ack = await publisher.publish(subject, event.data, headers);
         return { messageId: event.messageId, duplicate: ack.duplicate };
       } catch (err) {
         lastError = err;
         // Only a lost answer is worth retrying; a rejection (wrong stream, limits) will repeat.
-        if (!/timeout|no responders/i.test(String(err))) break;
+        if (!(err instanceof JetStreamPublishError && err.retryable)) break;
       }
     }
     throw new AegisError('PUBLISH_FAILED', `JetStream did not accept the event on ${subject}: ${String(lastError)}`, {

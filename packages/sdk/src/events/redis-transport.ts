@@ -113,6 +113,11 @@ export class RedisTransport implements EventTransport {
     return client.evalSha(this.publishOnceSha, args);
   }
 
+  /** Nothing to release: the connection is the caller's. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
     return subscribeRedis(this.ctx, topic, options, pipeline);
   }
