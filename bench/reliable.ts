@@ -2,7 +2,8 @@
  * `npm run bench -- reliable` — exactly-once calls against the raw JetStream loop they are built
  * from, in one run, on the same NATS: raw = publish with `Nats-Msg-Id` + publish ack → durable
  * pull consumer → ack → reply on core NATS; AegisIPC = `client.callReliable` with a
- * `ReliableReceiver` (JetStream KV dedupe, status records, EO-2 ACK). Closed loops at
+ * `ReliableReceiver` (`idempotency: { statusRecord: true }`: one JetStream KV record per message
+ * id as claim, state and response — ADR 0053 — and the EO-2 ACK). Closed loops at
  * concurrency 1/16/64. Prints a table, then one JSON line with every figure and
  * `summary.ratio_rps_vs_raw_jetstream_c16`. Env: BENCH_SECONDS (per run, default 8),
  * BENCH_WARMUP_SECONDS (default 2). Streams, buckets and consumers are removed at the end.
@@ -13,7 +14,7 @@ import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transpo
 import { pino } from 'pino';
 import { NAMESPACE, decode, encode, newMessageId } from '@aegis-ipc/protocol';
 import { Router } from '@aegis-ipc/router';
-import { KvDedupeStore, MESSAGE_STATUS_BUCKET, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, ReliableReceiver, connect } from '@aegis-ipc/sdk';
+import { MESSAGE_STATUS_BUCKET, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, ReliableReceiver, connect } from '@aegis-ipc/sdk';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -21,7 +22,6 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const LEVELS = [1, 16, 64] as const;
 const silent = pino({ level: 'silent' });
 const RAW_STREAM = `${NAMESPACE}_RAWBENCH`;
-const DEDUPE_BUCKET = `${NAMESPACE}_benchdedupe`;
 const REGISTRY_BUCKET = `${NAMESPACE}_benchreg`;
 
 interface Row { path: string; concurrency: number; ok: number; errors: number; rps: number; p50_ms: number; p99_ms: number }
@@ -87,8 +87,7 @@ try {
   // ── AegisIPC callReliable ─────────────────────────────────────────────────
   const instance = await server.register('bench-calc', 'bench-calc-1');
   instance.handle('double', ({ n }) => ({ n: Number(n) * 2 }));
-  const store = await KvDedupeStore.open(server.nc, { bucket: DEDUPE_BUCKET });
-  const receiver = await ReliableReceiver.start(instance, { idempotency: { store }, concurrency: 64, logger: silent });
+  const receiver = await ReliableReceiver.start(instance, { idempotency: { statusRecord: true }, concurrency: 64, logger: silent });
   const aegis = async () => {
     await caller.callReliable('bench-calc', 'double', { n: 2 });
   };
@@ -105,7 +104,7 @@ try {
   await caller.close();
   await server.close();
   await router.close();
-  for (const s of [RAW_STREAM, RELIABLE_STREAM, RELIABLE_DLQ_STREAM, `KV_${DEDUPE_BUCKET}`, `KV_${MESSAGE_STATUS_BUCKET}`, `KV_${REGISTRY_BUCKET}`]) await jsm.streams.delete(s).catch(() => undefined);
+  for (const s of [RAW_STREAM, RELIABLE_STREAM, RELIABLE_DLQ_STREAM, `KV_${MESSAGE_STATUS_BUCKET}`, `KV_${REGISTRY_BUCKET}`]) await jsm.streams.delete(s).catch(() => undefined);
   await nc.close();
 }
 
@@ -116,7 +115,7 @@ const rps = (path: string, c: number) => rows.find((r) => r.path === path && r.c
 const ratio = (c: number) => (rps('raw_jetstream', c) === 0 ? 0 : Math.round((rps('aegis_reliable', c) / rps('raw_jetstream', c)) * 1000) / 1000);
 console.log(JSON.stringify({
   bench: 'reliable',
-  settings: { seconds: SECONDS, warmup_seconds: WARMUP, levels: LEVELS, dedupe: 'jetstream_kv', nats: NATS_URL },
+  settings: { seconds: SECONDS, warmup_seconds: WARMUP, levels: LEVELS, dedupe: 'jetstream_kv_status_record', nats: NATS_URL },
   rows,
   summary: { ratio_rps_vs_raw_jetstream_c1: ratio(1), ratio_rps_vs_raw_jetstream_c16: ratio(16), ratio_rps_vs_raw_jetstream_c64: ratio(64) },
 }));

@@ -1,16 +1,20 @@
 /**
  * What makes a receiver idempotent (EO-4): runs a handler at most once per message id across
  * every instance of a service, and hands duplicates the first response. Two strengths:
+ * {@link ./status-record-guard.ts} (the message's status record in JetStream KV),
  * {@link ./dedupe-guard.ts} (shared KV/Redis store) and {@link ./inbox/inbox-guard.ts}
  * (PostgreSQL transactional inbox). docs/guarantees.md says where each stops.
  */
 import type { PoolClient } from 'pg';
+import type { MessageStatus } from './message-status.js';
 
 export interface GuardInput {
   readonly messageId: string;
   readonly serviceName: string;
   /** How long a claim holds before another instance may take it over (the ack wait). */
   readonly leaseMs: number;
+  /** The PENDING record of this delivery (retry count, trace id…): the status-record guard claims with it. */
+  readonly pending?: MessageStatus;
 }
 
 export type GuardResult =
@@ -18,10 +22,18 @@ export type GuardResult =
    * `completion` settles once the "done" record is durable; the receiver awaits it together with
    * the status write (one round trip instead of two) and before acknowledging.
    */
-  | { readonly kind: 'processed'; readonly response: unknown; readonly completion: Promise<void> }
+  | {
+      readonly kind: 'processed';
+      readonly response: unknown;
+      readonly completion: Promise<void>;
+      /** Set when the guard's record is the status record: the receiver writes the outcome through it (no separate put). */
+      readonly recordOutcome?: (status: MessageStatus) => Promise<void>;
+    }
   | { readonly kind: 'duplicate'; readonly response: unknown }
   /** Another instance holds the message right now; look again after `retryAfterMs`. */
-  | { readonly kind: 'busy'; readonly retryAfterMs: number };
+  | { readonly kind: 'busy'; readonly retryAfterMs: number }
+  /** The message already ended FAILED or EXPIRED (status-record guard): answer with that, never run it again. */
+  | { readonly kind: 'terminal'; readonly status: MessageStatus };
 
 /**
  * Runs the handler. `tx` is the inbox transaction (undefined with a dedupe store).
@@ -29,7 +41,7 @@ export type GuardResult =
  * (a test seam: the crash tests kill the process there).
  */
 export interface IdempotencyGuard {
-  readonly kind: 'dedupe' | 'inbox';
+  readonly kind: 'status' | 'dedupe' | 'inbox';
   /** How long a stored response is kept. */
   readonly responseTtlMs: number;
   run(input: GuardInput, invoke: (tx: PoolClient | undefined) => Promise<unknown>, afterEffect: () => void): Promise<GuardResult>;

@@ -2,15 +2,20 @@
  * Message states of exactly-once calls (EO-5), kept in a JetStream KV bucket keyed by message id
  * so any process — the caller after a restart, the router, the CLI — can read them.
  *
- * Writers: the caller creates `PENDING` (create-only: it never overwrites a later state); the
- * receiver records retries, `ACKNOWLEDGED` with the response, `FAILED` with the last error and
- * dead-letter sequence, or `EXPIRED`. Retries are compare-and-set and skip terminal records, so
- * a late redelivery cannot turn an `ACKNOWLEDGED` message back into `PENDING`.
+ * A request no receiver has touched yet has no record: it is `PENDING` by being in the request
+ * stream, found there by its subject (`<ns>.reliable.<service>.<method>.<id>`), so the caller
+ * writes nothing but the request itself (ADR 0053). Receivers record retries, `ACKNOWLEDGED` with
+ * the response, `FAILED` with the last error and dead-letter sequence, or `EXPIRED`. Retries are
+ * compare-and-set and skip terminal records, so a late redelivery cannot turn an `ACKNOWLEDGED`
+ * message back into `PENDING`. With the status-record idempotency the record is also the
+ * processing claim ({@link MessageStatusStore.claim}): one record per message id.
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { AegisError, decode, encode, type WireError } from '@aegis-ipc/protocol';
-import { MESSAGE_STATUS_BUCKET } from './reliable-topology.js';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AegisError, HEADERS, decode, encode, type WireError } from '@aegis-ipc/protocol';
+import { RELIABLE_HEADERS } from './reliable-headers.js';
+import { MESSAGE_STATUS_BUCKET, RELIABLE_STREAM, parseReliableSubject, requestSubjectOf } from './reliable-topology.js';
 
 export const MESSAGE_STATES = { PENDING: 'PENDING', ACKNOWLEDGED: 'ACKNOWLEDGED', FAILED: 'FAILED', EXPIRED: 'EXPIRED' } as const;
 export type MessageState = (typeof MESSAGE_STATES)[keyof typeof MESSAGE_STATES];
@@ -37,14 +42,30 @@ export interface MessageStatus {
   readonly dlq_seq?: number | null;
   /** Times an operator replayed it. */
   readonly replays?: number;
+  /** Status-record idempotency: epoch ms until which `instance_id` holds the message (null: nobody). */
+  readonly lease_until?: number | null;
 }
+
+/** The result of {@link MessageStatusStore.claim}. */
+export type StatusClaim =
+  /** This delivery holds the record at `revision` until its lease runs out. */
+  | { readonly state: 'claimed'; readonly record: MessageStatus; readonly revision: number }
+  /** Already ACKNOWLEDGED, FAILED or EXPIRED. */
+  | { readonly state: 'terminal'; readonly status: MessageStatus }
+  /** Another delivery's lease is live. */
+  | { readonly state: 'in-progress'; readonly retryAfterMs: number };
 
 /** Terminal states a retry record must not overwrite. */
 const TERMINAL = new Set<MessageState>(['ACKNOWLEDGED', 'FAILED', 'EXPIRED']);
 
 /** The KV bucket of message states; open with {@link MessageStatusStore.open}. */
 export class MessageStatusStore {
-  private constructor(readonly kv: KV) {}
+  #jsm: Promise<JetStreamManager> | undefined;
+
+  private constructor(
+    readonly kv: KV,
+    private readonly nc: NatsConnection,
+  ) {}
 
   /**
    * @param ttlMs how long a status is kept (the bucket's max_age; NATS 2.9 has no per-key TTL).
@@ -52,7 +73,7 @@ export class MessageStatusStore {
    */
   static async open(nc: NatsConnection, ttlMs: number, bucket = MESSAGE_STATUS_BUCKET): Promise<MessageStatusStore> {
     try {
-      return new MessageStatusStore(await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs }));
+      return new MessageStatusStore(await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs }), nc);
     } catch (err) {
       throw storageFailure(`cannot open the message status bucket ${bucket}`, err);
     }
@@ -61,14 +82,26 @@ export class MessageStatusStore {
   /** Opens the bucket without creating it (readers such as the router). */
   static async bind(nc: NatsConnection, bucket = MESSAGE_STATUS_BUCKET): Promise<MessageStatusStore> {
     try {
-      return new MessageStatusStore(await new Kvm(nc).open(bucket));
+      return new MessageStatusStore(await new Kvm(nc).open(bucket), nc);
     } catch (err) {
       throw storageFailure(`cannot open the message status bucket ${bucket}`, err);
     }
   }
 
-  /** @throws AegisError `STORAGE_FAILURE` */
+  /**
+   * The status of `messageId`: its record, else `PENDING` when its request waits in the stream.
+   * @throws AegisError `STORAGE_FAILURE`
+   */
   async get(messageId: string): Promise<MessageStatus | undefined> {
+    const recorded = await this.recorded(messageId);
+    if (recorded !== undefined) return recorded;
+    const waiting = await this.#waitingRequest(messageId);
+    // Gone from the stream between the two reads means processed meanwhile: the record exists now.
+    return waiting ?? (await this.recorded(messageId));
+  }
+
+  /** The record of `messageId` only (no stream look-up). @throws AegisError `STORAGE_FAILURE` */
+  async recorded(messageId: string): Promise<MessageStatus | undefined> {
     try {
       const entry = await this.kv.get(messageId);
       if (entry === null || entry.operation !== 'PUT' || entry.length === 0) return undefined;
@@ -78,18 +111,68 @@ export class MessageStatusStore {
     }
   }
 
+  /** The request of `messageId` still in the request stream, as a PENDING status. */
+  async #waitingRequest(messageId: string): Promise<MessageStatus | undefined> {
+    let sm;
+    try {
+      this.#jsm ??= jetstreamManager(this.nc);
+      this.#jsm.catch(() => (this.#jsm = undefined));
+      sm = await (await this.#jsm).streams.getMessage(RELIABLE_STREAM, { last_by_subj: requestSubjectOf(messageId) });
+    } catch (err) {
+      if (/stream not found|10059/i.test(`${(err as Error).message} ${String((err as { code?: unknown }).code)}`)) return undefined;
+      throw storageFailure(`cannot look up the request of ${messageId}`, err);
+    }
+    const target = sm === null ? undefined : parseReliableSubject(sm.subject);
+    if (sm === null || target === undefined) return undefined;
+    const created = sm.header?.get(RELIABLE_HEADERS.createdAt) || sm.time.toISOString();
+    return {
+      message_id: messageId, service_name: target.serviceName, method: target.method, state: 'PENDING', retry_count: 0, last_error: null,
+      trace_id: sm.header?.get(HEADERS.traceId) ?? '', created_at: created, updated_at: created, replays: Number(sm.header?.get(RELIABLE_HEADERS.replays) || 0),
+    };
+  }
+
   /**
-   * Records `PENDING` unless the id already has a status; returns the existing status then.
+   * Claims the record for one delivery (status-record idempotency): creates it, or takes over a
+   * non-terminal record nobody holds (or whose lease ran out) by compare-and-set on its revision.
+   * `claim(current)` is the record to write (PENDING with `lease_until`).
    * @throws AegisError `STORAGE_FAILURE`
    */
-  async createPending(status: MessageStatus): Promise<MessageStatus | undefined> {
+  async claim(messageId: string, claim: (current: MessageStatus | undefined) => MessageStatus, now = Date.now()): Promise<StatusClaim> {
     try {
-      await this.kv.create(status.message_id, encode(status));
-      return undefined;
+      const fresh = claim(undefined);
+      try {
+        return { state: 'claimed', record: fresh, revision: await this.kv.create(messageId, encode(fresh)) };
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+      const entry = await this.kv.get(messageId);
+      const current = entry !== null && entry.operation === 'PUT' && entry.length > 0 ? (decode(entry.value) as MessageStatus) : undefined;
+      if (current !== undefined && TERMINAL.has(current.state)) return { state: 'terminal', status: current };
+      const until = current?.lease_until ?? 0;
+      if (until > now) return { state: 'in-progress', retryAfterMs: until - now };
+      const record = claim(current);
+      try {
+        return { state: 'claimed', record, revision: await this.kv.update(messageId, encode(record), entry?.revision ?? 0) };
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+        return { state: 'in-progress', retryAfterMs: Math.max(0, (record.lease_until ?? now) - now) }; // another delivery took it first
+      }
     } catch (err) {
-      if (!isWrongLastSequence(err)) throw storageFailure(`cannot record ${status.message_id} as PENDING`, err);
+      throw storageFailure(`cannot claim ${messageId}`, err);
     }
-    return this.get(status.message_id);
+  }
+
+  /**
+   * Writes `status` over the record at `revision` (compare-and-set): fails when another delivery
+   * took the record over meanwhile. Returns the new revision.
+   * @throws AegisError `STORAGE_FAILURE`
+   */
+  async replace(status: MessageStatus, revision: number): Promise<number> {
+    try {
+      return await this.kv.update(status.message_id, encode(status), revision);
+    } catch (err) {
+      throw storageFailure(`cannot record ${status.message_id} as ${status.state}`, err);
+    }
   }
 
   /** Overwrites the status (terminal transitions). @throws AegisError `STORAGE_FAILURE` */

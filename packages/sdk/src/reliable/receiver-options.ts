@@ -14,11 +14,19 @@ import {
   type RetrySchedule,
 } from './reliable-options.js';
 
-/** What makes the receiver idempotent: a shared dedupe store, or a PostgreSQL inbox. */
-export type Idempotency = { readonly store: DedupeStore } | { readonly pool: Pool };
+/**
+ * What makes the receiver idempotent: the message's status record in JetStream KV (one record
+ * per id: claim, state and response — the cheapest), a separate shared dedupe store (KV or
+ * Redis), or a PostgreSQL inbox. See docs/guarantees.md and ADR 0053.
+ */
+export type Idempotency = { readonly statusRecord: true } | { readonly store: DedupeStore } | { readonly pool: Pool };
 
 export interface ReliableReceiverOptions {
-  /** Required: `{ store }` (KV/Redis dedupe + response cache) or `{ pool }` (transactional inbox). */
+  /**
+   * Required: `{ statusRecord: true }` (the status record in KV is the dedupe entry and response
+   * cache, kept `statusTtlMs`), `{ store }` (separate KV/Redis dedupe + response cache) or
+   * `{ pool }` (transactional inbox).
+   */
   readonly idempotency: Idempotency;
   /** How long one delivery may go unacknowledged before the broker redelivers it. @default 30000 */
   readonly ackTimeoutMs?: number;
@@ -66,9 +74,10 @@ export const DEFAULT_RECEIVER_CONCURRENCY = 16;
 
 /** @throws AegisError `CONFIG_INVALID` */
 export function resolveReceiverOptions(options: ReliableReceiverOptions): ResolvedReceiverOptions {
-  const idem = options.idempotency as Partial<{ store: unknown; pool: unknown }> | undefined;
-  if (idem === undefined || (idem.store === undefined) === (idem.pool === undefined)) {
-    throw new AegisError('CONFIG_INVALID', 'idempotency must be { store: DedupeStore } or { pool: pg.Pool }', { details: { option: 'idempotency' } });
+  const idem = options.idempotency as Partial<{ statusRecord: unknown; store: unknown; pool: unknown }> | undefined;
+  const chosen = idem === undefined ? 0 : [idem.statusRecord === true, idem.store !== undefined, idem.pool !== undefined].filter(Boolean).length;
+  if (chosen !== 1) {
+    throw new AegisError('CONFIG_INVALID', 'idempotency must be { statusRecord: true }, { store: DedupeStore } or { pool: pg.Pool }', { details: { option: 'idempotency' } });
   }
   return Object.freeze({
     idempotency: options.idempotency,
@@ -85,11 +94,11 @@ export function resolveReceiverOptions(options: ReliableReceiverOptions): Resolv
 
 /** EO-5 start-up check: a dedupe record that expires before the last retry cannot dedupe it. */
 export function warnOnShortTtl(options: ResolvedReceiverOptions, guard: IdempotencyGuard, log: Logger): void {
-  if (guard.kind !== 'dedupe') return;
+  if (guard.kind === 'inbox') return;
   const horizon = retryHorizonMs(options.schedule);
-  if (options.responseTtlMs < horizon || options.responseTtlMs < options.duplicateWindowMs) {
+  if (guard.responseTtlMs < horizon || guard.responseTtlMs < options.duplicateWindowMs) {
     log.warn(
-      { event: 'dedupe_ttl_too_short', response_ttl_ms: options.responseTtlMs, retry_horizon_ms: horizon, duplicate_window_ms: options.duplicateWindowMs },
+      { event: 'dedupe_ttl_too_short', response_ttl_ms: guard.responseTtlMs, retry_horizon_ms: horizon, duplicate_window_ms: options.duplicateWindowMs },
       'dedupe TTL is shorter than the retry horizon or the duplicate window: a late retry or re-send may be processed twice',
     );
   }

@@ -1,17 +1,20 @@
 /**
  * The calling side of exactly-once calls (`client.callReliable`). The request is made durable in
- * JetStream (`Nats-Msg-Id` = message id) before anything else can go wrong, recorded `PENDING`,
- * then the caller waits for the EO-2 ACK on `ipc.ack.{message_id}`. Each ack-timeout interval
+ * JetStream (`Nats-Msg-Id` = message id) before anything else can go wrong — being in the stream
+ * is its `PENDING` state, no other write is needed (ADR 0053) — then the caller waits for the
+ * EO-2 ACK on `ipc.ack.{message_id}`. Each ack-timeout interval
  * without an ACK it reads the status (the ACK may have been lost) and re-publishes the same id —
  * a no-op inside the duplicate window, an idempotent duplicate after it. Redelivery itself is the
  * broker's (the service's consumer), not the caller's.
  */
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AegisError, HEADERS, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
 import { callLineage } from '../instance/call-context.js';
+import { injectTraceContext, tracer, tracingActive } from '../tracing/index.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import type { AckMessage } from './ack-message.js';
 import { MessageStatusStore, type MessageStatus } from './message-status.js';
@@ -105,7 +108,26 @@ export class ReliableCaller {
     if (!MESSAGE_ID.test(messageId)) {
       throw new AegisError('VALIDATION_FAILED', 'messageId must be 1…64 characters of [A-Za-z0-9_-] (a UUID v4 by default)', { details: { fields: [{ path: '/message_id', message: 'invalid message id' }] } });
     }
-    const traceId = options.traceId ?? callLineage.getStore()?.traceId ?? newTraceId();
+    // With a tracer provider registered the call is an `ipc.client.call_reliable` span whose
+    // context travels in the request's headers, so every delivery attempt joins its trace.
+    const span: Span | undefined = tracingActive()
+      ? tracer().startSpan('ipc.client.call_reliable', { kind: SpanKind.CLIENT, attributes: { 'ipc.service_name': serviceName, 'ipc.method': method, 'ipc.message_id': messageId } })
+      : undefined;
+    const traceId = options.traceId ?? callLineage.getStore()?.traceId ?? span?.spanContext().traceId ?? newTraceId();
+    if (span === undefined) return this.#call<T>(serviceName, method, params, options, messageId, traceId, undefined);
+    span.setAttribute('ipc.trace_id', traceId);
+    try {
+      return await this.#call<T>(serviceName, method, params, options, messageId, traceId, span);
+    } catch (err) {
+      span.setAttribute('error.type', (err as AegisError).code ?? 'INTERNAL');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #call<T>(serviceName: string, method: string, params: Record<string, unknown>, options: ReliableCallOptions, messageId: string, traceId: string, span: Span | undefined): Promise<T> {
     const schedule = resolveRetrySchedule({ ackTimeoutMs: options.ackTimeoutMs, maxRetries: options.maxRetries });
     const timeoutMs = positive('timeoutMs', options.timeoutMs ?? retryHorizonMs(schedule) + 1_000);
     if (options.ttlMs !== undefined) positive('ttlMs', options.ttlMs);
@@ -119,22 +141,26 @@ export class ReliableCaller {
     h.set(RELIABLE_HEADERS.createdAt, new Date(now).toISOString());
     h.set(RELIABLE_HEADERS.maxDeliveries, String(schedule.maxRetries + 1));
     if (options.ttlMs !== undefined) h.set(RELIABLE_HEADERS.expiresAt, String(now + options.ttlMs));
+    if (span !== undefined) injectTraceContext(h, trace.setSpan(context.active(), span));
 
     let sub: ReturnType<NatsConnection['subscribe']> | undefined;
     try {
       let store: MessageStatusStore;
       let existing: MessageStatus | undefined;
-      const subject = requestSubject(serviceName, method);
+      const subject = requestSubject(serviceName, method, messageId);
       try {
         // Listen before anything is sent or read, so no ACK can slip between the status read and the wait.
         sub = this.#nc.subscribe(ackSubject(messageId), { max: 1 });
         store = await this.#store();
-        const pending: MessageStatus = {
-          message_id: messageId, service_name: serviceName, method, state: 'PENDING', retry_count: 0, last_error: null, trace_id: traceId,
-          created_at: new Date(now).toISOString(), updated_at: new Date(now).toISOString(), replays: 0,
-        };
-        // Durable first: the publish ack means the request survives this process.
-        [, existing] = await Promise.all([this.#js.publish(subject, data, { msgID: messageId, headers: h }), store.createPending(pending)]);
+        // Durable first: the publish ack means the request survives this process. A caller-chosen
+        // id may have been answered before (a retry after a crash): read its record meanwhile.
+        // A fresh UUID cannot have one unless JetStream says the publish was a duplicate.
+        const [ack, recorded] = await Promise.all([
+          this.#js.publish(subject, data, { msgID: messageId, headers: h }),
+          options.messageId === undefined ? undefined : store.recorded(messageId),
+        ]);
+        existing = ack.duplicate && recorded === undefined ? await store.recorded(messageId) : recorded;
+        span?.setAttribute('ipc.reliable.duplicate_publish', ack.duplicate);
       } catch (err) {
         const cause = err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `cannot make ${messageId} durable: ${(err as Error).message}`, { cause: err });
         if (!options.degradeToAtMostOnce || this.#options.fallback === undefined) throw cause;
@@ -147,7 +173,7 @@ export class ReliableCaller {
         const settled = this.#settled<T>(existing, options, log);
         if (settled !== undefined) return settled;
       }
-      return await this.#waitForAck<T>({ sub, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName });
+      return await this.#waitForAck<T>({ sub, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName, span });
     } finally {
       sub?.unsubscribe();
     }
@@ -155,7 +181,7 @@ export class ReliableCaller {
 
   async #waitForAck<T>(w: {
     sub: ReturnType<NatsConnection['subscribe']>; store: MessageStatusStore; subject: string; data: Uint8Array; headers: ReturnType<typeof natsHeaders>;
-    messageId: string; schedule: RetrySchedule; timeoutMs: number; options: ReliableCallOptions; log: Logger; serviceName: string;
+    messageId: string; schedule: RetrySchedule; timeoutMs: number; options: ReliableCallOptions; log: Logger; serviceName: string; span: Span | undefined;
   }): Promise<T> {
     const deadline = Date.now() + w.timeoutMs;
     const iterator = w.sub[Symbol.asyncIterator]();
@@ -174,7 +200,7 @@ export class ReliableCaller {
       }
       if (outcome.type === 'closed') throw new AegisError('CLOSED', 'the connection closed while waiting for the ACK', { details: { message_id: w.messageId } });
       // No ACK in time: it may have been lost — the status knows.
-      const status = await w.store.get(w.messageId).catch(() => undefined);
+      const status = await w.store.recorded(w.messageId).catch(() => undefined);
       if (status !== undefined) {
         const settled = this.#settled<T>(status, w.options, w.log);
         if (settled !== undefined) return settled;
@@ -188,6 +214,7 @@ export class ReliableCaller {
       }
       this.#metrics.retried.inc({ service_name: w.serviceName, side: 'caller' });
       w.log.info({ event: 'message_resent', attempt: attempt + 1 }, 'no ACK yet; re-sending the same message id');
+      w.span?.addEvent('ipc.reliable.resend', { attempt: attempt + 1 });
       await this.#js.publish(w.subject, w.data, { msgID: w.messageId, headers: w.headers }).catch((err: unknown) => w.log.warn({ err }, 're-send failed'));
     }
   }

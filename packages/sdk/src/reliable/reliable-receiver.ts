@@ -12,11 +12,13 @@
  * const receiver = await ReliableReceiver.start(instance, { idempotency: { pool } });
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { AegisError, HEADERS, ackSubject, decode, encode, newTraceId, toAegisError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, ackSubject, decode, encode, newTraceId, toAegisError, type WireError } from '@aegis-ipc/protocol';
 import type { ServiceInstance } from '../instance/service-instance.js';
 import { ConcurrencyLimiter } from '../events/concurrency-limiter.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
+import { extractTraceContext, tracer, tracingActive } from '../tracing/index.js';
 import type { AckMessage } from './ack-message.js';
 import { crashAfterEffect } from './crash-hook.js';
 import { parkRequest } from './dead-letter.js';
@@ -27,6 +29,7 @@ import { migrateInbox } from './inbox/migrate-inbox.js';
 import { MessageStatusStore, type MessageStatus } from './message-status.js';
 import type { ReliableCallContext } from './reliable-call-context.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
+import { statusRecordGuard } from './status-record-guard.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { retryDelayMs } from './reliable-options.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
@@ -69,13 +72,14 @@ export class ReliableReceiver implements AsyncDisposable {
       subsystem: 'reliable-receiver', service_name: instance.serviceName, instance_id: instance.instanceId,
     });
     const idem = resolved.idempotency;
-    const guard = 'pool' in idem ? inboxGuard(idem.pool, resolved.responseTtlMs) : dedupeGuard(idem.store, resolved.responseTtlMs);
-    warnOnShortTtl(resolved, guard, log);
     try {
       if ('pool' in idem) await migrateInbox(idem.pool);
       const jsm = await jetstreamManager(instance.nc);
       await ensureReliableStreams(jsm, resolved.duplicateWindowMs);
       const status = await MessageStatusStore.open(instance.nc, resolved.statusTtlMs);
+      const guard =
+        'pool' in idem ? inboxGuard(idem.pool, resolved.responseTtlMs) : 'store' in idem ? dedupeGuard(idem.store, resolved.responseTtlMs) : statusRecordGuard(status, resolved.statusTtlMs);
+      warnOnShortTtl(resolved, guard, log);
       const consumerName = await ensureServiceConsumer(jsm, instance.serviceName, resolved.schedule, Math.max(1000, resolved.concurrency * 8));
       const receiver = new ReliableReceiver(instance, resolved, guard, status, log);
       await receiver.#consume(consumerName);
@@ -105,7 +109,42 @@ export class ReliableReceiver implements AsyncDisposable {
     })();
   }
 
-  async #handle(msg: JsMsg): Promise<void> {
+  /** One delivery; with a tracer provider registered, inside an `ipc.reliable.deliver` span. */
+  #handle(msg: JsMsg): Promise<void> {
+    if (!tracingActive()) return this.#deliver(msg).then(() => undefined);
+    const parent = extractTraceContext(msg.headers);
+    const span = tracer().startSpan(
+      'ipc.reliable.deliver',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'ipc.message_id': msg.headers?.get(HEADERS.messageId) ?? '',
+          'ipc.reliable.delivery_count': msg.info.deliveryCount,
+          'ipc.service_name': this.#instance.serviceName,
+          'ipc.instance_id': this.#instance.instanceId,
+          'messaging.system': 'nats',
+          'messaging.destination.name': msg.subject,
+        },
+      },
+      parent,
+    );
+    return context.with(trace.setSpan(parent, span), () => this.#deliver(msg)).then(
+      (outcome) => {
+        span.setAttribute('ipc.reliable.outcome', outcome);
+        if (outcome === 'failed' || outcome === 'dead_lettered' || outcome === 'expired') span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      },
+      (err: unknown) => {
+        span.setAttribute('ipc.reliable.outcome', 'error');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        span.end();
+        throw err;
+      },
+    );
+  }
+
+  /** Processes one delivery; returns what became of it (the span's `ipc.reliable.outcome`). */
+  async #deliver(msg: JsMsg): Promise<DeliveryOutcome> {
     const started = performance.now();
     const target = parseReliableSubject(msg.subject);
     const messageId = msg.headers?.get(HEADERS.messageId) ?? '';
@@ -115,7 +154,7 @@ export class ReliableReceiver implements AsyncDisposable {
     if (target === undefined || messageId === '') {
       log.error({ subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
       msg.term();
-      return;
+      return 'malformed';
     }
     const { serviceName, method } = target;
     const schedule = this.#options.schedule;
@@ -129,8 +168,7 @@ export class ReliableReceiver implements AsyncDisposable {
     const expiresAt = Number(msg.headers?.get(RELIABLE_HEADERS.expiresAt) || 0);
     if (expiresAt > 0 && Date.now() > expiresAt) {
       const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
-      await this.#finish(msg, base, 'EXPIRED', error, deliveryCount, started, log);
-      return;
+      return (await this.#finish(msg, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
     }
     if (deliveryCount > maxDeliveries) {
       const previous = await this.#status.get(messageId).catch(() => undefined);
@@ -138,15 +176,17 @@ export class ReliableReceiver implements AsyncDisposable {
         // Processed; only the broker acks were lost. Never turn a processed message FAILED.
         log.info({ event: 'spare_delivery_acknowledged' }, 'spare delivery of a processed message; acknowledging');
         msg.ack();
-        return;
+        return 'duplicate';
       }
       const why = previous?.last_error ?? `no acknowledgement after ${deliveryCount - 1} deliveries`;
-      await this.#park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
-      return;
+      return this.#park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
     }
+    const ownRecord = this.#guard.kind === 'status'; // the claim records the retry and the error itself
     if (deliveryCount > 1) {
       this.#metrics.retried.inc({ service_name: serviceName, side: 'receiver' });
       log.info({ event: 'message_retry', delivery: deliveryCount }, 'redelivered');
+    }
+    if (deliveryCount > 1 && !ownRecord) {
       await this.#status
         .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), state: 'PENDING', retry_count: deliveryCount - 1, updated_at: new Date().toISOString() }))
         .catch((err: unknown) => log.warn({ err }, 'could not record the retry'));
@@ -159,8 +199,9 @@ export class ReliableReceiver implements AsyncDisposable {
       } catch (err) {
         throw toAegisError(err);
       }
+      const pending: MessageStatus = { ...newStatus(base), retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId };
       result = await this.#guard.run(
-        { messageId, serviceName, leaseMs: schedule.ackTimeoutMs },
+        { messageId, serviceName, leaseMs: schedule.ackTimeoutMs, pending },
         (tx) => {
           const ctx: ReliableCallContext = {
             traceId, messageId, serviceName, instanceId: this.#instance.instanceId, method, attempt: deliveryCount, deliveryCount, tx,
@@ -176,19 +217,27 @@ export class ReliableReceiver implements AsyncDisposable {
       if (error.retryable && deliveryCount < maxDeliveries) {
         const delay = retryDelayMs(schedule, deliveryCount);
         log.warn({ event: 'message_retry_scheduled', err: error.toWire(), delivery: deliveryCount, delay_ms: delay }, 'handler failed; will retry');
-        await this.#status
-          .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), last_error: `${error.code}: ${error.message}`, updated_at: new Date().toISOString() }))
-          .catch(() => undefined);
+        if (!ownRecord) {
+          await this.#status
+            .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), last_error: `${error.code}: ${error.message}`, updated_at: new Date().toISOString() }))
+            .catch(() => undefined);
+        }
         msg.nak(delay);
-        return;
+        return 'failed';
       }
-      await this.#park(msg, base, error, started, log);
-      return;
+      return this.#park(msg, base, error, started, log);
     }
     if (result.kind === 'busy') {
       log.debug({ event: 'dedupe_busy', retry_after_ms: result.retryAfterMs }, 'another instance holds this message');
       msg.nak(result.retryAfterMs);
-      return;
+      return 'busy';
+    }
+    if (result.kind === 'terminal') {
+      // Ended FAILED/EXPIRED before (only the term was lost, or a re-send after the window): say so again.
+      log.info({ event: 'terminal_redelivery', state: result.status.state }, 'already terminal; not processed again');
+      msg.term();
+      this.#publishAck(base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
+      return 'duplicate';
     }
     const duplicate = result.kind === 'duplicate';
     if (duplicate) {
@@ -199,14 +248,19 @@ export class ReliableReceiver implements AsyncDisposable {
       this.#metrics.cacheMisses.inc({ service_name: serviceName });
       log.debug({ event: 'dedupe_miss' }, 'processed');
     }
-    await this.#finish(msg, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result.completion : undefined);
+    const outcome = await this.#finish(msg, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result : undefined);
+    return outcome ?? (duplicate ? 'duplicate' : 'acknowledged');
   }
 
-  /** Records a terminal state, acks (or terms) the broker delivery and publishes the ACK. */
+  /**
+   * Records a terminal state, acks (or terms) the broker delivery and publishes the ACK. Returns
+   * an outcome only when it did not get that far (`not_recorded`, `ack_dropped`).
+   */
   async #finish(
     msg: JsMsg, base: StatusBase, state: 'ACKNOWLEDGED' | 'EXPIRED' | 'FAILED', error: AegisError | undefined, deliveryCount: number,
-    started: number, log: Logger, response?: unknown, duplicate = false, dlqSeq?: number, completion?: Promise<void>,
-  ): Promise<void> {
+    started: number, log: Logger, response?: unknown, duplicate = false, dlqSeq?: number,
+    processed?: { readonly completion: Promise<void>; readonly recordOutcome?: (status: MessageStatus) => Promise<void> },
+  ): Promise<DeliveryOutcome | undefined> {
     const now = new Date().toISOString();
     const status: MessageStatus = {
       ...newStatus(base), state, retry_count: deliveryCount - 1, updated_at: now, instance_id: this.#instance.instanceId,
@@ -214,29 +268,39 @@ export class ReliableReceiver implements AsyncDisposable {
       ...(state === 'ACKNOWLEDGED' ? { response } : {}),
     };
     try {
-      await Promise.all([this.#status.put(status), completion]);
+      // One write when the guard's record is the status record (claim → outcome, compare-and-set).
+      await (processed?.recordOutcome !== undefined ? processed.recordOutcome(status) : Promise.all([this.#status.put(status), processed?.completion]));
     } catch (err) {
       // Without its status the outcome is not durable for pollers: redeliver (the guard dedupes).
       log.warn({ err }, 'could not record the outcome; the broker will redeliver');
       msg.nak(1000);
-      return;
+      return 'not_recorded';
     }
     if (this.#options.beforeAck?.(base.message_id, deliveryCount) === 'drop') {
       log.warn({ event: 'ack_dropped' }, 'test seam dropped the acknowledgement');
-      return;
+      return 'ack_dropped';
     }
     if (state === 'ACKNOWLEDGED') msg.ack();
     else msg.term();
+    const processingMs = this.#publishAck(base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
+    log.info({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
+    return undefined;
+  }
+
+  /** Publishes the EO-2 ACK (not awaited: core NATS); returns the processing time in ms. */
+  #publishAck(
+    base: StatusBase, status: 'success' | 'failure', started: number, duplicate: boolean, response: unknown,
+    error: WireError | undefined, errorMessage: string | null,
+  ): number {
     const processingMs = performance.now() - started;
     this.#metrics.processingDuration.observe({ service_name: base.service_name }, processingMs / 1000);
     const ack: AckMessage = {
       message_id: base.message_id, service_name: base.service_name, instance_id: this.#instance.instanceId,
-      status: state === 'ACKNOWLEDGED' ? 'success' : 'failure', error_message: error?.message ?? null,
+      status, error_message: status === 'success' ? null : (errorMessage ?? error?.message ?? null),
       processing_time_ms: Math.round(processingMs * 1000) / 1000, trace_id: base.trace_id, duplicate,
-      ...(state === 'ACKNOWLEDGED' ? { response } : { error: error?.toWire() }),
+      ...(status === 'success' ? { response } : { error }),
     };
     this.#metrics.acknowledged.inc({ service_name: base.service_name, status: ack.status });
-    log.info({ event: 'message_state', state, duplicate, processing_time_ms: ack.processing_time_ms }, `message ${state}`);
     let data = encode(ack);
     try {
       assertFitsPayload(this.#instance.nc, data.length);
@@ -244,20 +308,21 @@ export class ReliableReceiver implements AsyncDisposable {
       data = encode({ ...ack, response: undefined, response_too_large: true });
     }
     this.#instance.nc.publish(ackSubject(base.message_id), data);
+    return ack.processing_time_ms;
   }
 
-  async #park(msg: JsMsg, base: StatusBase, error: AegisError, started: number, log: Logger): Promise<void> {
+  async #park(msg: JsMsg, base: StatusBase, error: AegisError, started: number, log: Logger): Promise<DeliveryOutcome> {
     let seq: number;
     try {
       seq = await parkRequest(this.#js, msg, base.service_name, base.method, `${error.code}: ${error.message}`);
     } catch (err) {
       log.error({ err }, 'could not dead-letter the message; the spare delivery will park it');
       msg.nak(1000);
-      return;
+      return 'failed';
     }
     this.#metrics.deadLettered.inc({ service_name: base.service_name });
     log.warn({ event: 'message_dead_lettered', dlq_seq: seq, err: error.toWire() }, 'message FAILED and dead-lettered');
-    await this.#finish(msg, base, 'FAILED', error, msg.info.deliveryCount, started, log, undefined, false, seq);
+    return (await this.#finish(msg, base, 'FAILED', error, msg.info.deliveryCount, started, log, undefined, false, seq)) ?? 'dead_lettered';
   }
 
   /** Stops taking messages, waits for running handlers, hands buffered messages back. Idempotent. */
@@ -275,6 +340,9 @@ export class ReliableReceiver implements AsyncDisposable {
     return this.close();
   }
 }
+
+/** What became of one delivery (span attribute `ipc.reliable.outcome`). */
+type DeliveryOutcome = 'acknowledged' | 'duplicate' | 'failed' | 'dead_lettered' | 'expired' | 'busy' | 'malformed' | 'not_recorded' | 'ack_dropped';
 
 interface StatusBase {
   readonly message_id: string;

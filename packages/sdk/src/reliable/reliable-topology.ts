@@ -1,9 +1,10 @@
 /**
  * The JetStream objects behind exactly-once calls, all named from the namespace so isolated
  * systems (and test files) sharing one NATS never meet:
- * - `<NS>_RELIABLE`: work-queue stream on `<ns>.reliable.<service>.<method>` — file storage,
+ * - `<NS>_RELIABLE`: work-queue stream on `<ns>.reliable.<service>.<method>.<message_id>` — file storage,
  *   `Nats-Msg-Id` duplicate window, bounded size with `discard: new` (a full stream refuses new
- *   calls with STORAGE_FAILURE instead of silently dropping unprocessed ones);
+ *   calls with STORAGE_FAILURE instead of silently dropping unprocessed ones). The message id in
+ *   the subject lets a status reader find a request no receiver has touched yet (ADR 0053);
  * - `<NS>_RELIABLE_DLQ`: dead letters on `<ns>.reliable-dlq.<service>.<method>`;
  * - one durable pull consumer per service, `reliable_<service>`, shared by all its instances.
  * Creation is "create or update", so any process may start first.
@@ -37,18 +38,29 @@ export const RELIABLE_STREAM_LIMITS = Object.freeze({
   dlqMaxAgeMs: 14 * 24 * 60 * 60 * 1000,
 });
 
-export function requestSubject(serviceName: string, method: string): string {
-  return `${NAMESPACE}.reliable.${serviceName}.${method}`;
+/** Subject of one request: the message id is the last token (ids are `[A-Za-z0-9_-]`). */
+export function requestSubject(serviceName: string, method: string, messageId: string): string {
+  return `${NAMESPACE}.reliable.${serviceName}.${method}.${messageId}`;
+}
+
+/** Matches the request of `messageId` whatever its service and method (status look-ups). */
+export function requestSubjectOf(messageId: string): string {
+  return `${NAMESPACE}.reliable.*.*.${messageId}`;
 }
 
 export function deadLetterSubject(serviceName: string, method: string): string {
   return `${NAMESPACE}.reliable-dlq.${serviceName}.${method}`;
 }
 
-/** Service and method of a request or dead-letter subject. */
+/**
+ * Service and method of a request or dead-letter subject. Requests stored before ADR 0053 have no
+ * message-id token; they are still read (the id is in the `Ipc-Message-Id` header either way).
+ */
 export function parseReliableSubject(subject: string): { serviceName: string; method: string } | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 4 || parts[0] !== NAMESPACE || (parts[1] !== 'reliable' && parts[1] !== 'reliable-dlq')) return undefined;
+  if (parts[0] !== NAMESPACE) return undefined;
+  const request = parts[1] === 'reliable' && (parts.length === 4 || parts.length === 5);
+  if (!request && !(parts[1] === 'reliable-dlq' && parts.length === 4)) return undefined;
   return { serviceName: parts[2] as string, method: parts[3] as string };
 }
 

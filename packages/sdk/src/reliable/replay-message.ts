@@ -39,7 +39,7 @@ export async function replayMessage(nc: NatsConnection, messageId: string, store
   try {
     // Status first: if the replayed message is processed at once, its ACKNOWLEDGED must win.
     await statuses.put(next);
-    await jetstream(nc).publish(requestSubject(letter.service_name, letter.method), letter.data, { headers: h, msgID: `${messageId}-replay-${replays}` });
+    await jetstream(nc).publish(requestSubject(letter.service_name, letter.method, messageId), letter.data, { headers: h, msgID: `${messageId}-replay-${replays}` });
     await (await jetstreamManager(nc)).streams.deleteMessage(RELIABLE_DLQ_STREAM, letter.dlq_seq, false);
   } catch (err) {
     throw err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `replay of ${messageId} failed: ${(err as Error).message}`, { cause: err });

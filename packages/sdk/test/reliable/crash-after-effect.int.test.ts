@@ -2,8 +2,8 @@
  * An instance SIGKILLed after its side effect and before its ACK (test hook
  * AEGIS_TEST_CRASH_AFTER_EFFECT). The broker redelivers after ack_wait to a fresh instance:
  * - PostgreSQL inbox: the effect and the inbox row committed together → exactly one effect row;
- * - KV dedupe: the completion record was never written → the handler runs again, TWO effect rows
- *   (the documented limit of strength 1, docs/guarantees.md).
+ * - KV dedupe (separate store or the status record): the completion record was never written →
+ *   the handler runs again, TWO effect rows (the documented limit of strength 1, docs/guarantees.md).
  * Either way the caller gets one response and the message ends ACKNOWLEDGED.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-function worker(mode: 'inbox' | 'kv', service: string, instance: string, crash: boolean): SpawnedProcess {
+function worker(mode: 'inbox' | 'kv' | 'status', service: string, instance: string, crash: boolean): SpawnedProcess {
   const child = spawnTs(WORKER, [], {
     WORKER_MODE: mode,
     WORKER_SERVICE: service,
@@ -58,6 +58,7 @@ async function effectRows(messageId: string): Promise<number> {
 describe.each([
   { mode: 'inbox' as const, expectedRows: 1 },
   { mode: 'kv' as const, expectedRows: 2 },
+  { mode: 'status' as const, expectedRows: 2 },
 ])('SIGKILL after the side effect, before the ACK ($mode)', ({ mode, expectedRows }) => {
   it(`ends ACKNOWLEDGED with ${expectedRows} effect row(s)`, async () => {
     const service = `crash-${mode}`;

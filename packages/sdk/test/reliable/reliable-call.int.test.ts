@@ -1,7 +1,8 @@
 /**
- * Exactly-once calls with the shared KV dedupe store (issue 4 proof): the normal path, 50
- * concurrent callers of one id, a lost ACK, retries exhausted → FAILED + dead letter → replay,
- * expiry, and the typed errors.
+ * Exactly-once calls with JetStream KV idempotency (issue 4 proof), once with the status record
+ * as the dedupe entry (`{ statusRecord: true }`, ADR 0053) and once with a separate KV dedupe
+ * store (`{ store }`): the normal path, 50 concurrent callers of one id, a lost ACK, retries
+ * exhausted → FAILED + dead letter → replay, expiry, and the typed errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -15,13 +16,13 @@ import {
   listDeadLetters,
   replayMessage,
   type AegisClient,
+  type Idempotency,
   type ServiceInstance,
 } from '@aegis-ipc/sdk';
 import { silent, startSystem, type System } from './helpers.js';
 
 let system: System;
 let caller: AegisClient;
-let instances: ServiceInstance[];
 const receivers: ReliableReceiver[] = [];
 const registry = new Registry();
 const runs = new Map<string, number>();
@@ -31,39 +32,6 @@ const dropped = new Set<string>();
 beforeAll(async () => {
   system = await startSystem();
   caller = await system.client();
-  const serverClient = await system.client();
-  const store = await KvDedupeStore.open(serverClient.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 });
-  instances = [];
-  for (const id of ['kv-1', 'kv-2']) {
-    const instance = await serverClient.register('ledger', id);
-    instance
-      .handle('add', async (params, ctx) => {
-        runs.set(ctx.messageId ?? '', (runs.get(ctx.messageId ?? '') ?? 0) + 1);
-        await new Promise((r) => setTimeout(r, 20)); // widen the window for concurrent duplicates
-        return { sum: Number(params.a) + Number(params.b), by: ctx.instanceId };
-      })
-      .handle('flaky', () => {
-        if (failing) throw new AegisError('STORAGE_FAILURE', 'downstream unavailable');
-        return { ok: true };
-      })
-      .handle('boom', () => {
-        throw new Error('business rule violated');
-      });
-    instances.push(instance);
-    receivers.push(
-      await ReliableReceiver.start(instance, {
-        idempotency: { store },
-        ackTimeoutMs: 1_000,
-        maxRetries: 2,
-        backoffInitialMs: 100,
-        backoffMaxMs: 200,
-        registry,
-        logger: silent,
-        // ACK lost on its way: neither the broker ack nor the EO-2 ACK leave on the first delivery.
-        beforeAck: (messageId, delivery) => (dropped.has(messageId) && delivery === 1 ? 'drop' : undefined),
-      }),
-    );
-  }
 });
 
 afterAll(async () => {
@@ -80,14 +48,54 @@ async function metric(name: string, labels: Record<string, string> = {}): Promis
   return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((a, v) => a + v.value, 0);
 }
 
-describe('callReliable', () => {
+describe.each(['statusRecord', 'store'] as const)('callReliable (%s)', (mode) => {
+  const ledger = `ledger-${mode}`;
+  let instances: ServiceInstance[];
+  let idempotency: Idempotency;
+
+  beforeAll(async () => {
+    const serverClient = await system.client();
+    idempotency = mode === 'store' ? { store: await KvDedupeStore.open(serverClient.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 }) } : { statusRecord: true };
+    instances = [];
+    for (const id of ['kv-1', 'kv-2']) {
+      const instance = await serverClient.register(ledger, `${mode}-${id}`);
+      instance
+        .handle('add', async (params, ctx) => {
+          runs.set(ctx.messageId ?? '', (runs.get(ctx.messageId ?? '') ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 20)); // widen the window for concurrent duplicates
+          return { sum: Number(params.a) + Number(params.b), by: ctx.instanceId };
+        })
+        .handle('flaky', () => {
+          if (failing) throw new AegisError('STORAGE_FAILURE', 'downstream unavailable');
+          return { ok: true };
+        })
+        .handle('boom', () => {
+          throw new Error('business rule violated');
+        });
+      instances.push(instance);
+      receivers.push(
+        await ReliableReceiver.start(instance, {
+          idempotency,
+          ackTimeoutMs: 1_000,
+          maxRetries: 2,
+          backoffInitialMs: 100,
+          backoffMaxMs: 200,
+          registry,
+          logger: silent,
+          // ACK lost on its way: neither the broker ack nor the EO-2 ACK leave on the first delivery.
+          beforeAck: (messageId, delivery) => (dropped.has(messageId) && delivery === 1 ? 'drop' : undefined),
+        }),
+      );
+    }
+  });
+
   it('returns the response and records ACKNOWLEDGED with the response', async () => {
     const messageId = newMessageIdForTest();
-    const res = await caller.callReliable<{ sum: number }>('ledger', 'add', { a: 2, b: 3 }, { messageId, ackTimeoutMs: 2_000 });
+    const res = await caller.callReliable<{ sum: number }>(ledger, 'add', { a: 2, b: 3 }, { messageId, ackTimeoutMs: 2_000 });
     expect(res.sum).toBe(5);
     expect(runs.get(messageId)).toBe(1);
     const status = await readStatus(messageId);
-    expect(status).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 0, service_name: 'ledger', method: 'add', response: { sum: 5 } });
+    expect(status).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 0, service_name: ledger, method: 'add', response: { sum: 5 } });
     expect(status?.trace_id).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -95,7 +103,7 @@ describe('callReliable', () => {
     const messageId = newMessageIdForTest();
     const callers = await Promise.all(Array.from({ length: 5 }, () => system.client()));
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => callers[i % callers.length]!.callReliable<{ sum: number; by: string }>('ledger', 'add', { a: 20, b: 22 }, { messageId, ackTimeoutMs: 2_000 })),
+      Array.from({ length: 50 }, (_, i) => callers[i % callers.length]!.callReliable<{ sum: number; by: string }>(ledger, 'add', { a: 20, b: 22 }, { messageId, ackTimeoutMs: 2_000 })),
     );
     expect(results).toHaveLength(50);
     expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
@@ -105,8 +113,8 @@ describe('callReliable', () => {
 
   it('a duplicate can be reported as MESSAGE_DUPLICATE with the original response', async () => {
     const messageId = newMessageIdForTest();
-    await caller.callReliable('ledger', 'add', { a: 1, b: 1 }, { messageId });
-    const err = await caller.callReliable('ledger', 'add', { a: 1, b: 1 }, { messageId, onDuplicate: 'throw' }).catch((e: unknown) => e);
+    await caller.callReliable(ledger, 'add', { a: 1, b: 1 }, { messageId });
+    const err = await caller.callReliable(ledger, 'add', { a: 1, b: 1 }, { messageId, onDuplicate: 'throw' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AegisError);
     expect((err as AegisError).code).toBe('MESSAGE_DUPLICATE');
     expect((err as AegisError<'MESSAGE_DUPLICATE'>).details?.message_id).toBe(messageId);
@@ -118,7 +126,7 @@ describe('callReliable', () => {
     const messageId = newMessageIdForTest();
     dropped.add(messageId);
     const dupBefore = await metric('ipc_messages_duplicates_total');
-    const res = await caller.callReliable<{ sum: number }>('ledger', 'add', { a: 4, b: 4 }, { messageId, ackTimeoutMs: 1_500 });
+    const res = await caller.callReliable<{ sum: number }>(ledger, 'add', { a: 4, b: 4 }, { messageId, ackTimeoutMs: 1_500 });
     expect(res.sum).toBe(8);
     await waitFor(async () => (await metric('ipc_messages_duplicates_total')) > dupBefore, { timeoutMs: 20_000 });
     expect(runs.get(messageId)).toBe(1);
@@ -128,7 +136,7 @@ describe('callReliable', () => {
   it('retries exhausted → FAILED with last_error, dead-lettered; replay re-runs it to ACKNOWLEDGED', async () => {
     failing = true;
     const messageId = newMessageIdForTest();
-    const err = await caller.callReliable('ledger', 'flaky', {}, { messageId, ackTimeoutMs: 1_000, timeoutMs: 30_000 }).catch((e: unknown) => e);
+    const err = await caller.callReliable(ledger, 'flaky', {}, { messageId, ackTimeoutMs: 1_000, timeoutMs: 30_000 }).catch((e: unknown) => e);
     expect((err as AegisError).code).toBe('STORAGE_FAILURE');
     const status = await readStatus(messageId);
     expect(status?.state).toBe('FAILED');
@@ -145,7 +153,7 @@ describe('callReliable', () => {
 
   it('a handler error that is not retryable fails at once: FAILED, dead-lettered, error to the caller', async () => {
     const messageId = newMessageIdForTest();
-    const err = await caller.callReliable('ledger', 'boom', {}, { messageId }).catch((e: unknown) => e);
+    const err = await caller.callReliable(ledger, 'boom', {}, { messageId }).catch((e: unknown) => e);
     expect((err as AegisError).code).toBe('APPLICATION_ERROR');
     const status = await readStatus(messageId);
     expect(status?.state).toBe('FAILED');
@@ -156,17 +164,17 @@ describe('callReliable', () => {
     // Deterministic on any machine: the request waits in the stream for a service whose
     // receiver starts only after the ttl has passed.
     const messageId = newMessageIdForTest();
-    const pending = caller.callReliable('ledger-late', 'add', { a: 0, b: 0 }, { messageId, ttlMs: 20 }).catch((e: unknown) => e);
+    const pending = caller.callReliable(`${ledger}-late`, 'add', { a: 0, b: 0 }, { messageId, ttlMs: 20 }).catch((e: unknown) => e);
     await waitFor(async () => (await readStatus(messageId))?.state === 'PENDING', { what: 'stored as PENDING' });
     await new Promise((r) => setTimeout(r, 60));
     const serverClient = await system.client();
-    const late = await serverClient.register('ledger-late', 'late-1');
+    const late = await serverClient.register(`${ledger}-late`, `${mode}-late-1`);
     let ran = false;
     late.handle('add', () => {
       ran = true;
       return { sum: 0 };
     });
-    const receiver = await ReliableReceiver.start(late, { idempotency: { store: await KvDedupeStore.open(serverClient.nc, { bucket: system.dedupeBucket }) }, ackTimeoutMs: 1_000, registry, logger: silent });
+    const receiver = await ReliableReceiver.start(late, { idempotency, ackTimeoutMs: 1_000, registry, logger: silent });
     try {
       const err = await pending;
       expect((err as AegisError).code).toBe('MESSAGE_EXPIRED');

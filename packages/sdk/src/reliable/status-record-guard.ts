@@ -1,0 +1,52 @@
+/**
+ * Idempotency strength 1 on the message's own status record (ADR 0053): the record in
+ * `<NS>_MSG_STATUS` is at once the processing claim (a lease), the state and the cached response,
+ * so a call costs two KV writes on the receiver (claim, outcome) instead of four. The claim is a
+ * create, or a compare-and-set over a record nobody holds (or whose lease ran out); the outcome
+ * is a compare-and-set on the claim's revision, so a delivery that lost its lease to a takeover
+ * cannot overwrite the new holder's record. Same limit as {@link ./dedupe-guard.ts}: a crash after
+ * the side effect and before the outcome write lets the redelivery run the handler again.
+ */
+import { toAegisError } from '@aegis-ipc/protocol';
+import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
+import type { MessageStatus, MessageStatusStore } from './message-status.js';
+
+export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: number): IdempotencyGuard {
+  return {
+    kind: 'status',
+    responseTtlMs,
+    async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
+      const pending = input.pending;
+      if (pending === undefined) throw new Error('the status-record guard needs the pending record');
+      const now = Date.now();
+      const claim = await statuses.claim(
+        input.messageId,
+        (current) => ({ ...pending, created_at: current?.created_at ?? pending.created_at, last_error: current?.last_error ?? null, lease_until: now + input.leaseMs }),
+        now,
+      );
+      if (claim.state === 'in-progress') return { kind: 'busy', retryAfterMs: claim.retryAfterMs };
+      if (claim.state === 'terminal') {
+        return claim.status.state === 'ACKNOWLEDGED' ? { kind: 'duplicate', response: claim.status.response } : { kind: 'terminal', status: claim.status };
+      }
+      let response: unknown;
+      try {
+        response = await invoke(undefined);
+      } catch (err) {
+        // Give the lease back with the error, so the retry claims at once and the status shows why.
+        const e = toAegisError(err);
+        const released: MessageStatus = { ...claim.record, last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() };
+        await statuses.replace(released, claim.revision).catch(() => undefined);
+        throw err;
+      }
+      afterEffect();
+      return {
+        kind: 'processed',
+        response,
+        completion: Promise.resolve(),
+        recordOutcome: async (status) => {
+          await statuses.replace({ ...status, lease_until: null }, claim.revision);
+        },
+      };
+    },
+  };
+}
