@@ -4,9 +4,18 @@
  * import a client.
  */
 
+/**
+ * A statement PostgreSQL parses and plans once per connection and then only executes (a named
+ * prepared statement). For the fixed SQL of hot paths; `name` must be unique per text.
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
 /** Something that runs one SQL statement with positional parameters. */
 export interface Queryable {
-  query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]>;
 }
 
 /** Transaction isolation levels accepted by {@link Database.transaction}. */

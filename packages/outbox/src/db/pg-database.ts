@@ -1,7 +1,7 @@
 /** {@link Database} on PostgreSQL through a `pg` pool, with a self-healing LISTEN connection. */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { ISOLATION_LEVELS, type Database, type Queryable, type TransactionOptions } from './database.js';
+import { ISOLATION_LEVELS, type Database, type NamedStatement, type Queryable, type TransactionOptions } from './database.js';
 import { advisoryLockStatements } from './aggregate-lock-key.js';
 
 export interface PgDatabaseOptions {
@@ -18,9 +18,15 @@ const LISTEN_RECONNECT_MS = 500;
 
 class PgQueryable implements Queryable {
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
-  async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-    const result = await this.client.query<R>(text, params as unknown[]);
-    return result.rows;
+  async query<R extends object>(sql: string | NamedStatement, params: readonly unknown[] = []): Promise<R[]> {
+    const result =
+      typeof sql === 'string'
+        ? await this.client.query<R>(sql, params as unknown[])
+        : await this.client.query<R>({ name: sql.name, text: sql.text, values: params as unknown[] });
+    // Several statements without parameters (simple protocol) give one result each: like PGlite,
+    // the last one's rows are the answer.
+    const results = result as pg.QueryResult<R> | Array<pg.QueryResult<R>>;
+    return Array.isArray(results) ? (results.at(-1)?.rows ?? []) : results.rows;
   }
 }
 
@@ -42,8 +48,8 @@ export class PgDatabase implements Database {
     this.direct = new PgQueryable(this.pool);
   }
 
-  query<R extends object>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    return this.direct.query<R>(text, params);
+  query<R extends object>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+    return this.direct.query<R>(sql, params);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

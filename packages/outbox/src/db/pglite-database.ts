@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { ISOLATION_LEVELS, type Database, type Queryable, type TransactionOptions } from './database.js';
+import { ISOLATION_LEVELS, type Database, type NamedStatement, type Queryable, type TransactionOptions } from './database.js';
 
 interface PgliteLike {
   query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
@@ -15,7 +15,9 @@ interface PgliteLike {
 
 class PgliteQueryable implements Queryable {
   constructor(private readonly target: PgliteLike) {}
-  async query<R extends object>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+  async query<R extends object>(sql: string | NamedStatement, params: readonly unknown[] = []): Promise<R[]> {
+    // One connection, in process: a statement name buys nothing here.
+    const text = typeof sql === 'string' ? sql : sql.text;
     if (params.length === 0) {
       // Like pg's simple protocol: several statements allowed (migrations); last result wins.
       const results = await this.target.exec(text);
@@ -41,8 +43,8 @@ export class PgliteDatabase implements Database {
     return new PgliteDatabase(db);
   }
 
-  query<R extends object>(text: string, params?: readonly unknown[]): Promise<R[]> {
-    return this.direct.query<R>(text, params);
+  query<R extends object>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+    return this.direct.query<R>(sql, params);
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

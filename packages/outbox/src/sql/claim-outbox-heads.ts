@@ -25,10 +25,22 @@ interface ClaimRow {
  * SENT, so it also skips every later row of those aggregates. If this relay dies, its connection
  * closes, the locks go, and the rows are PENDING again (re-published; `Nats-Msg-Id` dedupes).
  * Run it in READ COMMITTED so a row just marked SENT by another relay is re-checked, not skipped.
+ *
+ * Plan: the walk must follow `event_outbox_pending` in id order and stop after `limit` heads
+ * (well under a millisecond). Without statistics on the table — a fresh database, or a burst
+ * before autovacuum analyzes it — PostgreSQL instead reads *every* pending row, checks each for
+ * an earlier unsent row and sorts the heads: 15–35 ms per claim at 5,000 pending rows, growing
+ * with the backlog, which made the relay 5× slower than a plain loop exactly when it had work.
+ * `SET LOCAL enable_sort = off` (this transaction only) leaves the ordered index walk as the only
+ * reasonable plan; it is the plan PostgreSQL picks by itself once the table is analyzed. The SET
+ * travels in the same message as the claim (no parameters: `limit` is a checked integer), so it
+ * costs no round trip.
  */
 export async function claimOutboxHeads(db: Queryable, limit: number): Promise<OutboxRecord[]> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
   const rows = await db.query<ClaimRow>(
-    `SELECT o.id, o.event_id, o.topic, o.key, o.payload, o.headers, o.attempts, o.created_at
+    `SET LOCAL enable_sort = off;
+     SELECT o.id, o.event_id, o.topic, o.key, o.payload, o.headers, o.attempts, o.created_at
      FROM event_outbox o
      WHERE o.status = 'PENDING'
        AND o.next_attempt_at <= clock_timestamp()
@@ -36,9 +48,8 @@ export async function claimOutboxHeads(db: Queryable, limit: number): Promise<Ou
          SELECT 1 FROM event_outbox e
          WHERE e.key = o.key AND e.id < o.id AND e.status <> 'SENT')
      ORDER BY o.id
-     LIMIT $1
+     LIMIT ${limit}
      FOR UPDATE OF o SKIP LOCKED`,
-    [limit],
   );
   return rows.map((r) => ({
     id: Number(r.id),
