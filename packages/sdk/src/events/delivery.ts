@@ -19,6 +19,8 @@ export interface Delivery {
   readonly data: Uint8Array;
   /** Broker-counted deliveries of this message to this group, 1 on the first. */
   readonly deliveryCount: number;
+  /** The publisher's W3C trace context (`traceparent`, `tracestate`), when the message carries one. */
+  readonly trace: Readonly<Record<string, string>> | undefined;
 }
 
 /** What happened to a delivery, from the handler outwards. */

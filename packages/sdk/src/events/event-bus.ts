@@ -19,6 +19,8 @@ import { resolveEventBusOptions, resolveSubscribeOptions, type EventBusOptions, 
 import { assertUserHeaders, envelopeHeaders } from './event-headers.js';
 import { eventMetrics, metricsInterceptor, type EventMetrics } from './event-metrics.js';
 import type { EventTransport } from './event-transport.js';
+import { tracedPublish, tracingInterceptor } from './event-tracing.js';
+import { tracingActive } from '../tracing/tracing-active.js';
 import { NatsTransport } from './nats-transport.js';
 import { redisKeys } from './redis-keys.js';
 import { RedisTransport } from './redis-transport.js';
@@ -84,8 +86,13 @@ export class EventBus {
     assertName('messageId', messageId, MAX_MESSAGE_ID_LENGTH);
     assertUserHeaders(options.headers);
     const transport = this.transport(options.transport);
-    const headers = { ...options.headers, ...envelopeHeaders(messageId, qos, options.key) };
-    const result = await transport.publish({ topic, qos, messageId, headers, data: encode(payload) });
+    const data = encode(payload);
+    const result = tracingActive()
+      ? await tracedPublish({ transport: transport.name, topic, messageId, qos }, (traceHeaders) =>
+          // Trace headers go after the user's: with tracing on, the publish span is the parent.
+          transport.publish({ topic, qos, messageId, headers: { ...options.headers, ...traceHeaders, ...envelopeHeaders(messageId, qos, options.key) }, data }),
+        )
+      : await transport.publish({ topic, qos, messageId, headers: { ...options.headers, ...envelopeHeaders(messageId, qos, options.key) }, data });
     if (!result.duplicate) this.publishedCounter(transport.name, topic, qos).inc();
     return result;
   }
@@ -187,7 +194,7 @@ export class EventBus {
   }
 
   private async interceptors(sub: ResolvedSubscribeOptions): Promise<{ interceptors: DeliveryInterceptor[]; drain: () => Promise<void> }> {
-    const chain: DeliveryInterceptor[] = [metricsInterceptor(this.metrics)];
+    const chain: DeliveryInterceptor[] = [tracingInterceptor(), metricsInterceptor(this.metrics)];
     if (sub.qos === 0) return { interceptors: chain, drain: () => Promise.resolve() };
     chain.push(retryPolicyInterceptor(sub));
     if (sub.qos === 2) {

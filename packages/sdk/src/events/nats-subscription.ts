@@ -36,6 +36,7 @@ function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg |
     headers: env.user,
     data: msg.data,
     deliveryCount,
+    trace: env.trace,
   };
 }
 

@@ -48,3 +48,14 @@ export function entryHeaders(entry: RawEntry): Array<[string, string]> {
     return [];
   }
 }
+
+/**
+ * Trace context an external publisher stored as top-level entry fields (the outbox relay's Redis
+ * sink writes `traceparent`); our own publishes carry it inside `h`.
+ */
+export function entryTrace(entry: RawEntry): Record<string, string> | undefined {
+  const traceparent = entry.fields.traceparent?.toString('utf8');
+  if (traceparent === undefined || traceparent === '') return undefined;
+  const tracestate = entry.fields.tracestate?.toString('utf8');
+  return tracestate === undefined || tracestate === '' ? { traceparent } : { traceparent, tracestate };
+}

@@ -16,7 +16,7 @@ import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
 import type { ResolvedSubscribeOptions } from './event-bus-options.js';
 import { readEnvelope } from './event-headers.js';
-import { entryHeaders, toRawEntry, type RawEntry } from './redis-keys.js';
+import { entryHeaders, entryTrace, toRawEntry, type RawEntry } from './redis-keys.js';
 import type { RedisContext } from './redis-transport.js';
 import type { EventSubscription } from './types.js';
 
@@ -119,6 +119,7 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
       headers: env.user,
       data: entry.fields.d ?? new Uint8Array(0),
       deliveryCount,
+      trace: env.trace ?? entryTrace(entry),
     };
     if (durable) inFlight.set(entry.id, Date.now());
     let outcome: Outcome;

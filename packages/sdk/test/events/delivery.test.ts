@@ -13,6 +13,7 @@ const delivery = (deliveryCount: number): Delivery => ({
   headers: {},
   data: new Uint8Array(),
   deliveryCount,
+  trace: undefined,
 });
 const fail: Outcome = { type: 'fail', error: 'boom', retryable: true };
 
