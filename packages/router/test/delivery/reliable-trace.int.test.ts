@@ -67,6 +67,7 @@ describe('reliable-call tracing', () => {
     expect(call.kind).toBe(SpanKind.CLIENT);
     const traceId = call.spanContext().traceId;
     expect(call.attributes).toMatchObject({ 'ipc.message_id': messageId, 'ipc.trace_id': traceId, 'ipc.service_name': service });
+    expect(call.events.map((e) => [e.name, e.attributes?.['ipc.reliable.ack_status']])).toContainEqual(['ipc.reliable.ack_received', 'success']);
 
     const attempts = delivers().sort((a, b) => Number(a.attributes['ipc.reliable.delivery_count']) - Number(b.attributes['ipc.reliable.delivery_count']));
     expect(attempts).toHaveLength(2);

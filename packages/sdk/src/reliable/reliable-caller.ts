@@ -192,6 +192,7 @@ export class ReliableCaller {
       if (outcome.type === 'ack') {
         const ack = decode(outcome.data) as AckMessage;
         w.log.debug({ event: 'ack_received', status: ack.status, duplicate: ack.duplicate, instance_id: ack.instance_id }, 'acknowledged');
+        w.span?.addEvent('ipc.reliable.ack_received', { 'ipc.reliable.ack_status': ack.status, 'ipc.reliable.duplicate': ack.duplicate, 'ipc.instance_id': ack.instance_id });
         if (ack.status === 'failure') throw AegisError.fromWire(ack.error ?? { code: 'INTERNAL', message: ack.error_message ?? 'failed', status: 500, retryable: false });
         return this.#answer<T>(w.messageId, ack.response, ack.duplicate, w.options);
       }
