@@ -5,6 +5,8 @@
  * - Wakes on LISTEN/NOTIFY at the writer's commit; polls every `pollIntervalMs` as a fallback.
  * - Several relays share the work safely; per-aggregate order holds across them (see
  *   `sql/claim-outbox-heads.ts` and docs/adr/0010).
+ * - With an OpenTelemetry tracer provider registered, each publish is an `ipc.outbox.relay_publish`
+ *   span under the trace stored with the row, and carries that span's `traceparent`.
  * - `close()` stops claiming, lets the batch in flight finish (published rows are marked), then
  *   returns: a SIGTERM loses nothing. A SIGKILL mid-batch leaves the claimed rows PENDING; they
  *   are published again and JetStream drops the copy by `Nats-Msg-Id`.
@@ -15,6 +17,7 @@ import { markOutboxSent } from '../sql/mark-outbox-sent.js';
 import { markOutboxAttemptFailed } from '../sql/mark-outbox-attempt-failed.js';
 import type { OutboxSink } from '../sinks/outbox-sink.js';
 import type { OutboxRecord } from '../types.js';
+import { publishInSpan } from '../tracing/relay-publish-span.js';
 import { createRelayMetrics, type RelayMetrics } from './relay-metrics.js';
 import { nextRetryDelay } from './retry-policy.js';
 import { resolveRelayOptions, type OutboxRelayOptions, type ResolvedRelayOptions } from './relay-options.js';
@@ -46,6 +49,7 @@ export class OutboxRelay {
   private notified = false;
   /** Earliest retry this relay scheduled: wake up for it instead of waiting for the poll. */
   private nextRetryAt = Number.POSITIVE_INFINITY;
+  private readonly publishToSink = (row: OutboxRecord): Promise<void> => this.sink.publish(row);
 
   constructor(
     private readonly db: Database,
@@ -125,7 +129,7 @@ export class OutboxRelay {
   private async publishOne(row: OutboxRecord): Promise<string | undefined> {
     const started = performance.now();
     try {
-      await this.sink.publish(row);
+      await publishInSpan(row, this.sink.name, this.publishToSink);
       this.metrics.publishDuration.observe((performance.now() - started) / 1000);
       this.metrics.lag.observe(Math.max(0, Date.now() - row.createdAt.getTime()) / 1000);
       return undefined;

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/database.js';
+import type { NamedStatement, Queryable } from '../db/database.js';
 
 /** Name of the OB-3 unique partial index; a violation of it means DUPLICATE_COMMAND. */
 export const PENDING_COMMAND_INDEX = 'idx_command_inbox_unique_pending_command';
@@ -22,10 +22,15 @@ export interface InsertCommandParams {
  * pending (session_id, command_type) or idempotency key waits for the first transaction and then
  * fails with 23505 naming the index. Not idempotent by itself: the writer maps the violation.
  */
+const INSERT_COMMAND: NamedStatement = {
+  name: 'aegis_outbox_insert_command_v1',
+  text: `INSERT INTO command_inbox (id, session_id, command_type, idempotency_key, payload, correlation_id, causation_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+};
+
 export async function insertCommand(db: Queryable, p: InsertCommandParams): Promise<void> {
   await db.query(
-    `INSERT INTO command_inbox (id, session_id, command_type, idempotency_key, payload, correlation_id, causation_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    INSERT_COMMAND,
     [p.id, p.sessionId, p.commandType, p.idempotencyKey ?? null, JSON.stringify(p.payload ?? {}), p.correlationId, p.causationId],
   );
 }

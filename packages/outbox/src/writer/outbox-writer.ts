@@ -10,14 +10,15 @@ import { insertCommand } from '../sql/insert-command.js';
 import { findCommandByIdempotencyKey } from '../sql/find-command-by-idempotency-key.js';
 import { findPendingCommandId } from '../sql/find-pending-command.js';
 import { findEventsCausedBy } from '../sql/find-events-caused-by.js';
-import { insertEventWithOutbox } from '../sql/insert-event-with-outbox.js';
+import { appendEventsWithOutbox } from '../sql/append-events-with-outbox.js';
 import { lockCommand } from '../sql/lock-command.js';
 import { findCommand } from '../sql/find-command.js';
 import { updateCommandStatus } from '../sql/update-command-status.js';
-import { COMMAND_STATUS, type CommandRecord, type DomainEvent } from '../types.js';
+import { COMMAND_STATUS, type CommandRecord, type CommandStatus, type DomainEvent } from '../types.js';
 import { assertEventName } from './event-name.js';
 import { isRetryableTransactionError, isUniqueViolation, toStorageError } from './db-errors.js';
 import { resolveTraceContext, traceHeaders, type TraceContext } from './trace-context.js';
+import { writeInSpan } from '../tracing/write-span.js';
 import { resolveWriterOptions, type OutboxWriterOptions, type ResolvedWriterOptions } from './writer-options.js';
 import type { CommandHandler, CommandResult, EventDraft, FinishHandler, SubmitCommandInput } from './command-types.js';
 
@@ -29,6 +30,14 @@ export interface EventEnvelope {
   readonly aggregateId: string;
   readonly trace: TraceContext;
   readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** A command's new status, written together with its events. */
+interface CommandUpdate {
+  readonly id: string;
+  readonly status: CommandStatus;
+  readonly result?: unknown;
+  readonly error?: unknown;
 }
 
 /**
@@ -59,7 +68,19 @@ export class OutboxWriter {
    */
   async submitCommand(input: SubmitCommandInput, handler: CommandHandler): Promise<CommandResult> {
     validateInput(input);
-    const trace = resolveTraceContext(input.trace);
+    return writeInSpan(
+      input.trace,
+      resolveTraceContext(input.trace),
+      () => ({ 'ipc.outbox.operation': 'submit', 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
+      async (trace, span) => {
+        const result = await this.submit(input, handler, trace);
+        span?.setAttributes(resultAttributes(result));
+        return result;
+      },
+    );
+  }
+
+  private async submit(input: SubmitCommandInput, handler: CommandHandler, trace: TraceContext): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const commandId = input.commandId ?? randomUUID();
       try {
@@ -79,11 +100,9 @@ export class OutboxWriter {
               createdAt: new Date(),
             };
             const outcome = await handler({ tx, command });
-            const events = await this.appendEvents(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata));
             const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.RECEIVED;
-            if (status !== COMMAND_STATUS.RECEIVED || outcome.result !== undefined) {
-              await updateCommandStatus(tx, commandId, status, { result: outcome.result });
-            }
+            const update = status !== COMMAND_STATUS.RECEIVED || outcome.result !== undefined ? { id: commandId, status, result: outcome.result } : undefined;
+            const events = await this.writeOutcome(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata), update);
             return { commandId, status, events, result: outcome.result ?? null, replayed: false };
           },
           { isolation: this.options.isolation, lockKeys: [input.sessionId] },
@@ -112,7 +131,25 @@ export class OutboxWriter {
     handler: FinishHandler,
     options: { trace?: TraceContext; metadata?: Readonly<Record<string, unknown>> } = {},
   ): Promise<CommandResult> {
-    const trace = resolveTraceContext(options.trace);
+    return writeInSpan(
+      options.trace,
+      resolveTraceContext(options.trace),
+      () => ({ 'ipc.outbox.operation': 'finish', 'ipc.outbox.command_id': commandId }),
+      async (trace, span) => {
+        const result = await this.finish(commandId, aggregateType, handler, trace, options.metadata);
+        span?.setAttributes(resultAttributes(result));
+        return result;
+      },
+    );
+  }
+
+  private async finish(
+    commandId: string,
+    aggregateType: string,
+    handler: FinishHandler,
+    trace: TraceContext,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+  ): Promise<CommandResult> {
     const sessionId = await this.sessionOf(commandId);
     try {
       return await this.db.transaction(
@@ -125,9 +162,9 @@ export class OutboxWriter {
             });
           }
           const outcome = await handler({ tx, command });
-          const events = await this.appendEvents(tx, outcome.events ?? [], this.envelopeFor(command, aggregateType, trace, options.metadata));
           const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.FAILED;
-          await updateCommandStatus(tx, commandId, status, { result: outcome.result, error: outcome.error });
+          const update = { id: commandId, status, result: outcome.result, error: outcome.error };
+          const events = await this.writeOutcome(tx, outcome.events ?? [], this.envelopeFor(command, aggregateType, trace, metadata), update);
           return { commandId, status, events, result: outcome.result ?? null, replayed: false };
         },
         { isolation: this.options.isolation, lockKeys: [sessionId] },
@@ -158,30 +195,42 @@ export class OutboxWriter {
    * @throws AegisError `EVENT_NAME_INVALID`, `VALIDATION_FAILED`.
    */
   async appendEvents(tx: Queryable, drafts: readonly EventDraft[], envelope: EventEnvelope): Promise<DomainEvent[]> {
+    return this.writeOutcome(tx, drafts, envelope, undefined);
+  }
+
+  /**
+   * Events, their outbox rows and the command's new status: one statement (see
+   * `sql/append-events-with-outbox.ts`); every draft is validated before anything is written.
+   */
+  private async writeOutcome(tx: Queryable, drafts: readonly EventDraft[], envelope: EventEnvelope, command: CommandUpdate | undefined): Promise<DomainEvent[]> {
     requireText('correlation_id', envelope.correlationId);
     requireText('causation_id', envelope.causationId);
     for (const draft of drafts) assertEventName(draft.eventType);
-    const events: DomainEvent[] = [];
     for (const draft of drafts) {
       const version = draft.eventVersion ?? 1;
       if (!Number.isInteger(version) || version < 1) requireText('event_version', '');
-      events.push(
-        await insertEventWithOutbox(tx, {
-          eventId: randomUUID(),
-          correlationId: envelope.correlationId,
-          causationId: envelope.causationId,
-          eventType: draft.eventType,
-          eventVersion: version,
-          aggregateType: envelope.aggregateType,
-          aggregateId: envelope.aggregateId,
-          payload: draft.payload ?? {},
-          metadata: { ...envelope.metadata, ...draft.metadata, trace: envelope.trace },
-          topic: this.options.topic,
-          headers: traceHeaders(envelope.trace),
-        }),
-      );
     }
-    return events;
+    if (drafts.length === 0) {
+      // No outbox row, so no statement that would NOTIFY the relays for nothing.
+      if (command !== undefined) await updateCommandStatus(tx, command.id, command.status, command);
+      return [];
+    }
+    return appendEventsWithOutbox(tx, {
+      correlationId: envelope.correlationId,
+      causationId: envelope.causationId,
+      aggregateType: envelope.aggregateType,
+      aggregateId: envelope.aggregateId,
+      topic: this.options.topic,
+      headers: traceHeaders(envelope.trace),
+      events: drafts.map((draft) => ({
+        eventId: randomUUID(),
+        eventType: draft.eventType,
+        eventVersion: draft.eventVersion ?? 1,
+        payload: draft.payload ?? {},
+        metadata: { ...envelope.metadata, ...draft.metadata, trace: envelope.trace },
+      })),
+      command,
+    });
   }
 
   /** Events of a command: correlated with its flow, caused by the command itself. */
@@ -227,6 +276,16 @@ export class OutboxWriter {
     if (command === undefined) throw new AegisError('NOT_FOUND', `command ${commandId} does not exist`);
     return command.sessionId;
   }
+}
+
+/** What the write span records about its outcome. */
+function resultAttributes(result: CommandResult): Record<string, string | number | boolean> {
+  return {
+    'ipc.outbox.command_id': result.commandId,
+    'ipc.outbox.command_status': result.status,
+    'ipc.outbox.event_count': result.events.length,
+    'ipc.outbox.replayed': result.replayed,
+  };
 }
 
 function validateInput(input: SubmitCommandInput): void {
