@@ -100,6 +100,31 @@ describe('OutboxWriter on PostgreSQL', () => {
     expect(row).toEqual({ status: 'PENDING', key: session, headers: { traceparent }, topic: fx.topic });
   });
 
+  it('writes several events, their outbox rows and the command status in draft order, with one NOTIFY', async () => {
+    const session = randomUUID();
+    const notified: string[] = [];
+    const stop = await fx.db.listen('aegis_outbox', () => notified.push(session));
+    try {
+      const types = ['Genesis.Session.StageConfirmed', 'Genesis.Session.FeedbackSubmitted', 'Genesis.Session.ConceptGenerationRequested'];
+      const res = await writer.submitCommand(base(session, 'ConfirmStage'), () => ({
+        outcome: 'completed',
+        result: { ok: true },
+        events: types.map((eventType, n) => ({ eventType, payload: { n } })),
+      }));
+      expect(res.events.map((e) => e.event_type)).toEqual(types);
+      const sequences = res.events.map((e) => Number(e.sequence));
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+      const rows = await fx.db.query<{ event_id: string }>('SELECT event_id FROM event_outbox WHERE key = $1 ORDER BY id', [session]);
+      expect(rows.map((r) => r.event_id)).toEqual(res.events.map((e) => e.event_id));
+      const [cmd] = await fx.db.query<{ status: string; result: unknown }>('SELECT status, result FROM command_inbox WHERE id = $1', [res.commandId]);
+      expect(cmd).toEqual({ status: 'COMPLETED', result: { ok: true } });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(notified).toHaveLength(1);
+    } finally {
+      await stop();
+    }
+  });
+
   it('requires correlation and causation ids', async () => {
     await expect(writer.submitCommand({ ...base(randomUUID()), correlationId: '' }, () => ({ outcome: 'completed' }))).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
