@@ -2,7 +2,7 @@
  * `npm run bench -- routing` — routed-call throughput and latency against raw NATS baselines
  * measured in the same run (issue 3 "Performance"):
  *
- * 1. raw 1 hop: plain nats.js request-reply to one responder;
+ * 1. raw 1 hop: plain nats.js request-reply to one responder (one reply subscription, correlation ids);
  * 2. raw 2 hops: caller → minimal forwarder (one reply subscription, correlation ids) → responder;
  * 3. AegisIPC: `client.call()` → router → echo instance → back.
  *
@@ -21,6 +21,7 @@ import { waitFor } from '@aegis-ipc/testing';
 import { startBenchProcesses } from './_lib/bench-processes.js';
 import { PATHS, benchCall, type CallTargets } from './_lib/bench-calls.js';
 import { runClosedLoop } from './_lib/closed-loop.js';
+import { createRawCaller } from './_lib/raw-caller.js';
 import { CpuMeter } from './_lib/process-cpu.js';
 import { runPaced } from './_lib/paced-load.js';
 import { printJsonLine, printPaced, printTable, type BenchRow, type BenchSettings } from './_lib/bench-report.js';
@@ -43,12 +44,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 log('starting raw responder, raw forwarder, router and one echo instance…');
 const processes = await startBenchProcesses();
-// Tuned like the SDK's own connection (no async stack capture per request), so the raw callers
-// are as cheap as plain nats.js allows.
-const nc = await natsConnect({ servers: processes.natsUrl, name: 'bench-raw-caller', noAsyncTraces: true });
+const nc = await natsConnect({ servers: processes.natsUrl, name: 'bench-raw-caller' });
+const raw = createRawCaller(nc);
 const client = await connect({ servers: processes.natsUrl, name: 'bench-aegis-caller' });
 try {
-  const targets: CallTargets = { nc, client, ...processes };
+  const targets: CallTargets = { raw, client, ...processes };
   // The router learns of the instance through its registry; wait until a call gets through.
   await waitFor(async () => (await benchCall('aegis', targets, 100)(0), true), { timeoutMs: 15_000, what: 'the first routed call to succeed' });
 
@@ -81,6 +81,7 @@ try {
   printJsonLine({ settings, topology: TOPOLOGY, rows, paced: { aegis: aegisPaced, raw_2hop: rawPaced }, loadBefore, durationS: (performance.now() - started) / 1000 });
 } finally {
   await client.close();
+  raw.close();
   await nc.close();
   await processes.close();
 }

@@ -1,16 +1,17 @@
 /**
  * The three call paths the routing benchmark compares, each as a `BenchCall` that fails when the
  * answer is wrong (a fast wrong answer must not count as throughput):
- * - raw 1 hop: `nc.request()` straight to the raw responder;
- * - raw 2 hops: `nc.request()` to the raw forwarder;
+ * - raw 1 hop: a request straight to the raw responder;
+ * - raw 2 hops: a request to the raw forwarder;
  * - AegisIPC: `client.call()` through the router to the echo instance.
- * Callers of all three use nats.js's shared (muxed) reply subscription, so the caller side costs
- * the same; what differs is the path behind it.
+ * Callers of all three use one shared reply subscription with correlation ids (the raw ones
+ * {@link createRawCaller}, AegisIPC its `ReplyMux`), so the caller side is built alike; what
+ * differs is the path behind it.
  */
-import type { NatsConnection } from '@nats-io/nats-core';
 import { encode } from '@aegis-ipc/protocol';
 import type { AegisClient } from '@aegis-ipc/sdk';
 import type { BenchCall } from './closed-loop.js';
+import type { RawCaller } from './raw-caller.js';
 
 /** Per-call timeout of every path (ms): far above any healthy latency, bounds a stuck run. */
 export const CALL_TIMEOUT_MS = 5_000;
@@ -28,7 +29,7 @@ export function paramsOfSize(bytes: number, seq = 0): { seq: number; data: strin
 }
 
 export interface CallTargets {
-  readonly nc: NatsConnection;
+  readonly raw: RawCaller;
   readonly client: AegisClient;
   readonly rawServiceSubject: string;
   readonly rawRouteSubject: string;
@@ -48,8 +49,8 @@ export function benchCall(path: BenchPath, targets: CallTargets, payloadBytes: n
   const payload = encode(paramsOfSize(payloadBytes));
   const subject = path === 'raw_1hop' ? targets.rawServiceSubject : targets.rawRouteSubject;
   return async () => {
-    const reply = await targets.nc.request(subject, payload, { timeout: CALL_TIMEOUT_MS });
-    if (reply.data.length !== payload.length) throw new WrongAnswer(`sent ${payload.length} bytes, got ${reply.data.length}`);
+    const reply = await targets.raw.request(subject, payload, CALL_TIMEOUT_MS);
+    if (reply.length !== payload.length) throw new WrongAnswer(`sent ${payload.length} bytes, got ${reply.length}`);
   };
 }
 

@@ -4,8 +4,9 @@
  * even an error answer, is final, because another instance would answer the same.
  */
 
-/** Why an attempt produced no answer. */
-export type AttemptFailure = 'timeout' | 'no_responders';
+import type { AttemptFailure } from '@aegis-ipc/sdk';
+
+export type { AttemptFailure };
 
 export interface FailoverLimits {
   /** Most attempts (different instances) per call. */

@@ -7,7 +7,7 @@ import type { MsgHdrs } from '@nats-io/nats-core';
 import { AegisError, HEADERS, NatsHeaderBlock, formatTraceparent, instanceInboxSubject, type InstanceRecord } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
-import { AttemptFailed, type ReplyMux } from './reply-mux.js';
+import { AttemptFailed, type ReplyMux } from '@aegis-ipc/sdk';
 import { attemptBudget, attemptErrorType, shouldFailOver, type FailoverLimits } from './failover-plan.js';
 import { assertHopAllowed, extendPath } from './loop-guard.js';
 import type { InstanceFailures } from './instance-failures.js';

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
-import { ReplyMux } from './reply-mux.js';
+import { ReplyMux } from '@aegis-ipc/sdk';
 import { readRouteInput } from './route-input.js';
 import { createRouteExecutor } from './route-executor.js';
 import { InstanceFailures } from './instance-failures.js';

@@ -7,7 +7,7 @@
  * and path. The reply is `{ result }` or `{ error }`;
  * errors are rebuilt into the AegisError of the same code.
  */
-import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
+import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import {
   AegisError,
   HEADERS,
@@ -23,6 +23,7 @@ import {
 import { callLineage, lineageOf } from '../instance/call-context.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
+import { AttemptFailed, type ReplyMux } from '../transport/reply-mux.js';
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { tracer, tracingActive } from '../tracing/index.js';
 import { injectTraceContextInto } from '../tracing/nats-carrier.js';
@@ -35,6 +36,7 @@ import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './cal
  */
 export async function callService<T>(
   nc: NatsConnection,
+  replies: ReplyMux,
   serviceName: string,
   method: string,
   params: Record<string, unknown> | undefined,
@@ -84,7 +86,7 @@ export async function callService<T>(
   const h = pairs.length === 0 ? undefined : (new NatsHeaderBlock(pairs) as unknown as MsgHdrs);
 
   const waitMs = timeoutMs + CALL_REPLY_GRACE_MS;
-  const request = nc.request(SUBJECTS.routeRequest, data, h === undefined ? { timeout: waitMs } : { timeout: waitMs, headers: h });
+  const request = replies.request(SUBJECTS.routeRequest, data, h, waitMs);
   if (span === undefined) return readReply<T>(nc, request, options, serviceName, method, traceId, waitMs);
   span.setAttribute('ipc.trace_id', traceId);
   try {
@@ -100,7 +102,7 @@ export async function callService<T>(
 
 async function readReply<T>(
   nc: NatsConnection,
-  request: ReturnType<NatsConnection['request']>,
+  request: Promise<Msg>,
   options: CallOptions,
   serviceName: string,
   method: string,
@@ -112,7 +114,13 @@ async function readReply<T>(
     reply = options.signal === undefined ? await request : await abortable(request, options.signal);
   } catch (err) {
     if (err instanceof AegisError) throw err;
-    throw fromNatsError(err, `call ${serviceName}.${method} (trace ${traceId})`, waitMs);
+    const what = `call ${serviceName}.${method} (trace ${traceId})`;
+    if (err instanceof AttemptFailed) {
+      throw err.failure === 'timeout'
+        ? new AegisError('TIMEOUT', `${what}: no reply within ${waitMs} ms`)
+        : new AegisError('CONNECTION_FAILED', `${what}: no responder is listening (is the router running?)`);
+    }
+    throw fromNatsError(err, what, waitMs);
   }
   return unwrapReply<RouteReply<T>>(decode(reply.data, { maxBytes: nc.info?.max_payload })).result as T;
 }

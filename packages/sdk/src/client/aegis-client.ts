@@ -14,6 +14,7 @@ import {
 import { ServiceInstance } from '../instance/service-instance.js';
 import { requestReply } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
+import { ReplyMux } from '../transport/reply-mux.js';
 import { withRetry, type RetryPolicy } from '../retry/retry-policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.js';
 import { callService } from '../call/call-service.js';
@@ -41,6 +42,8 @@ export class AegisClient implements AsyncDisposable {
   readonly #instances = new Set<ServiceInstance>();
   #closed = false;
   #reliable: ReliableCaller | undefined;
+  /** One reply subscription for every `call()` of this client. */
+  #replies: ReplyMux | undefined;
   #events: EventBus | undefined;
 
   private constructor(nc: NatsConnection, options: ResolvedClientOptions) {
@@ -120,7 +123,7 @@ export class AegisClient implements AsyncDisposable {
    */
   async call<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: CallOptions): Promise<T> {
     this.#assertOpen();
-    return callService<T>(this.nc, serviceName, method, params, options);
+    return callService<T>(this.nc, (this.#replies ??= new ReplyMux(this.nc)), serviceName, method, params, options);
   }
 
   /**
@@ -174,12 +177,14 @@ export class AegisClient implements AsyncDisposable {
     // Subscriptions drain first so in-flight handlers finish and ack before the connection goes.
     await this.#events?.close();
     await Promise.all([...this.#instances].map((i) => i.close()));
-    if (this.#ownsConnection && !this.nc.isClosed()) {
-      try {
-        await this.nc.drain();
-      } catch (err) {
-        throw fromNatsError(err, 'closing the NATS connection');
-      }
+    try {
+      if (this.#ownsConnection && !this.nc.isClosed()) await this.nc.drain();
+    } catch (err) {
+      throw fromNatsError(err, 'closing the NATS connection');
+    } finally {
+      // Replies that arrived during the drain were delivered; calls still waiting fail CLOSED
+      // now instead of holding the process open until their timeout.
+      this.#replies?.close();
     }
   }
 

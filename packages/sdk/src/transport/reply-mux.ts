@@ -1,12 +1,18 @@
 /**
- * One reply subscription for every forwarded call (instead of a subscription or a `request()`
- * per call): each attempt gets its own token under the router's inbox, a correlation entry and a
- * timer. An attempt that timed out is forgotten, so a late reply from a slow or paused instance
- * finds no entry and is dropped — it can never answer another call.
+ * One reply subscription for many requests (instead of a subscription or a nats.js `request()`
+ * per request): each attempt gets its own token under a private inbox, a correlation entry and a
+ * timer. An attempt that timed out is forgotten, so a late reply from a slow or paused responder
+ * finds no entry and is dropped — it can never answer another request.
+ *
+ * Used by the router to forward calls and by the SDK's `client.call()`: nats.js `request()`
+ * builds an Error object (a stack capture) for every request, even one that succeeds, which
+ * profiling showed to be a large part of a caller's CPU per call (ADR 0031).
  */
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { AegisError } from '@aegis-ipc/protocol';
-import type { AttemptFailure } from './failover-plan.js';
+
+/** Why a request ended without an answer. */
+export type AttemptFailure = 'timeout' | 'no_responders';
 
 /** The reason an attempt ended without an answer. */
 export class AttemptFailed extends Error {
@@ -30,6 +36,7 @@ export class ReplyMux {
   readonly #pending = new Map<string, Pending>();
   #seq = 0;
   #sub: Subscription | undefined;
+  #closed = false;
   /** Replies that arrived after their attempt ended (late or duplicate). */
   lateReplies = 0;
 
@@ -38,7 +45,9 @@ export class ReplyMux {
     this.#prefix = `${createInbox()}.`;
   }
 
+  /** Subscribes to the reply inbox; `request()` does it on first use. */
   start(): void {
+    if (this.#sub !== undefined) return;
     this.#sub = this.#nc.subscribe(`${this.#prefix}*`, {
       callback: (err, msg) => {
         if (err === null) this.#onReply(msg);
@@ -55,7 +64,15 @@ export class ReplyMux {
    * Publishes `data` to `subject` and resolves the reply.
    * @throws AttemptFailed `timeout` after `timeoutMs`, `no_responders` when nothing listens.
    */
-  request(subject: string, data: Uint8Array, headers: MsgHdrs, timeoutMs: number): Promise<Msg> {
+  request(subject: string, data: Uint8Array, headers: MsgHdrs | undefined, timeoutMs: number): Promise<Msg> {
+    if (this.#closed) return Promise.reject(new AegisError('CLOSED', 'the connection is closing'));
+    if (this.#sub === undefined) {
+      try {
+        this.start();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
     const token = (++this.#seq).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -63,7 +80,7 @@ export class ReplyMux {
       }, timeoutMs);
       this.#pending.set(token, { resolve, reject, timer });
       try {
-        this.#nc.publish(subject, data, { reply: this.#prefix + token, headers });
+        this.#nc.publish(subject, data, headers === undefined ? { reply: this.#prefix + token } : { reply: this.#prefix + token, headers });
       } catch (err) {
         clearTimeout(timer);
         this.#pending.delete(token);
@@ -74,11 +91,13 @@ export class ReplyMux {
 
   /** Stops listening; attempts still waiting fail with `CLOSED`. */
   close(): void {
+    this.#closed = true;
     this.#sub?.unsubscribe();
+    this.#sub = undefined;
     for (const [token, p] of this.#pending) {
       clearTimeout(p.timer);
       this.#pending.delete(token);
-      p.reject(new AegisError('CLOSED', 'the router is closing'));
+      p.reject(new AegisError('CLOSED', 'the connection is closing'));
     }
   }
 

@@ -106,6 +106,23 @@ describe('client.call without a router', () => {
     expect(await codeOf(client.call('svc', 'm'))).toBe('CONNECTION_FAILED');
   });
 
+  it('times out typed, ignores a late reply, and fails calls still waiting with CLOSED on close', async () => {
+    const held: Array<{ respond(data: Uint8Array): boolean }> = [];
+    const sub = nc.subscribe(SUBJECTS.routeRequest, { callback: (_e, msg) => held.push(msg) });
+    // One shared reply subscription serves every call: a reply after the timeout finds no call.
+    expect(await codeOf(client.call('svc', 'slow', {}, { timeoutMs: 100 }))).toBe('TIMEOUT');
+    held.shift()?.respond(encode({ result: 'too late' }));
+    const other = await connect({ nc });
+    const pending = other.call('svc', 'never', {}, { timeoutMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    await other.close();
+    expect(await codeOf(pending)).toBe('CLOSED');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await codeOf(other.call('svc', 'm'))).toBe('CLOSED');
+    sub.unsubscribe();
+  });
+
   it('sends the documented body, no headers it does not need, and honours the signal', async () => {
     const got: Array<{ body: Record<string, unknown>; traceId: string; traceparent: string }> = [];
     const sub = nc.subscribe(SUBJECTS.routeRequest, {

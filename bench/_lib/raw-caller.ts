@@ -1,0 +1,53 @@
+/**
+ * The raw baselines' caller, as cheap as plain nats.js allows: ONE wildcard reply subscription
+ * with a correlation id per request instead of nats.js `request()` (which builds Error objects
+ * for every request, even a successful one), and no per-request timer — answers that never come
+ * are dropped by one coarse sweep per second and fail the call then. AegisIPC's `client.call()`
+ * also uses one reply subscription (its `ReplyMux`), so both sides of the comparison call the
+ * same way and the difference is the path behind the caller.
+ */
+import type { NatsConnection } from '@nats-io/nats-core';
+
+export interface RawCaller {
+  request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+export function createRawCaller(nc: NatsConnection): RawCaller {
+  const prefix = `_RAW.${globalThis.crypto.randomUUID().replaceAll('-', '')}.`;
+  const pending = new Map<number, { resolve: (data: Uint8Array) => void; reject: (err: Error) => void; deadline: number }>();
+  let nextId = 0;
+  const sub = nc.subscribe(`${prefix}*`, {
+    callback: (err, answer) => {
+      if (err !== null) return;
+      const id = Number(answer.subject.slice(prefix.length));
+      const entry = pending.get(id);
+      if (entry === undefined) return;
+      pending.delete(id);
+      entry.resolve(answer.data);
+    },
+  });
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [id, entry] of pending) {
+      if (entry.deadline < now) {
+        pending.delete(id);
+        entry.reject(new Error('raw call timed out'));
+      }
+    }
+  }, 1_000);
+  sweep.unref();
+  return {
+    request(subject, payload, timeoutMs) {
+      const id = nextId++;
+      return new Promise<Uint8Array>((resolve, reject) => {
+        pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
+        nc.publish(subject, payload, { reply: `${prefix}${id}` });
+      });
+    },
+    close() {
+      clearInterval(sweep);
+      sub.unsubscribe();
+    },
+  };
+}
