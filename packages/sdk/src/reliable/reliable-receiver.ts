@@ -167,6 +167,15 @@ export class ReliableReceiver implements AsyncDisposable {
     };
     const expiresAt = Number(msg.headers?.get(RELIABLE_HEADERS.expiresAt) || 0);
     if (expiresAt > 0 && Date.now() > expiresAt) {
+      // A redelivery past the ttl may be of a message processed before (only its broker ack was
+      // lost): never turn ACKNOWLEDGED into EXPIRED.
+      const previous = deliveryCount > 1 ? await this.#status.recorded(messageId).catch(() => undefined) : undefined;
+      if (previous?.state === 'ACKNOWLEDGED') {
+        this.#metrics.duplicates.inc({ service_name: serviceName });
+        msg.ack();
+        this.#publishAck(base, 'success', started, true, previous.response, undefined, null);
+        return 'duplicate';
+      }
       const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
       return (await this.#finish(msg, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
     }

@@ -133,6 +133,17 @@ describe.each(['statusRecord', 'store'] as const)('callReliable (%s)', (mode) =>
     expect(await readStatus(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 1 });
   });
 
+  it('a redelivery past the ttl of a message already processed (broker ack lost) leaves it ACKNOWLEDGED', async () => {
+    const messageId = newMessageIdForTest();
+    dropped.add(messageId);
+    const dupBefore = await metric('ipc_messages_duplicates_total');
+    const res = await caller.callReliable<{ sum: number }>(ledger, 'add', { a: 5, b: 5 }, { messageId, ttlMs: 300, ackTimeoutMs: 1_500 });
+    expect(res.sum).toBe(10);
+    await waitFor(async () => (await metric('ipc_messages_duplicates_total')) > dupBefore || (await readStatus(messageId))?.state !== 'ACKNOWLEDGED', { timeoutMs: 20_000 });
+    expect(await readStatus(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { sum: 10 } });
+    expect(runs.get(messageId)).toBe(1);
+  });
+
   it('retries exhausted → FAILED with last_error, dead-lettered; replay re-runs it to ACKNOWLEDGED', async () => {
     failing = true;
     const messageId = newMessageIdForTest();
