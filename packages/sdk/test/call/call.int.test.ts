@@ -108,7 +108,11 @@ describe('client.call without a router', () => {
 
   it('times out typed, ignores a late reply, and fails calls still waiting with CLOSED on close', async () => {
     const held: Array<{ respond(data: Uint8Array): boolean }> = [];
-    const sub = nc.subscribe(SUBJECTS.routeRequest, { callback: (_e, msg) => held.push(msg) });
+    const sub = nc.subscribe(SUBJECTS.routeRequest, {
+      callback: (_e, msg) => {
+        held.push(msg);
+      },
+    });
     // One shared reply subscription serves every call: a reply after the timeout finds no call.
     expect(await codeOf(client.call('svc', 'slow', {}, { timeoutMs: 100 }))).toBe('TIMEOUT');
     held.shift()?.respond(encode({ result: 'too late' }));
