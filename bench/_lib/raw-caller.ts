@@ -6,12 +6,19 @@
  * also uses one reply subscription (its `ReplyMux`), so both sides of the comparison call the
  * same way and the difference is the path behind the caller.
  */
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 
 export interface RawCaller {
-  request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  request(subject: string, payload: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Uint8Array>;
+  /**
+   * A JetStream publish the way a tuned raw loop does it: the request above, resolved only when
+   * the stream's PubAck says it stored the message (`duplicate` when `Nats-Msg-Id` matched).
+   */
+  publishJetStream(subject: string, payload: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<{ seq: number; duplicate: boolean }>;
   close(): void;
 }
+
+const td = new TextDecoder();
 
 export function createRawCaller(nc: NatsConnection): RawCaller {
   const prefix = `_RAW.${globalThis.crypto.randomUUID().replaceAll('-', '')}.`;
@@ -37,13 +44,20 @@ export function createRawCaller(nc: NatsConnection): RawCaller {
     }
   }, 1_000);
   sweep.unref();
+  const request = (subject: string, payload: Uint8Array, timeoutMs: number, headers?: MsgHdrs) => {
+    const id = nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      nc.publish(subject, payload, headers === undefined ? { reply: `${prefix}${id}` } : { reply: `${prefix}${id}`, headers });
+    });
+  };
   return {
-    request(subject, payload, timeoutMs) {
-      const id = nextId++;
-      return new Promise<Uint8Array>((resolve, reject) => {
-        pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
-        nc.publish(subject, payload, { reply: `${prefix}${id}` });
-      });
+    request,
+    async publishJetStream(subject, payload, timeoutMs, headers) {
+      const reply = await request(subject, payload, timeoutMs, headers);
+      const ack = JSON.parse(td.decode(reply)) as { seq?: number; duplicate?: boolean; error?: { description?: string } };
+      if (ack.error !== undefined || ack.seq === undefined) throw new Error(`JetStream refused the publish: ${ack.error?.description ?? 'no ack'}`);
+      return { seq: ack.seq, duplicate: ack.duplicate === true };
     },
     close() {
       clearInterval(sweep);
