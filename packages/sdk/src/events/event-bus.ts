@@ -14,7 +14,7 @@ import type { DedupeStore } from '../dedupe/dedupe-store.js';
 import { KvDedupeStore } from '../dedupe/kv-dedupe-store.js';
 import { RedisDedupeStore } from '../dedupe/redis-dedupe-store.js';
 import { dedupeStage } from './dedupe-interceptor.js';
-import { composeDelivery, errorText, retryPolicyInterceptor, type DeliveryInterceptor, type DeliveryNext } from './delivery.js';
+import { composeDelivery, errorText, retryPolicyInterceptor, type DeliveryInterceptor, type DeliveryNext, type Outcome } from './delivery.js';
 import { resolveEventBusOptions, resolveSubscribeOptions, type EventBusOptions, type ResolvedEventBusOptions, type ResolvedSubscribeOptions } from './event-bus-options.js';
 import { assertUserHeaders, envelopeHeaders } from './event-headers.js';
 import { eventMetrics, metricsInterceptor, type EventMetrics } from './event-metrics.js';
@@ -175,7 +175,7 @@ export class EventBus {
     const key = `${transport} ${topic} ${qos}`;
     let counter = this.publishedCounters.get(key);
     if (counter === undefined) {
-      counter = this.metrics.published.labels({ transport, topic, qos: String(qos) });
+      counter = this.metrics.bind(this.metrics.published, { transport, topic, qos: String(qos) });
       if (this.publishedCounters.size < 10_000) this.publishedCounters.set(key, counter);
     }
     return counter;
@@ -243,6 +243,9 @@ function assertQos(qos: unknown): asserts qos is Qos {
   }
 }
 
+/** Outcomes are never mutated: one shared object per success instead of one per event. */
+const ACK: Outcome = Object.freeze({ type: 'ack' });
+
 /** Decodes the payload and calls the user's handler: the end of the delivery pipeline. */
 function terminal<T>(handler: EventHandler<T>, sub: ResolvedSubscribeOptions): DeliveryNext {
   return async (delivery) => {
@@ -264,7 +267,7 @@ function terminal<T>(handler: EventHandler<T>, sub: ResolvedSubscribeOptions): D
         transport: delivery.transport,
         group: sub.group,
       });
-      return { type: 'ack' };
+      return ACK;
     } catch (err) {
       return { type: 'fail', error: errorText(err), retryable: !(err instanceof AegisError && !err.retryable) };
     }

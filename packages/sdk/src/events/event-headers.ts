@@ -58,20 +58,33 @@ export interface EventEnvelope {
  * headers can repeat a name): the first one counts. Trace context headers are kept apart.
  */
 export function readEnvelope(headers: Iterable<[string, string | readonly string[]]>, fallbackId: string): EventEnvelope {
-  let messageId = fallbackId;
-  let qos: Qos = 1;
-  let key: string | undefined;
-  let trace: Record<string, string> | undefined;
-  const user: Record<string, string> = {};
-  for (const [name, raw] of headers) {
-    const value = typeof raw === 'string' ? raw : (raw[0] ?? '');
-    if (name === EVENT_HEADERS.messageId) messageId = value;
-    else if (name === EVENT_HEADERS.qos) qos = value === '2' ? 2 : value === '0' ? 0 : 1;
-    else if (name === EVENT_HEADERS.key) key = value;
-    else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (trace ??= {})[name] = value;
-    else if (!RESERVED.test(name)) user[name] = value;
+  const env = newEnvelope(fallbackId);
+  for (const [name, raw] of headers) addHeader(env, name, typeof raw === 'string' ? raw : (raw[0] ?? ''));
+  return env;
+}
+
+/** {@link readEnvelope} over a parsed JSON object (Redis `h`); non-string values are ignored. */
+export function readEnvelopeRecord(headers: Readonly<Record<string, unknown>>, fallbackId: string): EventEnvelope {
+  const env = newEnvelope(fallbackId);
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') addHeader(env, name, value);
   }
-  return { messageId, qos, key, user, trace };
+  return env;
+}
+
+type MutableEnvelope = { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] };
+
+function newEnvelope(fallbackId: string): MutableEnvelope {
+  return { messageId: fallbackId, qos: 1, key: undefined, user: {}, trace: undefined };
+}
+
+function addHeader(env: MutableEnvelope, name: string, value: string): void {
+  if (name === EVENT_HEADERS.messageId) env.messageId = value;
+  else if (name === EVENT_HEADERS.qos) env.qos = value === '2' ? 2 : value === '0' ? 0 : 1;
+  else if (name === EVENT_HEADERS.key) env.key = value;
+  else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (env.trace ??= {})[name] = value;
+  else if (!RESERVED.test(name)) env.user[name] = value;
 }
 
 /** The reserved headers of a publish, before user headers are added. */

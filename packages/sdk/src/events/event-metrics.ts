@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics of the event bus, per transport/topic/group, on the caller's registry.
- * Counters move on the hot path; `pending` and `consumer lag` are read from the broker only when
- * Prometheus scrapes (the gauges' `collect`), so they cost nothing between scrapes.
+ * Counters move on the hot path through {@link EventMetrics.bind}: a bound child sums locally and
+ * is added to the prom-client counter when it is collected (a prom-client child's `inc()` hashes
+ * and validates its label object on every call). `pending` and `consumer lag` are read from the
+ * broker only when Prometheus scrapes (the gauges' `collect`), so they cost nothing between scrapes.
  */
 import { Counter, Gauge, register as globalRegistry, type Registry } from 'prom-client';
 import type { DeliveryInterceptor } from './delivery.js';
@@ -18,8 +20,24 @@ export interface EventMetrics {
   readonly duplicates: Counter<(typeof LABELS)[number]>;
   readonly retried: Counter<(typeof LABELS)[number]>;
   readonly deadLettered: Counter<(typeof LABELS)[number]>;
+  /**
+   * A cheap incrementer for one label set of one of these counters: `inc()` is a local addition,
+   * folded into the counter whenever it is collected (scrape, `get()`, `registry.metrics()`).
+   */
+  bind<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string | number>>): BoundCounter;
   /** Adds a source of pending/lag figures (a bus), removed with the returned function. */
   addStatsSource(source: () => Promise<readonly TopicGroupStats[]>): () => void;
+}
+
+/** See {@link EventMetrics.bind}. */
+export interface BoundCounter {
+  inc(): void;
+}
+
+interface LocalChild {
+  readonly labels: Partial<Record<string, string | number>>;
+  n: number;
+  inc(): void;
 }
 
 const sourcesByRegistry = new WeakMap<Registry, Set<() => Promise<readonly TopicGroupStats[]>>>();
@@ -31,8 +49,26 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
   if (existing !== undefined) return existing;
   const sources = new Set<() => Promise<readonly TopicGroupStats[]>>();
   sourcesByRegistry.set(registry, sources);
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const children = new Map<Counter<string>, Map<string, LocalChild>>();
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => {
+    const local = new Map<string, LocalChild>();
+    const c = new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const child of local.values()) {
+          if (child.n === 0) continue;
+          const n = child.n;
+          child.n = 0;
+          this.inc(child.labels, n);
+        }
+      },
+    });
+    children.set(c, local);
+    return c;
+  };
   const statsGauge = (name: string, help: string, pick: (s: TopicGroupStats) => number) =>
     new Gauge({
       name,
@@ -56,6 +92,23 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
     duplicates: counter('aegis_events_duplicates_total', 'QoS 2 duplicates acknowledged without calling the handler.', LABELS),
     retried: counter('aegis_events_retried_total', 'Failed attempts scheduled for redelivery.', LABELS),
     deadLettered: counter('aegis_events_dead_lettered_total', 'Messages parked in the dead-letter stream.', LABELS),
+    bind(c, labels) {
+      const local = children.get(c);
+      if (local === undefined) return c.labels(labels);
+      const key = JSON.stringify(labels);
+      let child = local.get(key);
+      if (child === undefined) {
+        const created: LocalChild = {
+          labels,
+          n: 0,
+          inc() {
+            created.n++;
+          },
+        };
+        local.set(key, (child = created));
+      }
+      return child;
+    },
     addStatsSource(source) {
       sources.add(source);
       return () => sources.delete(source);
@@ -68,17 +121,17 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
 /** Counts deliveries and their final outcome; the outermost interceptor of one subscription. */
 export function metricsInterceptor(metrics: EventMetrics): DeliveryInterceptor {
   // One subscription has one topic and group: bind the label set once, not per message.
-  let bound: Record<'delivered' | 'redelivered' | 'acked' | 'duplicates' | 'retried' | 'deadLettered', { inc(): void }> | undefined;
+  let bound: Record<'delivered' | 'redelivered' | 'acked' | 'duplicates' | 'retried' | 'deadLettered', BoundCounter> | undefined;
   return async (delivery, next) => {
     if (bound === undefined) {
       const labels = { transport: delivery.transport, topic: delivery.topic, group: delivery.group };
       bound = {
-        delivered: metrics.delivered.labels(labels),
-        redelivered: metrics.redelivered.labels(labels),
-        acked: metrics.acked.labels(labels),
-        duplicates: metrics.duplicates.labels(labels),
-        retried: metrics.retried.labels(labels),
-        deadLettered: metrics.deadLettered.labels(labels),
+        delivered: metrics.bind(metrics.delivered, labels),
+        redelivered: metrics.bind(metrics.redelivered, labels),
+        acked: metrics.bind(metrics.acked, labels),
+        duplicates: metrics.bind(metrics.duplicates, labels),
+        retried: metrics.bind(metrics.retried, labels),
+        deadLettered: metrics.bind(metrics.deadLettered, labels),
       };
     }
     const m = bound;

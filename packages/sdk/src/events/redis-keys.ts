@@ -1,3 +1,5 @@
+import { readEnvelope, readEnvelopeRecord, type EventEnvelope } from './event-headers.js';
+
 /** Redis keys of one bus, derived from `redisKeyPrefix` (topics are `[A-Za-z0-9_.-]`, safe in keys). */
 export interface RedisKeys {
   /** QoS 1/2 stream of a topic. */
@@ -36,17 +38,18 @@ export function toRawEntry(entry: { id: unknown; message: unknown }): RawEntry {
   return { id: String(entry.id), fields: (entry.message ?? {}) as Record<string, Buffer> };
 }
 
-/** Headers stored in an entry's `h` field (JSON), or none. */
-export function entryHeaders(entry: RawEntry): Array<[string, string]> {
+/** The envelope of an entry: its `h` field (a JSON object of headers), or an empty one. */
+export function entryEnvelope(entry: RawEntry): EventEnvelope {
   const raw = entry.fields.h;
-  if (raw === undefined) return [];
-  try {
-    const parsed: unknown = JSON.parse(raw.toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null) return [];
-    return Object.entries(parsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string');
-  } catch {
-    return [];
+  if (raw !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      if (typeof parsed === 'object' && parsed !== null) return readEnvelopeRecord(parsed as Record<string, unknown>, entry.id);
+    } catch {
+      // unreadable headers: treat as none
+    }
   }
+  return readEnvelope([], entry.id);
 }
 
 /**

@@ -15,8 +15,7 @@ import type { AnyRedisClient } from '../dedupe/redis-dedupe-store.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
 import type { ResolvedSubscribeOptions } from './event-bus-options.js';
-import { readEnvelope } from './event-headers.js';
-import { entryHeaders, entryTrace, toRawEntry, type RawEntry } from './redis-keys.js';
+import { entryEnvelope, entryTrace, toRawEntry, type RawEntry } from './redis-keys.js';
 import type { RedisContext } from './redis-transport.js';
 import type { EventSubscription } from './types.js';
 
@@ -108,7 +107,7 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
 
   const handle = async (entry: RawEntry, deliveryCount: number): Promise<void> => {
     owned.add(entry.id);
-    const env = readEnvelope(entryHeaders(entry), entry.id);
+    const env = entryEnvelope(entry);
     const delivery: Delivery = {
       transport: 'redis',
       topic,

@@ -14,9 +14,8 @@ import { RESP_TYPES } from 'redis';
 import type { AnyRedisClient } from '../dedupe/redis-dedupe-store.js';
 import type { DeliveryNext } from './delivery.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
-import { readEnvelope } from './event-headers.js';
 import type { EventTransport, OutgoingEvent } from './event-transport.js';
-import { entryHeaders, redisKeys, toRawEntry, type RedisKeys } from './redis-keys.js';
+import { entryEnvelope, redisKeys, toRawEntry, type RedisKeys } from './redis-keys.js';
 import { subscribeRedis } from './redis-subscription.js';
 import type { DeadLetter, PublishResult, EventSubscription, TopicGroupStats } from './types.js';
 
@@ -141,7 +140,7 @@ export class RedisTransport implements EventTransport {
     return entries.map((raw) => {
       const entry = toRawEntry(raw);
       const f = entry.fields;
-      const env = readEnvelope(entryHeaders(entry), entry.id);
+      const env = entryEnvelope(entry);
       let payload: unknown;
       try {
         payload = f.d === undefined ? undefined : decode(f.d);

@@ -42,8 +42,8 @@ async function storedHeaders(transport: TransportName, topic: string): Promise<R
     for (const [name, values] of msg!.header ?? []) out[name] = values[0] ?? '';
     return out;
   }
-  const [entry] = await harness.redis.xRevRange(`${harness.names.redisKeyPrefix}:s:${topic}`, '+', '-', { COUNT: 1 });
-  const fields = entry!.message as Record<string, string>;
+  const entries = await harness.redis.xRevRange(`${harness.names.redisKeyPrefix}:s:${topic}`, '+', '-', { COUNT: 1 });
+  const fields = entries?.[0]?.message as Record<string, string>;
   return { ...(JSON.parse(fields.h ?? '{}') as Record<string, string>), ...Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'h' && k !== 'd')) };
 }
 
