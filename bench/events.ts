@@ -3,12 +3,16 @@
  * XADD/XREADGROUP/XACK against the AegisIPC event bus at QoS 1 and 2, in the same run, on the
  * same brokers. Each case publishes `count` events (256 publishes in flight) while one
  * subscriber consumes them; the figure is end-to-end events/s (first publish → last handled).
+ * Every case moves the same payload object: the raw cases encode it per publish and decode it
+ * per delivery with the same MessagePack codec the API uses (until 2026-11-22 they sent one
+ * pre-encoded buffer and never decoded, so the API alone paid for serialisation).
  * Prints a table, then one JSON line with all figures and a `summary` of ratios.
  */
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectTestNats, connectTestRedis, deleteKeysWithPrefix, deleteStreams, uniqueName } from '@aegis-ipc/testing';
-import { encode } from '@aegis-ipc/protocol';
+import { decode, encode } from '@aegis-ipc/protocol';
 import { Registry } from 'prom-client';
+import { RESP_TYPES } from 'redis';
 import { createEventBus, type Qos, type TransportName } from '@aegis-ipc/sdk';
 
 const COUNT = Number(process.argv[2] ?? 5_000);
@@ -51,17 +55,17 @@ async function rawNats(): Promise<number> {
   await jsm.streams.add({ name, subjects: [`${run}.raw.>`] });
   await jsm.consumers.add(name, { durable_name: 'c', ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
   const js = jetstream(nc);
-  const data = encode(payload);
   let got = 0;
   const messages = await (await js.consumers.get(name, 'c')).consume({ max_messages: CONCURRENCY * 2 });
   const loop = (async () => {
     for await (const m of messages) {
+      decode(m.data);
       m.ack();
       if (++got === COUNT) break;
     }
   })();
   const start = performance.now();
-  await pump(COUNT, WINDOW, () => js.publish(`${run}.raw.orders`, data));
+  await pump(COUNT, WINDOW, () => js.publish(`${run}.raw.orders`, encode(payload)));
   await loop;
   const rate = COUNT / ((performance.now() - start) / 1000);
   await messages.close();
@@ -73,24 +77,30 @@ async function rawRedis(): Promise<number> {
   await redis.xGroupCreate(key, 'g', '$', { MKSTREAM: true });
   const reader = redis.duplicate();
   await reader.connect();
-  const data = Buffer.from(encode(payload));
+  const binary = reader.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   let got = 0;
   // The XACK of one batch goes out on the other connection while the next XREADGROUP blocks (as
   // the API does); awaiting it before reading again cost the raw side a round trip per batch.
   const acks: Array<Promise<unknown>> = [];
   const loop = (async () => {
     while (got < COUNT) {
-      const res = (await reader.xReadGroup('g', 'c', { key, id: '>' }, { COUNT: CONCURRENCY * 2, BLOCK: 1000 })) as Array<{
-        messages: Array<{ id: string }>;
+      const res = (await binary.xReadGroup('g', 'c', { key, id: '>' }, { COUNT: CONCURRENCY * 2, BLOCK: 1000 })) as Array<{
+        messages: Array<{ id: Buffer; message: { d: Buffer } }>;
       }> | null;
-      const ids = (res ?? []).flatMap((s) => s.messages.map((m) => m.id));
+      const ids: string[] = [];
+      for (const s of res ?? []) {
+        for (const m of s.messages) {
+          decode(m.message.d);
+          ids.push(m.id.toString());
+        }
+      }
       if (ids.length > 0) acks.push(redis.xAck(key, 'g', ids));
       got += ids.length;
     }
     await Promise.all(acks);
   })();
   const start = performance.now();
-  await pump(COUNT, WINDOW, () => redis.xAdd(key, '*', { d: data }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 100_000 } }));
+  await pump(COUNT, WINDOW, () => redis.xAdd(key, '*', { d: Buffer.from(encode(payload)) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 100_000 } }));
   await loop;
   const rate = COUNT / ((performance.now() - start) / 1000);
   await reader.close();
