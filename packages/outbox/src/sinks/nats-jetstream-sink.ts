@@ -1,15 +1,17 @@
 /**
  * Publishes outbox rows to NATS JetStream (OB-4, OB-8): subject `<topic>.<aggregate id>`,
  * `Nats-Msg-Id` = event id so the stream drops a re-publish inside its duplicate window, and
- * the publish resolves on the stream's ack (the event is stored).
+ * the publish resolves on the stream's ack (the event is stored). Publishes go through
+ * `jetstream-publisher.ts`, not `js.publish()` (no per-message stack captures and timer, ADR 0013).
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS } from '@aegis-ipc/protocol';
 import type { OutboxRecord } from '../types.js';
 import type { OutboxSink } from './outbox-sink.js';
 import { subjectToken } from './subject-token.js';
+import { JetStreamPublisher } from './jetstream-publisher.js';
 
 export interface NatsJetStreamSinkOptions {
   /** @default 'nats://127.0.0.1:4222' */
@@ -44,9 +46,8 @@ export class NatsJetStreamSink implements OutboxSink {
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
+    private readonly publisher: JetStreamPublisher,
     private readonly ownsConnection: boolean,
-    private readonly publishTimeoutMs: number,
   ) {}
 
   /**
@@ -67,7 +68,7 @@ export class NatsJetStreamSink implements OutboxSink {
           duplicate_window: nanos(options.duplicateWindowMs ?? 120_000),
         });
       }
-      return new NatsJetStreamSink(conn, jetstream(conn), nc === undefined, options.publishTimeoutMs ?? 5_000);
+      return new NatsJetStreamSink(conn, new JetStreamPublisher(conn, options.publishTimeoutMs ?? 5_000), nc === undefined);
     } catch (err) {
       if (nc === undefined) await conn.close();
       throw err;
@@ -82,14 +83,13 @@ export class NatsJetStreamSink implements OutboxSink {
     h.set(EVENT_HEADERS.aggregateId, record.key);
     h.set(EVENT_HEADERS.sequence, String(record.payload.sequence));
     for (const [name, value] of Object.entries(record.headers)) h.set(name, value);
-    await this.js.publish(subjectFor(record), this.encoder.encode(JSON.stringify(record.payload)), {
-      msgID: record.eventId,
-      headers: h,
-      timeout: this.publishTimeoutMs,
-    });
+    // Resolves on the stream's PubAck (stored, or recognised as a duplicate of `Nats-Msg-Id`).
+    await this.publisher.publish(subjectFor(record), this.encoder.encode(JSON.stringify(record.payload)), h);
   }
 
+  /** Waits for outstanding publishes (acked or timed out), then closes an owned connection. */
   async close(): Promise<void> {
+    await this.publisher.close();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 }
