@@ -6,6 +6,8 @@
  *   JetStream publish (Nats-Msg-Id) → mark SENT loop, batch 100: the floor any relay pays. It
  *   publishes the same message as the relay (event JSON + event headers); the same loop with a
  *   `{"n":1}` body and one header is reported too (`raw_loop_tiny_msg_events_per_s`).
+ * - raw write: the same N commands as BEGIN; INSERT command; INSERT outbox row; COMMIT on bare
+ *   tables (no lock, no event table, no unique indexes), 16 concurrent writers: the write floor.
  * - AegisIPC commands/s: N commands through `OutboxWriter.submitCommand` (command + event +
  *   outbox row in one REPEATABLE READ transaction, aggregate lock, 16 concurrent writers).
  * - AegisIPC relay events/s: the same N rows drained by `OutboxRelay` (per-aggregate order
@@ -111,6 +113,30 @@ try {
   const { loopMs: tinyLoopMs } = await rawLoop('raw_outbox_tiny', 'tiny');
   const { insertMs: rawInsertMs, loopMs: rawLoopMs } = await rawLoop('raw_outbox', 'event');
 
+  // ── raw transactional write ───────────────────────────────────────────────
+  // The floor of a hand-written outbox write, same 16 writers and pool: BEGIN; INSERT the command;
+  // INSERT its event as an outbox row; COMMIT — no aggregate lock, no separate event table, no
+  // duplicate/idempotency indexes, no validation. Context for commands_per_s, which on a shared
+  // machine moves with the load far more than with our code.
+  await db.query(`CREATE TABLE raw_commands (id uuid PRIMARY KEY, session_id text NOT NULL, payload jsonb NOT NULL)`);
+  await db.query(`CREATE TABLE raw_write_outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
+  let rawNext = 0;
+  const rawWriteStart = performance.now();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      for (let i = rawNext++; i < N; i = rawNext++) {
+        await db.transaction(
+          async (tx) => {
+            await tx.query('INSERT INTO raw_commands (id, session_id, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+            await tx.query('INSERT INTO raw_write_outbox (event_id, key, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+          },
+          { isolation: 'READ_COMMITTED' },
+        );
+      }
+    }),
+  );
+  const rawWriteMs = performance.now() - rawWriteStart;
+
   // ── AegisIPC writer ───────────────────────────────────────────────────────
   const writer = new OutboxWriter(db, { topic });
   const sessions = Array.from({ length: AGGREGATES }, () => randomUUID());
@@ -173,7 +199,9 @@ try {
     raw_bulk_insert_rows_per_s: round(N / (rawInsertMs / 1000)),
     raw_loop_events_per_s: round(N / (rawLoopMs / 1000)),
     raw_loop_tiny_msg_events_per_s: round(N / (tinyLoopMs / 1000)),
+    raw_write_txn_per_s: round(N / (rawWriteMs / 1000)),
     commands_per_s: round(N / (writeMs / 1000)),
+    ratio_commands_vs_raw_write: round(rawWriteMs / writeMs, 3),
     relay_events_per_s: round(N / (relayMs / 1000)),
     ratio_relay_vs_raw_loop: round(rawLoopMs / relayMs, 3),
     ratio_relay_vs_tiny_msg_loop: round(tinyLoopMs / relayMs, 3),
@@ -187,7 +215,9 @@ try {
     ['raw bulk insert (rows/s)', String(figures.raw_bulk_insert_rows_per_s)],
     ['raw SKIP LOCKED loop (events/s)', String(figures.raw_loop_events_per_s)],
     ['  same loop, {"n":1} + 1 header (events/s)', String(figures.raw_loop_tiny_msg_events_per_s)],
+    ['raw BEGIN/2×INSERT/COMMIT (txn/s)', String(figures.raw_write_txn_per_s)],
     ['AegisIPC commands (commands/s)', String(figures.commands_per_s)],
+    ['commands / raw write', String(figures.ratio_commands_vs_raw_write)],
     ['AegisIPC relay drain (events/s)', String(figures.relay_events_per_s)],
     ['relay / raw loop', String(figures.ratio_relay_vs_raw_loop)],
     ['relay / tiny-message loop', String(figures.ratio_relay_vs_tiny_msg_loop)],
@@ -203,6 +233,7 @@ try {
       ...figures,
       summary: {
         commands_per_s: figures.commands_per_s,
+        ratio_commands_vs_raw_write: figures.ratio_commands_vs_raw_write,
         relay_events_per_s: figures.relay_events_per_s,
         ratio_relay_vs_raw_loop: figures.ratio_relay_vs_raw_loop,
         ratio_relay_vs_tiny_msg_loop: figures.ratio_relay_vs_tiny_msg_loop,
