@@ -2,6 +2,11 @@
  * {@link DedupeStore} on Redis: `SET NX PX` takes the lease atomically (and lets it expire by
  * itself when the holder crashes), `SET PX` replaces it with the done record and its TTL.
  *
+ * Claims and completions made in the same event-loop turn (a batch of deliveries) go to Redis as
+ * one `EVALSHA` each — the same per-key commands run inside a script — instead of one command per
+ * id: node-redis arms an abort timer per command, which cost more than the command itself on the
+ * events benchmark (ADR 0023). A lone claim or completion is sent as the plain command.
+ *
  * Durability follows Redis persistence: with `appendonly no` a Redis restart forgets every
  * record, so ids completed before the restart may be processed again.
  */
@@ -22,10 +27,41 @@ export const DEFAULT_REDIS_DEDUPE_PREFIX = 'aegis:dedupe:';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis client generics vary per createClient() options
 export type AnyRedisClient = RedisClientType<any, any, any, any, any>;
 
+/** Per key: `SET NX PX` the lease (ARGV 2i-1, 2i); on failure the current value (0 when it expired meanwhile). */
+const CLAIM_MANY = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('SET', key, ARGV[2 * i - 1], 'NX', 'PX', ARGV[2 * i]) then
+    out[i] = 1
+  else
+    out[i] = redis.call('GET', key) or 0
+  end
+end
+return out`;
+
+/** Per key: `SET value PX ttl` (ARGV 2i-1, 2i). */
+const COMPLETE_MANY = `
+for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i]) end
+return #KEYS`;
+
+/** Most ids one script call handles. */
+const MAX_BATCH = 256;
+
+interface Pending<T> {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly ms: number;
+  resolve(result: T): void;
+  reject(err: unknown): void;
+}
+
 /** A Redis dedupe store over a shared, connected client. */
 export class RedisDedupeStore implements DedupeStore {
   private readonly prefix: string;
   private readonly binary: AnyRedisClient;
+  private claims: Array<Pending<ClaimResult>> = [];
+  private completions: Array<Pending<void>> = [];
+  private readonly shas = new Map<string, string>();
 
   constructor(
     private readonly client: AnyRedisClient,
@@ -36,30 +72,72 @@ export class RedisDedupeStore implements DedupeStore {
     this.binary = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as AnyRedisClient;
   }
 
-  async claim(id: string, leaseMs: number): Promise<ClaimResult> {
-    const key = this.prefix + id;
-    const lease = Buffer.from(encode({ s: 'lease', until: Date.now() + leaseMs } satisfies DedupeRecord));
+  claim(id: string, leaseMs: number): Promise<ClaimResult> {
+    const value = Buffer.from(encode({ s: 'lease', until: Date.now() + leaseMs } satisfies DedupeRecord));
+    return new Promise((resolve, reject) => {
+      if (this.claims.length === 0) setImmediate(() => void this.flushClaims());
+      this.claims.push({ key: this.prefix + id, value, ms: leaseMs, resolve, reject });
+    });
+  }
+
+  complete(id: string, response: unknown, ttlMs: number): Promise<void> {
+    const value = Buffer.from(encode({ s: 'done', r: response } satisfies DedupeRecord));
+    return new Promise((resolve, reject) => {
+      if (this.completions.length === 0) setImmediate(() => void this.flushCompletions());
+      this.completions.push({ key: this.prefix + id, value, ms: ttlMs, resolve, reject });
+    });
+  }
+
+  private async flushClaims(): Promise<void> {
+    const batch = this.claims.splice(0, MAX_BATCH);
+    if (this.claims.length > 0) setImmediate(() => void this.flushClaims());
     try {
-      const set = await this.client.set(key, lease, { condition: 'NX', expiration: { type: 'PX', value: leaseMs } });
-      if (set !== null) return { state: 'claimed' };
-      const raw = (await this.binary.get(key)) as Buffer | null;
-      // Expired between SET and GET: the next delivery will claim it.
-      if (raw === null) return { state: 'in-progress' };
-      const record = asDedupeRecord(decode(raw));
-      return record.s === 'done' ? { state: 'done', response: record.r } : { state: 'in-progress' };
+      if (batch.length === 1) {
+        const [one] = batch as [Pending<ClaimResult>];
+        const set = await this.client.set(one.key, one.value, { condition: 'NX', expiration: { type: 'PX', value: one.ms } });
+        one.resolve(set !== null ? { state: 'claimed' } : claimResultOf((await this.binary.get(one.key)) as Buffer | null));
+        return;
+      }
+      const replies = (await this.script(CLAIM_MANY, batch)) as Array<number | Buffer>;
+      batch.forEach((p, i) => {
+        const reply = replies[i];
+        p.resolve(reply === 1 ? { state: 'claimed' } : claimResultOf(Buffer.isBuffer(reply) ? reply : null));
+      });
     } catch (err) {
-      throw storageFailure(`dedupe claim of ${id} failed`, err);
+      for (const p of batch) p.reject(storageFailure(`dedupe claim of ${p.key.slice(this.prefix.length)} failed`, err));
     }
   }
 
-  async complete(id: string, response: unknown, ttlMs: number): Promise<void> {
+  private async flushCompletions(): Promise<void> {
+    const batch = this.completions.splice(0, MAX_BATCH);
+    if (this.completions.length > 0) setImmediate(() => void this.flushCompletions());
     try {
-      await this.client.set(this.prefix + id, Buffer.from(encode({ s: 'done', r: response } satisfies DedupeRecord)), {
-        expiration: { type: 'PX', value: ttlMs },
-      });
+      if (batch.length === 1) {
+        const [one] = batch as [Pending<void>];
+        await this.client.set(one.key, one.value, { expiration: { type: 'PX', value: one.ms } });
+      } else {
+        await this.script(COMPLETE_MANY, batch);
+      }
+      for (const p of batch) p.resolve();
     } catch (err) {
-      throw storageFailure(`dedupe complete of ${id} failed`, err);
+      for (const p of batch) p.reject(storageFailure(`dedupe complete of ${p.key.slice(this.prefix.length)} failed`, err));
     }
+  }
+
+  /** EVALSHA of `body` over the batch's keys and (value, ms) pairs; loads the script on NOSCRIPT. */
+  private async script(body: string, batch: ReadonlyArray<Pending<unknown>>): Promise<unknown> {
+    const args = { keys: batch.map((p) => p.key), arguments: batch.flatMap((p) => [p.value, String(p.ms)]) };
+    const sha = this.shas.get(body);
+    if (sha !== undefined) {
+      try {
+        return await this.binary.evalSha(sha, args);
+      } catch (err) {
+        if (!String(err).includes('NOSCRIPT')) throw err;
+      }
+    }
+    const loaded = String(await this.client.scriptLoad(body));
+    this.shas.set(body, loaded);
+    return this.binary.evalSha(loaded, args);
   }
 
   async release(id: string): Promise<void> {
@@ -69,6 +147,14 @@ export class RedisDedupeStore implements DedupeStore {
       throw storageFailure(`dedupe release of ${id} failed`, err);
     }
   }
+}
+
+/** A failed `SET NX`: done when the record says so; a live lease, or one that expired meanwhile, is in progress. */
+function claimResultOf(raw: Buffer | null): ClaimResult {
+  // Expired between SET and GET: the next delivery will claim it.
+  if (raw === null) return { state: 'in-progress' };
+  const record = asDedupeRecord(decode(raw));
+  return record.s === 'done' ? { state: 'done', response: record.r } : { state: 'in-progress' };
 }
 
 function storageFailure(message: string, cause: unknown): AegisError<'STORAGE_FAILURE'> {

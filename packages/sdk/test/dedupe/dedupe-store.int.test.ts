@@ -52,6 +52,22 @@ describe.each(Object.keys(stores))('%s dedupe store', (kind) => {
     expect((await other.claim(id, 300)).state).toBe('claimed');
   });
 
+  it('answers each id of a batch of concurrent claims and completions on its own', async () => {
+    const store = await stores[kind]!();
+    const [done, leased, ...fresh] = Array.from({ length: 12 }, () => uniqueName('msg'));
+    expect((await store.claim(done!, 10_000)).state).toBe('claimed');
+    await store.complete(done!, 'first', 60_000);
+    expect((await store.claim(leased!, 10_000)).state).toBe('claimed');
+    // Issued in one turn: the Redis store sends them as one script call.
+    const results = await Promise.all([done!, leased!, ...fresh].map((id) => store.claim(id, 10_000)));
+    expect(results[0]).toEqual({ state: 'done', response: 'first' });
+    expect(results[1]).toEqual({ state: 'in-progress' });
+    expect(results.slice(2).every((r) => r.state === 'claimed')).toBe(true);
+    await Promise.all(fresh.map((id, i) => store.complete(id, i, 60_000)));
+    const again = await Promise.all(fresh.map((id) => store.claim(id, 10_000)));
+    expect(again).toEqual(fresh.map((_, i) => ({ state: 'done', response: i })));
+  });
+
   it('gives exactly one of many concurrent claimers the lease', async () => {
     const store = await stores[kind]!();
     const id = uniqueName('msg');
