@@ -12,7 +12,7 @@ import { RELIABLE_DLQ_STREAM, deadLetterSubject, parseReliableSubject } from './
 /** Publishes `msg` to the dead-letter stream; returns its sequence there. */
 export async function parkRequest(js: JetStreamClient, msg: JsMsg, serviceName: string, method: string, lastError: string): Promise<number> {
   const h = natsHeaders();
-  for (const [k, v] of msg.headers ?? []) if (k !== HEADERS.natsMsgId) for (const value of v) h.append(k, value);
+  for (const [k, v] of msg.headers ?? []) if (k !== HEADERS.natsMsgId && k !== RELIABLE_HEADERS.firstSend) for (const value of v) h.append(k, value);
   h.set(RELIABLE_HEADERS.lastError, lastError.slice(0, 1024).replace(/[\r\n]+/g, ' '));
   h.set(RELIABLE_HEADERS.deliveries, String(msg.info.deliveryCount));
   h.set(RELIABLE_HEADERS.deadLetteredAt, new Date().toISOString());

@@ -15,6 +15,11 @@ export interface GuardInput {
   readonly leaseMs: number;
   /** The PENDING record of this delivery (retry count, trace id…): the status-record guard claims with it. */
   readonly pending?: MessageStatus;
+  /**
+   * First delivery of the first publish of an SDK-generated id: no other copy of the id exists,
+   * so the status-record guard skips the claim and creates the outcome record (create-only).
+   */
+  readonly onlyCopy?: boolean;
 }
 
 export type GuardResult =

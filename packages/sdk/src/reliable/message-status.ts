@@ -163,6 +163,18 @@ export class MessageStatusStore {
   }
 
   /**
+   * Creates the record; fails when one exists (a redelivery took the message over meanwhile).
+   * @throws AegisError `STORAGE_FAILURE`
+   */
+  async createRecord(status: MessageStatus): Promise<number> {
+    try {
+      return await this.kv.create(status.message_id, encode(status));
+    } catch (err) {
+      throw storageFailure(`cannot record ${status.message_id} as ${status.state}`, err);
+    }
+  }
+
+  /**
    * Writes `status` over the record at `revision` (compare-and-set): fails when another delivery
    * took the record over meanwhile. Returns the new revision.
    * @throws AegisError `STORAGE_FAILURE`

@@ -36,7 +36,7 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
   if (target === undefined || messageId === '') return undefined;
   const error = new AegisError('ACK_TIMEOUT', `retries exhausted: no instance acknowledged ${messageId} in ${deliveries} deliveries`, { retryable: false, details: { message_id: messageId, deliveries } });
   const h = natsHeaders();
-  for (const [k, v] of sm.header ?? []) if (k !== HEADERS.natsMsgId) for (const value of v) h.append(k, value);
+  for (const [k, v] of sm.header ?? []) if (k !== HEADERS.natsMsgId && k !== RELIABLE_HEADERS.firstSend) for (const value of v) h.append(k, value);
   h.set(RELIABLE_HEADERS.lastError, `${error.code}: ${error.message}`);
   h.set(RELIABLE_HEADERS.deliveries, String(deliveries));
   h.set(RELIABLE_HEADERS.deadLetteredAt, new Date().toISOString());

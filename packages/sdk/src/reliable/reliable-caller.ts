@@ -141,6 +141,8 @@ export class ReliableCaller {
     h.set(RELIABLE_HEADERS.createdAt, new Date(now).toISOString());
     h.set(RELIABLE_HEADERS.maxDeliveries, String(schedule.maxRetries + 1));
     if (options.ttlMs !== undefined) h.set(RELIABLE_HEADERS.expiresAt, String(now + options.ttlMs));
+    // An id generated here has never been sent: its first delivery needs no claim (ADR 0053).
+    if (options.messageId === undefined) h.set(RELIABLE_HEADERS.firstSend, '1');
     if (span !== undefined) injectTraceContext(h, trace.setSpan(context.active(), span));
 
     let sub: ReturnType<NatsConnection['subscribe']> | undefined;
@@ -155,12 +157,12 @@ export class ReliableCaller {
         // Durable first: the publish ack means the request survives this process. A caller-chosen
         // id may have been answered before (a retry after a crash): read its record meanwhile.
         // A fresh UUID cannot have one unless JetStream says the publish was a duplicate.
-        const [ack, recorded] = await Promise.all([
-          this.#js.publish(subject, data, { msgID: messageId, headers: h }),
+        const [duplicate, recorded] = await Promise.all([
+          this.#publish(subject, data, messageId, h),
           options.messageId === undefined ? undefined : store.recorded(messageId),
         ]);
-        existing = ack.duplicate && recorded === undefined ? await store.recorded(messageId) : recorded;
-        span?.setAttribute('ipc.reliable.duplicate_publish', ack.duplicate);
+        existing = duplicate && recorded === undefined ? await store.recorded(messageId) : recorded;
+        span?.setAttribute('ipc.reliable.duplicate_publish', duplicate);
       } catch (err) {
         const cause = err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `cannot make ${messageId} durable: ${(err as Error).message}`, { cause: err });
         if (!options.degradeToAtMostOnce || this.#options.fallback === undefined) throw cause;
@@ -216,7 +218,22 @@ export class ReliableCaller {
       this.#metrics.retried.inc({ service_name: w.serviceName, side: 'caller' });
       w.log.info({ event: 'message_resent', attempt: attempt + 1 }, 'no ACK yet; re-sending the same message id');
       w.span?.addEvent('ipc.reliable.resend', { attempt: attempt + 1 });
-      await this.#js.publish(w.subject, w.data, { msgID: w.messageId, headers: w.headers }).catch((err: unknown) => w.log.warn({ err }, 're-send failed'));
+      w.headers.delete(RELIABLE_HEADERS.firstSend); // a re-send is a second copy: its delivery must claim
+      await this.#publish(w.subject, w.data, w.messageId, w.headers).catch((err: unknown) => w.log.warn({ err }, 're-send failed'));
+    }
+  }
+
+  /**
+   * Publishes one copy of the request, expecting no other message on the id's subject, so no two
+   * copies of one id are ever in the stream together. Returns whether a copy was already there
+   * (JetStream's duplicate within the window, or a refused publish while the first waits).
+   */
+  async #publish(subject: string, data: Uint8Array, messageId: string, h: ReturnType<typeof natsHeaders>): Promise<boolean> {
+    try {
+      return (await this.#js.publish(subject, data, { msgID: messageId, headers: h, expect: { lastSubjectSequence: 0 } })).duplicate;
+    } catch (err) {
+      if (/wrong last sequence|10071/i.test(`${(err as Error).message} ${String((err as { code?: unknown }).code)}`)) return true;
+      throw err;
     }
   }
 

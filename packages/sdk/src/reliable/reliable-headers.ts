@@ -9,6 +9,12 @@ export const RELIABLE_HEADERS = {
   maxDeliveries: 'Ipc-Max-Deliveries',
   /** When the caller first sent it (ISO); kept as the status's `created_at`. */
   createdAt: 'Ipc-Created-At',
+  /**
+   * `1` on the first publish of an id the SDK generated for this call: no other copy of the id can
+   * exist (every caller publish also expects no message on the id's subject), so its first
+   * delivery needs no claim (ADR 0053). Never copied into dead letters or replays.
+   */
+  firstSend: 'Ipc-First-Send',
   /** Times an operator replayed it from the dead letters. */
   replays: 'Ipc-Replays',
   /** Dead letters: the last error, the deliveries made and when it was parked. */

@@ -209,8 +209,9 @@ export class ReliableReceiver implements AsyncDisposable {
         throw toAegisError(err);
       }
       const pending: MessageStatus = { ...newStatus(base), retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId };
+      const onlyCopy = deliveryCount === 1 && msg.headers?.get(RELIABLE_HEADERS.firstSend) === '1';
       result = await this.#guard.run(
-        { messageId, serviceName, leaseMs: schedule.ackTimeoutMs, pending },
+        { messageId, serviceName, leaseMs: schedule.ackTimeoutMs, pending, onlyCopy },
         (tx) => {
           const ctx: ReliableCallContext = {
             traceId, messageId, serviceName, instanceId: this.#instance.instanceId, method, attempt: deliveryCount, deliveryCount, tx,

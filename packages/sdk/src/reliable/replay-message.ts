@@ -13,7 +13,7 @@ import { MessageStatusStore, type MessageStatus } from './message-status.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { RELIABLE_DLQ_STREAM, requestSubject } from './reliable-topology.js';
 
-const DLQ_ONLY = new Set<string>([RELIABLE_HEADERS.lastError, RELIABLE_HEADERS.deliveries, RELIABLE_HEADERS.deadLetteredAt, RELIABLE_HEADERS.replays, HEADERS.natsMsgId]);
+const DLQ_ONLY = new Set<string>([RELIABLE_HEADERS.lastError, RELIABLE_HEADERS.deliveries, RELIABLE_HEADERS.deadLetteredAt, RELIABLE_HEADERS.replays, RELIABLE_HEADERS.firstSend, HEADERS.natsMsgId]);
 
 /**
  * Replays the dead letter of `messageId`; returns its new (PENDING) status.

@@ -6,6 +6,12 @@
  * is a compare-and-set on the claim's revision, so a delivery that lost its lease to a takeover
  * cannot overwrite the new holder's record. Same limit as {@link ./dedupe-guard.ts}: a crash after
  * the side effect and before the outcome write lets the redelivery run the handler again.
+ *
+ * The first delivery of an SDK-generated id (`onlyCopy`) skips the claim: no other copy of the id
+ * can exist — the id is fresh, and every caller publish expects no message on the id's subject, so
+ * a re-send is refused while this one is in the stream — and a redelivery of this copy comes only
+ * after the ack wait, when a lease would have run out too. Its outcome is a create, which fails
+ * if such a redelivery has claimed the record meanwhile. One KV write per call on that path.
  */
 import { toAegisError } from '@aegis-ipc/protocol';
 import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
@@ -18,6 +24,7 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
       const pending = input.pending;
       if (pending === undefined) throw new Error('the status-record guard needs the pending record');
+      if (input.onlyCopy === true) return runUnclaimed(statuses, pending, invoke, afterEffect);
       const now = Date.now();
       const claim = await statuses.claim(
         input.messageId,
@@ -47,6 +54,29 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
           await statuses.replace({ ...status, lease_until: null }, claim.revision);
         },
       };
+    },
+  };
+}
+
+/** The `onlyCopy` path: handler, then the outcome as a create-only record. */
+async function runUnclaimed(
+  statuses: MessageStatusStore, pending: MessageStatus, invoke: (tx: undefined) => Promise<unknown>, afterEffect: () => void,
+): Promise<GuardResult> {
+  let response: unknown;
+  try {
+    response = await invoke(undefined);
+  } catch (err) {
+    const e = toAegisError(err);
+    await statuses.createRecord({ ...pending, last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() }).catch(() => undefined);
+    throw err;
+  }
+  afterEffect();
+  return {
+    kind: 'processed',
+    response,
+    completion: Promise.resolve(),
+    recordOutcome: async (status) => {
+      await statuses.createRecord({ ...status, lease_until: null });
     },
   };
 }

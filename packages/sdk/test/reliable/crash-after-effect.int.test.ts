@@ -64,10 +64,13 @@ describe.each([
     const service = `crash-${mode}`;
     const doomed = worker(mode, service, `${mode}-doomed`, true);
     await doomed.waitForLine(/^ready$/, 30_000);
-    const messageId = newMessageId();
-    const call = caller.callReliable<{ n: number; by: string }>(service, 'effect', { n: 7 }, { messageId, ackTimeoutMs: 1_000, maxRetries: 5 });
+    // statusRecord mode: an SDK-generated id, so the doomed first delivery is the unclaimed one.
+    const chosenId = mode === 'status' ? undefined : newMessageId();
+    const call = caller.callReliable<{ n: number; by: string }>(service, 'effect', { n: 7 }, { messageId: chosenId, ackTimeoutMs: 1_000, maxRetries: 5 });
     const code = await doomed.exited; // killed itself after the effect
     expect(code).toBeNull();
+    const { rows: doomedRows } = await pool.query<{ message_id: string }>('SELECT message_id FROM effects WHERE instance_id = $1', [`${mode}-doomed`]);
+    const messageId = chosenId ?? doomedRows[0]!.message_id;
     expect(await effectRows(messageId)).toBe(1);
     const survivor = worker(mode, service, `${mode}-survivor`, false);
     await survivor.waitForLine(/^ready$/, 30_000);

@@ -28,6 +28,7 @@ const registry = new Registry();
 const runs = new Map<string, number>();
 let failing = true;
 const dropped = new Set<string>();
+let dropNextFirstDelivery = false;
 
 beforeAll(async () => {
   system = await startSystem();
@@ -83,7 +84,13 @@ describe.each(['statusRecord', 'store'] as const)('callReliable (%s)', (mode) =>
           registry,
           logger: silent,
           // ACK lost on its way: neither the broker ack nor the EO-2 ACK leave on the first delivery.
-          beforeAck: (messageId, delivery) => (dropped.has(messageId) && delivery === 1 ? 'drop' : undefined),
+          beforeAck: (messageId, delivery) => {
+          if (dropNextFirstDelivery && delivery === 1) {
+            dropNextFirstDelivery = false;
+            dropped.add(messageId);
+          }
+          return dropped.has(messageId) && delivery === 1 ? 'drop' : undefined;
+        },
         }),
       );
     }
@@ -131,6 +138,18 @@ describe.each(['statusRecord', 'store'] as const)('callReliable (%s)', (mode) =>
     await waitFor(async () => (await metric('ipc_messages_duplicates_total')) > dupBefore, { timeoutMs: 20_000 });
     expect(runs.get(messageId)).toBe(1);
     expect(await readStatus(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 1 });
+  });
+
+  it('an SDK-generated id (first delivery unclaimed in statusRecord mode), ACK lost: redelivered, answered from the record, processed once', async () => {
+    const before = new Set(dropped);
+    dropNextFirstDelivery = true;
+    const res = await caller.callReliable<{ sum: number }>(ledger, 'add', { a: 6, b: 6 }, { ackTimeoutMs: 1_500 });
+    expect(res.sum).toBe(12);
+    const messageId = [...dropped].find((id) => !before.has(id))!;
+    expect(messageId).toBeDefined();
+    await waitFor(async () => (await readStatus(messageId))?.retry_count === 1, { timeoutMs: 20_000, what: 'the redelivery answered as a duplicate' });
+    expect(runs.get(messageId)).toBe(1);
+    expect(await readStatus(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { sum: 12 } });
   });
 
   it('a redelivery past the ttl of a message already processed (broker ack lost) leaves it ACKNOWLEDGED', async () => {
