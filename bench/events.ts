@@ -9,7 +9,8 @@
  * Prints a table, then one JSON line with all figures and a `summary` of ratios.
  */
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectTestNats, connectTestRedis, deleteKeysWithPrefix, deleteStreams, uniqueName } from '@aegis-ipc/testing';
+import { connect } from '@nats-io/transport-node';
+import { TEST_NATS_URL, connectTestNats, connectTestRedis, deleteKeysWithPrefix, deleteStreams, uniqueName } from '@aegis-ipc/testing';
 import { decode, encode } from '@aegis-ipc/protocol';
 import { Registry } from 'prom-client';
 import { RESP_TYPES } from 'redis';
@@ -22,6 +23,10 @@ const CONCURRENCY = 64;
 const payload = { order_id: 'ord-000123', amount_cents: 4200, currency: 'EUR', items: [{ sku: 'A-1', qty: 2 }] };
 
 const nc = await connectTestNats('aegis-bench-events');
+// The raw JetStream case gets nats.js' cheapest publish: `noAsyncTraces` skips the two stack
+// captures `js.publish()` (via `nc.request()`) makes per message, the cost the API's own
+// publish-ack path avoids (ADR 0023). Without it the raw baseline was the slower side.
+const rawNc = await connect({ servers: TEST_NATS_URL, name: 'aegis-bench-events-raw', noAsyncTraces: true });
 const redis = await connectTestRedis();
 const id = uniqueName('bench');
 const streams: string[] = [];
@@ -51,10 +56,10 @@ async function rawNats(): Promise<number> {
   const run = uniqueName('raw');
   const name = run.toUpperCase();
   streams.push(name);
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(rawNc);
   await jsm.streams.add({ name, subjects: [`${run}.raw.>`] });
   await jsm.consumers.add(name, { durable_name: 'c', ack_policy: AckPolicy.Explicit, max_ack_pending: 1000 });
-  const js = jetstream(nc);
+  const js = jetstream(rawNc);
   let got = 0;
   const messages = await (await js.consumers.get(name, 'c')).consume({ max_messages: CONCURRENCY * 2 });
   const loop = (async () => {
@@ -185,6 +190,7 @@ for (const [label, key] of rows) {
   console.log(`${label.padEnd(34)}${String(Math.round(results[key] ?? 0)).padStart(10)}${ratio(results[key], raw).toFixed(2).padStart(9)}${String(cpu[key] ?? 0).padStart(14)}`);
 }
 await nc.close();
+await rawNc.close();
 await redis.close();
 console.log(
   JSON.stringify({ bench: 'events', count: COUNT, rounds: ROUNDS, window: WINDOW, concurrency: CONCURRENCY, events_per_s: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v)])), cpu_us_per_event: cpu, summary }),
