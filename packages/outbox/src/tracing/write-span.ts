@@ -7,6 +7,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { AegisError } from '@aegis-ipc/protocol';
 import type { TraceContext } from '../writer/trace-context.js';
+import type { CommandResult } from '../writer/command-types.js';
 import { outboxTracer, tracingActive } from './tracing-active.js';
 
 export const WRITE_SPAN = 'ipc.outbox.write';
@@ -40,4 +41,14 @@ export async function writeInSpan<T>(
   } finally {
     span.end();
   }
+}
+
+/** What the write span records about the command's outcome. */
+export function writeResultAttributes(result: CommandResult): Attributes {
+  return {
+    'ipc.outbox.command_id': result.commandId,
+    'ipc.outbox.command_status': result.status,
+    'ipc.outbox.event_count': result.events.length,
+    'ipc.outbox.replayed': result.replayed,
+  };
 }

@@ -18,7 +18,8 @@ import { COMMAND_STATUS, type CommandRecord, type CommandStatus, type DomainEven
 import { assertEventName } from './event-name.js';
 import { isRetryableTransactionError, isUniqueViolation, toStorageError } from './db-errors.js';
 import { resolveTraceContext, traceHeaders, type TraceContext } from './trace-context.js';
-import { writeInSpan } from '../tracing/write-span.js';
+import { writeInSpan, writeResultAttributes } from '../tracing/write-span.js';
+import { requireText, validateInput } from './validate-input.js';
 import { resolveWriterOptions, type OutboxWriterOptions, type ResolvedWriterOptions } from './writer-options.js';
 import type { CommandHandler, CommandResult, EventDraft, FinishHandler, SubmitCommandInput } from './command-types.js';
 
@@ -74,7 +75,7 @@ export class OutboxWriter {
       () => ({ 'ipc.outbox.operation': 'submit', 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
       async (trace, span) => {
         const result = await this.submit(input, handler, trace);
-        span?.setAttributes(resultAttributes(result));
+        span?.setAttributes(writeResultAttributes(result));
         return result;
       },
     );
@@ -137,7 +138,7 @@ export class OutboxWriter {
       () => ({ 'ipc.outbox.operation': 'finish', 'ipc.outbox.command_id': commandId }),
       async (trace, span) => {
         const result = await this.finish(commandId, aggregateType, handler, trace, options.metadata);
-        span?.setAttributes(resultAttributes(result));
+        span?.setAttributes(writeResultAttributes(result));
         return result;
       },
     );
@@ -275,33 +276,5 @@ export class OutboxWriter {
     const command = await findCommand(this.db, commandId);
     if (command === undefined) throw new AegisError('NOT_FOUND', `command ${commandId} does not exist`);
     return command.sessionId;
-  }
-}
-
-/** What the write span records about its outcome. */
-function resultAttributes(result: CommandResult): Record<string, string | number | boolean> {
-  return {
-    'ipc.outbox.command_id': result.commandId,
-    'ipc.outbox.command_status': result.status,
-    'ipc.outbox.event_count': result.events.length,
-    'ipc.outbox.replayed': result.replayed,
-  };
-}
-
-function validateInput(input: SubmitCommandInput): void {
-  requireText('aggregate_type', input.aggregateType);
-  requireText('session_id', input.sessionId);
-  requireText('command_type', input.commandType);
-  requireText('correlation_id', input.correlationId);
-  requireText('causation_id', input.causationId);
-  if (input.idempotencyKey !== undefined) requireText('idempotency_key', input.idempotencyKey);
-}
-
-/** @throws AegisError `VALIDATION_FAILED` naming the field. */
-function requireText(field: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 200) {
-    throw new AegisError('VALIDATION_FAILED', `${field} is required (a non-empty string of at most 200 characters)`, {
-      details: { fields: [{ path: `/${field}`, message: 'required non-empty string, at most 200 characters' }] },
-    });
   }
 }
