@@ -53,6 +53,9 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
     message_id: messageId, service_name: target.serviceName, instance_id: '', status: 'failure', error_message: error.message,
     processing_time_ms: 0, trace_id: sm.header?.get(HEADERS.traceId) ?? '', duplicate: false, error: error.toWire(),
   };
-  nc.publish(ackSubject(messageId), encode(ack));
+  const data = encode(ack);
+  nc.publish(ackSubject(messageId), data);
+  const ackTo = sm.header?.get(RELIABLE_HEADERS.ackTo);
+  if (ackTo) nc.publish(ackTo, data);
   return messageId;
 }

@@ -7,7 +7,7 @@
  * a no-op inside the duplicate window, an idempotent duplicate after it. Redelivery itself is the
  * broker's (the service's consumer), not the caller's.
  */
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { createInbox, headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -71,6 +71,10 @@ export class ReliableCaller {
   readonly #options: ReliableCallerOptions;
   readonly #metrics: ReliableMetrics;
   #ready: Promise<MessageStatusStore> | undefined;
+  /** Direct ACKs (`Ipc-Ack-To`): one wildcard subscription per caller, one waiter per call. */
+  #ackInbox: string | undefined;
+  #ackSeq = 0;
+  readonly #ackWaiters = new Map<string, (data: Uint8Array | undefined) => void>();
 
   constructor(nc: NatsConnection, options: ReliableCallerOptions) {
     this.#nc = nc;
@@ -87,6 +91,19 @@ export class ReliableCaller {
     })();
     this.#ready.catch(() => (this.#ready = undefined)); // try again on the next call
     return this.#ready;
+  }
+
+  /** A fresh `Ipc-Ack-To` subject of this caller (its inbox subscription starts on first use). */
+  #ackRoute(): string {
+    if (this.#ackInbox === undefined) {
+      const inbox = createInbox();
+      this.#nc.subscribe(`${inbox}.*`, { callback: (err, m) => (err ? undefined : this.#ackWaiters.get(m.subject)?.(m.data)) });
+      this.#nc.closed().then(() => {
+        for (const wake of this.#ackWaiters.values()) wake(undefined);
+      }, () => undefined);
+      this.#ackInbox = inbox;
+    }
+    return `${this.#ackInbox}.${++this.#ackSeq}`;
   }
 
   /** The recorded status of `messageId`, read straight from the status bucket. */
@@ -144,6 +161,11 @@ export class ReliableCaller {
     // An id generated here has never been sent: its first delivery needs no claim (ADR 0053).
     if (options.messageId === undefined) h.set(RELIABLE_HEADERS.firstSend, '1');
     if (span !== undefined) injectTraceContext(h, trace.setSpan(context.active(), span));
+    // The ACK of this call: straight to this caller's inbox (no per-call subscription), or — when
+    // another copy of the id is in flight — from `ipc.ack.{id}`. Undefined: the connection closed.
+    let ackTo: string | undefined;
+    let wake!: (data: Uint8Array | undefined) => void;
+    const ackArrived = new Promise<Uint8Array | undefined>((resolve) => (wake = resolve));
 
     let sub: ReturnType<NatsConnection['subscribe']> | undefined;
     try {
@@ -151,8 +173,9 @@ export class ReliableCaller {
       let existing: MessageStatus | undefined;
       const subject = requestSubject(serviceName, method, messageId);
       try {
-        // Listen before anything is sent or read, so no ACK can slip between the status read and the wait.
-        sub = this.#nc.subscribe(ackSubject(messageId), { max: 1 });
+        ackTo = this.#ackRoute();
+        h.set(RELIABLE_HEADERS.ackTo, ackTo);
+        this.#ackWaiters.set(ackTo, wake);
         store = await this.#store();
         // Durable first: the publish ack means the request survives this process. A caller-chosen
         // id may have been answered before (a retry after a crash): read its record meanwhile.
@@ -161,7 +184,13 @@ export class ReliableCaller {
           this.#publish(subject, data, messageId, h),
           options.messageId === undefined ? undefined : store.recorded(messageId),
         ]);
-        existing = duplicate && recorded === undefined ? await store.recorded(messageId) : recorded;
+        existing = recorded;
+        if (duplicate && (existing === undefined || existing.state === 'PENDING')) {
+          // Another copy answers to its own caller: listen on `ipc.ack.{id}` first, then read the
+          // record, so an ACK published in between is seen in the record.
+          sub = this.#nc.subscribe(ackSubject(messageId), { max: 1, callback: (err, m) => wake(err ? undefined : m.data) });
+          existing = await store.recorded(messageId);
+        }
         span?.setAttribute('ipc.reliable.duplicate_publish', duplicate);
       } catch (err) {
         const cause = err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `cannot make ${messageId} durable: ${(err as Error).message}`, { cause: err });
@@ -175,22 +204,21 @@ export class ReliableCaller {
         const settled = this.#settled<T>(existing, options, log);
         if (settled !== undefined) return settled;
       }
-      return await this.#waitForAck<T>({ sub, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName, span });
+      return await this.#waitForAck<T>({ ackArrived, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName, span });
     } finally {
+      if (ackTo !== undefined) this.#ackWaiters.delete(ackTo);
       sub?.unsubscribe();
     }
   }
 
   async #waitForAck<T>(w: {
-    sub: ReturnType<NatsConnection['subscribe']>; store: MessageStatusStore; subject: string; data: Uint8Array; headers: ReturnType<typeof natsHeaders>;
+    ackArrived: Promise<Uint8Array | undefined>; store: MessageStatusStore; subject: string; data: Uint8Array; headers: ReturnType<typeof natsHeaders>;
     messageId: string; schedule: RetrySchedule; timeoutMs: number; options: ReliableCallOptions; log: Logger; serviceName: string; span: Span | undefined;
   }): Promise<T> {
     const deadline = Date.now() + w.timeoutMs;
-    const iterator = w.sub[Symbol.asyncIterator]();
-    const nextAck = iterator.next(); // max: 1 — the one ACK this call waits for
     for (let attempt = 0; ; attempt++) {
       const waitMs = Math.min(w.schedule.ackTimeoutMs + retryDelayMs(w.schedule, attempt), deadline - Date.now());
-      const outcome = await race(nextAck, waitMs, w.options.signal);
+      const outcome = await race(w.ackArrived, waitMs, w.options.signal);
       if (outcome.type === 'ack') {
         const ack = decode(outcome.data) as AckMessage;
         w.log.debug({ event: 'ack_received', status: ack.status, duplicate: ack.duplicate, instance_id: ack.instance_id }, 'acknowledged');
@@ -261,7 +289,7 @@ export class ReliableCaller {
 type RaceOutcome = { type: 'ack'; data: Uint8Array } | { type: 'timeout' } | { type: 'aborted' } | { type: 'closed' };
 
 /** Waits for the next ACK, the timer or the signal — whichever comes first; the timer never floats. */
-function race(next: Promise<IteratorResult<{ data: Uint8Array }>>, waitMs: number, signal: AbortSignal | undefined): Promise<RaceOutcome> {
+function race(next: Promise<Uint8Array | undefined>, waitMs: number, signal: AbortSignal | undefined): Promise<RaceOutcome> {
   if (signal?.aborted) return Promise.resolve({ type: 'aborted' });
   return new Promise((resolve) => {
     const timer = setTimeout(() => done({ type: 'timeout' }), Math.max(0, waitMs));
@@ -273,6 +301,6 @@ function race(next: Promise<IteratorResult<{ data: Uint8Array }>>, waitMs: numbe
       signal?.removeEventListener('abort', onAbort);
       resolve(outcome);
     }
-    next.then((r) => done(r.done ? { type: 'closed' } : { type: 'ack', data: r.value.data }), () => done({ type: 'closed' }));
+    next.then((data) => done(data === undefined ? { type: 'closed' } : { type: 'ack', data }), () => done({ type: 'closed' }));
   });
 }

@@ -15,6 +15,11 @@ export const RELIABLE_HEADERS = {
    * delivery needs no claim (ADR 0053). Never copied into dead letters or replays.
    */
   firstSend: 'Ipc-First-Send',
+  /**
+   * Where the caller also wants the EO-2 ACK: a subject under its own inbox, so a call needs no
+   * subscription of its own (the ACK still goes to `ipc.ack.{message_id}` for everyone else).
+   */
+  ackTo: 'Ipc-Ack-To',
   /** Times an operator replayed it from the dead letters. */
   replays: 'Ipc-Replays',
   /** Dead letters: the last error, the deliveries made and when it was parked. */

@@ -173,7 +173,7 @@ export class ReliableReceiver implements AsyncDisposable {
       if (previous?.state === 'ACKNOWLEDGED') {
         this.#metrics.duplicates.inc({ service_name: serviceName });
         msg.ack();
-        this.#publishAck(base, 'success', started, true, previous.response, undefined, null);
+        this.#publishAck(msg, base, 'success', started, true, previous.response, undefined, null);
         return 'duplicate';
       }
       const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
@@ -246,7 +246,7 @@ export class ReliableReceiver implements AsyncDisposable {
       // Ended FAILED/EXPIRED before (only the term was lost, or a re-send after the window): say so again.
       log.info({ event: 'terminal_redelivery', state: result.status.state }, 'already terminal; not processed again');
       msg.term();
-      this.#publishAck(base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
+      this.#publishAck(msg, base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
       return 'duplicate';
     }
     const duplicate = result.kind === 'duplicate';
@@ -292,13 +292,17 @@ export class ReliableReceiver implements AsyncDisposable {
     }
     if (state === 'ACKNOWLEDGED') msg.ack();
     else msg.term();
-    const processingMs = this.#publishAck(base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
+    const processingMs = this.#publishAck(msg, base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
     log.info({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
     return undefined;
   }
 
-  /** Publishes the EO-2 ACK (not awaited: core NATS); returns the processing time in ms. */
+  /**
+   * Publishes the EO-2 ACK on `ipc.ack.{id}` and to the caller's `Ipc-Ack-To` (not awaited: core
+   * NATS); returns the processing time in ms.
+   */
   #publishAck(
+    msg: JsMsg,
     base: StatusBase, status: 'success' | 'failure', started: number, duplicate: boolean, response: unknown,
     error: WireError | undefined, errorMessage: string | null,
   ): number {
@@ -318,6 +322,8 @@ export class ReliableReceiver implements AsyncDisposable {
       data = encode({ ...ack, response: undefined, response_too_large: true });
     }
     this.#instance.nc.publish(ackSubject(base.message_id), data);
+    const ackTo = msg.headers?.get(RELIABLE_HEADERS.ackTo);
+    if (ackTo) this.#instance.nc.publish(ackTo, data);
     return ack.processing_time_ms;
   }
 
