@@ -96,7 +96,8 @@ export class ReliableCaller {
   /** A fresh `Ipc-Ack-To` subject of this caller (its inbox subscription starts on first use). */
   #ackRoute(): string {
     if (this.#ackInbox === undefined) {
-      const inbox = createInbox();
+      // The connection's inbox prefix, so deployments that only allow their own inboxes work.
+      const inbox = createInbox((this.#nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
       this.#nc.subscribe(`${inbox}.*`, { callback: (err, m) => (err ? undefined : this.#ackWaiters.get(m.subject)?.(m.data)) });
       this.#nc.closed().then(() => {
         for (const wake of this.#ackWaiters.values()) wake(undefined);
