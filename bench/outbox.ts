@@ -1,11 +1,14 @@
 /**
- * `npm run bench -- outbox [--commands N]` — the transactional outbox against a raw baseline,
- * measured in the same run on the same PostgreSQL and NATS:
+ * `npm run bench -- outbox [--commands N] [--rounds R]` — the transactional outbox against raw
+ * baselines, measured in the same run on the same PostgreSQL and NATS. Raw and AegisIPC phases
+ * alternate in R rounds (default 3) so each ratio compares phases that ran under the same load;
+ * the headline ratios are the medians of the per-round ratios (also printed per round):
  *
  * - raw loop: N rows bulk-inserted into a bare table, then a minimal `SKIP LOCKED` claim →
  *   JetStream publish (Nats-Msg-Id) → mark SENT loop, batch 100: the floor any relay pays. It
  *   publishes the same message as the relay (event JSON + event headers); the same loop with a
- *   `{"n":1}` body and one header is reported too (`raw_loop_tiny_msg_events_per_s`).
+ *   `{"n":1}` body and one header is reported too (`raw_loop_tiny_msg_events_per_s`). Both
+ *   publish on a `noAsyncTraces` connection (nats.js' cheapest `js.publish()`).
  * - raw write: the same N commands as BEGIN; INSERT command; INSERT outbox row; COMMIT on bare
  *   tables (no lock, no event table, no unique indexes), 16 concurrent writers: the write floor.
  * - AegisIPC commands/s: N commands through `OutboxWriter.submitCommand` (command + event +
@@ -22,11 +25,15 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { connectTestNats, createTestDatabase, deleteStreams, uniqueName } from '@aegis-ipc/testing';
+import { connect } from '@nats-io/transport-node';
+import { TEST_NATS_URL, connectTestNats, createTestDatabase, deleteStreams, uniqueName } from '@aegis-ipc/testing';
 import { NatsJetStreamSink, OutboxRelay, OutboxWriter, PgDatabase, migrate, stats } from '@aegis-ipc/outbox';
 
-const { values } = parseArgs({ options: { commands: { type: 'string', default: '5000' }, latency: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: { commands: { type: 'string', default: '5000' }, latency: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } },
+});
 const N = Number(values.commands);
+const ROUNDS = Number(values.rounds);
 const LATENCY_N = Number(values.latency);
 const WRITERS = 16;
 const BATCH = 100;
@@ -34,10 +41,23 @@ const AGGREGATES = 1000;
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] ?? 0) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
+};
+/** Rows done in `ms` by one side of one round. */
+interface Sample {
+  rows: number;
+  ms: number;
+}
 
 const testDb = await createTestDatabase('aegis_bench_outbox');
 const db = new PgDatabase({ connectionString: testDb.url, poolSize: WRITERS + 4, applicationName: 'aegis-bench' });
 const nc = await connectTestNats('aegis-bench-outbox');
+// The raw loops get nats.js' cheapest publish: `noAsyncTraces` skips the two stack captures
+// `js.publish()` makes per message (via `nc.request()`), a cost the relay's own PubAck publisher
+// avoids (ADR 0013, as ADR 0023 for events). Without it the baseline paid a cost the relay does not.
+const rawNc = await connect({ servers: TEST_NATS_URL, name: 'aegis-bench-outbox-raw', noAsyncTraces: true });
 const topic = uniqueName('bench').replaceAll('_', '-');
 const stream = uniqueName('BENCH_OUTBOX');
 const rawTopic = `${topic}-raw`;
@@ -54,9 +74,9 @@ try {
   // which made the broker's work per message ~40 % smaller than the relay's and so measured
   // message size, not relay overhead; that loop is still measured and reported as
   // `raw_loop_tiny_msg_events_per_s` / `ratio_relay_vs_tiny_msg_loop`.
-  const js = jetstream(nc);
+  const js = jetstream(rawNc);
   const enc = new TextEncoder();
-  const rawLoop = async (table: string, message: 'event' | 'tiny'): Promise<{ insertMs: number; loopMs: number }> => {
+  const setupRaw = async (table: string, message: 'event' | 'tiny'): Promise<number> => {
     await db.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, headers jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
     await db.query(`CREATE INDEX ${table}_pending ON ${table} (id) WHERE status = 'PENDING'`);
     const start = performance.now();
@@ -77,16 +97,20 @@ try {
                                 '00-' || md5(g::text) || '-' || left(md5('s' || g), 16) || '-01' AS tp) e`,
       [N],
     );
-    const insertMs = performance.now() - start;
-    const loopStart = performance.now();
-    for (;;) {
+    return performance.now() - start;
+  };
+  /** Drains at least `target` rows (whole batches) or until the table is empty. */
+  const drainRaw = async (table: string, message: 'event' | 'tiny', target: number): Promise<Sample> => {
+    const start = performance.now();
+    let rows = 0;
+    while (rows < target) {
       const n = await db.transaction(
         async (tx) => {
-          const rows = await tx.query<{ id: string; event_id: string; key: string; payload: { event_type?: string; sequence?: number }; headers: Record<string, string> }>(
+          const claimed = await tx.query<{ id: string; event_id: string; key: string; payload: { event_type?: string; sequence?: number }; headers: Record<string, string> }>(
             `SELECT id, event_id, key, payload, headers FROM ${table} WHERE status = 'PENDING' ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
           );
           await Promise.all(
-            rows.map((r) => {
+            claimed.map((r) => {
               const h = natsHeaders();
               h.set('Nats-Msg-Id', r.event_id);
               if (message === 'event') {
@@ -99,43 +123,37 @@ try {
               return js.publish(`${rawTopic}.${r.key}`, enc.encode(JSON.stringify(r.payload)), { msgID: r.event_id, headers: h });
             }),
           );
-          if (rows.length > 0) await tx.query(`UPDATE ${table} SET status = 'SENT' WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-          return rows.length;
+          if (claimed.length > 0) await tx.query(`UPDATE ${table} SET status = 'SENT' WHERE id = ANY($1::bigint[])`, [claimed.map((r) => r.id)]);
+          return claimed.length;
         },
         { isolation: 'READ_COMMITTED' },
       );
       if (n === 0) break;
+      rows += n;
     }
-    return { insertMs, loopMs: performance.now() - loopStart };
+    return { rows, ms: performance.now() - start };
   };
-  // The tiny-message loop first: whichever runs first also warms up the JIT and the pool, and
-  // that should not flatter the headline baseline's opponent.
-  const { loopMs: tinyLoopMs } = await rawLoop('raw_outbox_tiny', 'tiny');
-  const { insertMs: rawInsertMs, loopMs: rawLoopMs } = await rawLoop('raw_outbox', 'event');
+  await setupRaw('raw_outbox_tiny', 'tiny');
+  const rawInsertMs = await setupRaw('raw_outbox', 'event');
+  await setupRaw('raw_outbox_warmup', 'event');
+  // Warm up the raw loop's code path and connection (not measured): a cold first raw round would
+  // flatter the relay.
+  await drainRaw('raw_outbox_warmup', 'event', 10 * BATCH);
 
   // ── raw transactional write ───────────────────────────────────────────────
   // The floor of a hand-written outbox write, same 16 writers and pool: BEGIN; INSERT the command;
   // INSERT its event as an outbox row; COMMIT — no aggregate lock, no separate event table, no
-  // duplicate/idempotency indexes, no validation. Context for commands_per_s, which on a shared
-  // machine moves with the load far more than with our code.
+  // duplicate/idempotency indexes, no validation.
   await db.query(`CREATE TABLE raw_commands (id uuid PRIMARY KEY, session_id text NOT NULL, payload jsonb NOT NULL)`);
   await db.query(`CREATE TABLE raw_write_outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
-  let rawNext = 0;
-  const rawWriteStart = performance.now();
-  await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      for (let i = rawNext++; i < N; i = rawNext++) {
-        await db.transaction(
-          async (tx) => {
-            await tx.query('INSERT INTO raw_commands (id, session_id, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
-            await tx.query('INSERT INTO raw_write_outbox (event_id, key, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
-          },
-          { isolation: 'READ_COMMITTED' },
-        );
-      }
-    }),
-  );
-  const rawWriteMs = performance.now() - rawWriteStart;
+  const rawWrite = (i: number) =>
+    db.transaction(
+      async (tx) => {
+        await tx.query('INSERT INTO raw_commands (id, session_id, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+        await tx.query('INSERT INTO raw_write_outbox (event_id, key, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+      },
+      { isolation: 'READ_COMMITTED' },
+    );
 
   // ── AegisIPC writer ───────────────────────────────────────────────────────
   const writer = new OutboxWriter(db, { topic });
@@ -145,26 +163,80 @@ try {
       { aggregateType: 'BENCH', sessionId: sessions[i % AGGREGATES] ?? '', commandType: 'ConfirmStage', payload: { n: i }, correlationId: `c-${i}`, causationId: `r-${i}` },
       () => ({ outcome: 'completed', events: [{ eventType: 'Bench.Session.StageConfirmed', payload: { n: i } }] }),
     );
-  let next = 0;
-  let t = performance.now();
-  await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      for (let i = next++; i < N; i = next++) await submit(i);
-    }),
-  );
-  const writeMs = performance.now() - t;
+  /** `WRITERS` closed loops over the indexes [from, to). */
+  const writeRange = async (from: number, to: number, one: (i: number) => Promise<unknown>): Promise<Sample> => {
+    let next = from;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        for (let i = next++; i < to; i = next++) await one(i);
+      }),
+    );
+    return { rows: to - from, ms: performance.now() - start };
+  };
 
-  // ── AegisIPC relay drain ──────────────────────────────────────────────────
+  // ── AegisIPC relay ────────────────────────────────────────────────────────
   const relay = new OutboxRelay(db, sink, { batchSize: BATCH });
-  // The end of the drain is read from the relay's own `sent` counter (incremented after each
-  // batch commits), not by counting the table every 20 ms: that query competed with the relay
-  // for the database and rounded the drain up to the next 20 ms tick — the raw loop pays neither.
+  // The end of a drain is read from the relay's own `sent` counter (incremented after each batch
+  // commits), not by counting the table every 20 ms: that query competed with the relay for the
+  // database and rounded the drain up to the next 20 ms tick — the raw loop pays neither.
   const relaySent = async (): Promise<number> => (await relay.metrics.sent.get()).values[0]?.value ?? 0;
-  t = performance.now();
-  await relay.start();
-  while ((await relaySent()) < N) await new Promise((r) => setTimeout(r, 2));
-  const relayMs = performance.now() - t;
+  /** Runs the relay until it has sent `target` more rows; includes start() (LISTEN) and close(). */
+  const drainRelay = async (target: number): Promise<Sample> => {
+    const before = await relaySent();
+    const start = performance.now();
+    await relay.start();
+    while ((await relaySent()) - before < target) await new Promise((r) => setTimeout(r, 2));
+    await relay.close();
+    return { rows: (await relaySent()) - before, ms: performance.now() - start };
+  };
+
+  // ── interleaved rounds ────────────────────────────────────────────────────
+  // Raw and AegisIPC phases alternate in ROUNDS rounds (the order flips every round), so both sides
+  // of each ratio see the same machine load: on a shared machine a single raw phase and a single
+  // AegisIPC phase seconds apart gave ratios from 0.5 to 1.7 for the same code. The headline
+  // ratios are the medians of the per-round ratios.
+  const perRound = Math.ceil(N / ROUNDS);
+  const rounds: Array<{ rawWrite: Sample; write: Sample; rawLoop: Sample; tinyLoop: Sample; relay: Sample }> = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const from = r * perRound;
+    const to = Math.min(N, from + perRound);
+    const pair = async <T>(a: () => Promise<T>, b: () => Promise<T>): Promise<[T, T]> => {
+      if (r % 2 === 0) {
+        const x = await a();
+        return [x, await b()];
+      }
+      const y = await b();
+      return [await a(), y];
+    };
+    const [rawW, write] = await pair(
+      () => writeRange(from, to, rawWrite),
+      () => writeRange(from, to, submit),
+    );
+    rounds.push({ rawWrite: rawW, write, rawLoop: { rows: 0, ms: 0 }, tinyLoop: { rows: 0, ms: 0 }, relay: { rows: 0, ms: 0 } });
+  }
+  for (const [r, round_] of rounds.entries()) {
+    const target = r === ROUNDS - 1 ? N - rounds.slice(0, r).reduce((a, x) => a + x.relay.rows, 0) : perRound;
+    const rawTarget = r === ROUNDS - 1 ? N - rounds.slice(0, r).reduce((a, x) => a + x.rawLoop.rows, 0) : perRound;
+    const tinyTarget = r === ROUNDS - 1 ? N - rounds.slice(0, r).reduce((a, x) => a + x.tinyLoop.rows, 0) : perRound;
+    if (r % 2 === 0) {
+      round_.rawLoop = await drainRaw('raw_outbox', 'event', rawTarget);
+      round_.tinyLoop = await drainRaw('raw_outbox_tiny', 'tiny', tinyTarget);
+      round_.relay = await drainRelay(target);
+    } else {
+      round_.relay = await drainRelay(target);
+      round_.tinyLoop = await drainRaw('raw_outbox_tiny', 'tiny', tinyTarget);
+      round_.rawLoop = await drainRaw('raw_outbox', 'event', rawTarget);
+    }
+  }
   if ((await stats(db)).sent < N) throw new Error('relay counted rows as sent that are not SENT in the table');
+  const rate = (x: Sample): number => x.rows / (x.ms / 1000);
+  const total = (xs: Sample[]): Sample => ({ rows: xs.reduce((a, x) => a + x.rows, 0), ms: xs.reduce((a, x) => a + x.ms, 0) });
+  const relayVsRaw = rounds.map((x) => rate(x.relay) / rate(x.rawLoop));
+  const relayVsTiny = rounds.map((x) => rate(x.relay) / rate(x.tinyLoop));
+  const writeVsRaw = rounds.map((x) => rate(x.write) / rate(x.rawWrite));
+  const relayTotal = total(rounds.map((x) => x.relay));
+  await relay.start();
 
   // ── commit-to-publish latency (relay running, idle, woken by NOTIFY) ─────
   const arrived = new Map<string, number>();
@@ -196,15 +268,18 @@ try {
     batch_size: BATCH,
     writers: WRITERS,
     aggregates: AGGREGATES,
+    rounds: ROUNDS,
     raw_bulk_insert_rows_per_s: round(N / (rawInsertMs / 1000)),
-    raw_loop_events_per_s: round(N / (rawLoopMs / 1000)),
-    raw_loop_tiny_msg_events_per_s: round(N / (tinyLoopMs / 1000)),
-    raw_write_txn_per_s: round(N / (rawWriteMs / 1000)),
-    commands_per_s: round(N / (writeMs / 1000)),
-    ratio_commands_vs_raw_write: round(rawWriteMs / writeMs, 3),
-    relay_events_per_s: round(N / (relayMs / 1000)),
-    ratio_relay_vs_raw_loop: round(rawLoopMs / relayMs, 3),
-    ratio_relay_vs_tiny_msg_loop: round(tinyLoopMs / relayMs, 3),
+    raw_loop_events_per_s: round(rate(total(rounds.map((x) => x.rawLoop)))),
+    raw_loop_tiny_msg_events_per_s: round(rate(total(rounds.map((x) => x.tinyLoop)))),
+    raw_write_txn_per_s: round(rate(total(rounds.map((x) => x.rawWrite)))),
+    commands_per_s: round(rate(total(rounds.map((x) => x.write)))),
+    ratio_commands_vs_raw_write: round(median(writeVsRaw), 3),
+    ratio_commands_vs_raw_write_rounds: writeVsRaw.map((x) => round(x, 3)),
+    relay_events_per_s: round(rate(relayTotal)),
+    ratio_relay_vs_raw_loop: round(median(relayVsRaw), 3),
+    ratio_relay_vs_raw_loop_rounds: relayVsRaw.map((x) => round(x, 3)),
+    ratio_relay_vs_tiny_msg_loop: round(median(relayVsTiny), 3),
     latency_samples: latencies.length,
     latency_lost: committed.size - latencies.length,
     commit_to_publish_p50_ms: round(pct(latencies, 50), 2),
@@ -217,15 +292,15 @@ try {
     ['  same loop, {"n":1} + 1 header (events/s)', String(figures.raw_loop_tiny_msg_events_per_s)],
     ['raw BEGIN/2×INSERT/COMMIT (txn/s)', String(figures.raw_write_txn_per_s)],
     ['AegisIPC commands (commands/s)', String(figures.commands_per_s)],
-    ['commands / raw write', String(figures.ratio_commands_vs_raw_write)],
+    ['commands / raw write (median)', `${figures.ratio_commands_vs_raw_write}  rounds ${figures.ratio_commands_vs_raw_write_rounds.join(' ')}`],
     ['AegisIPC relay drain (events/s)', String(figures.relay_events_per_s)],
-    ['relay / raw loop', String(figures.ratio_relay_vs_raw_loop)],
-    ['relay / tiny-message loop', String(figures.ratio_relay_vs_tiny_msg_loop)],
+    ['relay / raw loop (median)', `${figures.ratio_relay_vs_raw_loop}  rounds ${figures.ratio_relay_vs_raw_loop_rounds.join(' ')}`],
+    ['relay / tiny-message loop (median)', String(figures.ratio_relay_vs_tiny_msg_loop)],
     ['commit→publish p50 (ms)', String(figures.commit_to_publish_p50_ms)],
     ['commit→publish p99 (ms)', String(figures.commit_to_publish_p99_ms)],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`outbox benchmark: ${N} commands, ${WRITERS} writers, ${AGGREGATES} aggregates, batch ${BATCH}`);
+  console.log(`outbox benchmark: ${N} commands, ${WRITERS} writers, ${AGGREGATES} aggregates, batch ${BATCH}, ${ROUNDS} interleaved rounds`);
   for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
   console.log(
     JSON.stringify({
@@ -246,5 +321,6 @@ try {
   await db.close();
   await deleteStreams(nc, [stream]);
   await nc.close();
+  await rawNc.close();
   await testDb.drop();
 }
