@@ -1,4 +1,4 @@
-import { Registry as PromRegistry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry as PromRegistry, Summary } from 'prom-client';
 import { Registry as RouterRegistry } from '@aegis-ipc/router';
 import { RouterMetrics } from '../packages/router/src/metrics/router-metrics.js';
 import { eventMetrics, reliableMetrics } from '@aegis-ipc/sdk';
@@ -21,7 +21,12 @@ function owners(): Array<{ owner: string; where: string; registry: PromRegistry 
   ];
 }
 
+/** The Prometheus type (by prom-client base class: subclasses such as FoldedCounter are counters). */
 function typeOf(metric: object): string {
+  if (metric instanceof Counter) return 'counter';
+  if (metric instanceof Gauge) return 'gauge';
+  if (metric instanceof Histogram) return 'histogram';
+  if (metric instanceof Summary) return 'summary';
   return metric.constructor.name.toLowerCase();
 }
 

@@ -5,12 +5,14 @@
  * (`ipc_router_loadbalancer_selections` → `ipc_router_loadbalancer_selections_total`).
  */
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { FoldedCounter } from '@aegis-ipc/sdk';
 import type { Registry } from '../registry/registry.js';
 
 export class RouterMetrics {
   readonly registry = new PromRegistry();
 
-  readonly requests = new Counter({
+  // Counted on every routed call: bound increments are folded in when collected.
+  readonly requests = new FoldedCounter({
     name: 'ipc_router_requests_total',
     help: 'Routed requests by service, chosen instance and outcome status.',
     labelNames: ['service_name', 'instance_id', 'status'] as const,
@@ -25,7 +27,7 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  readonly selections = new Counter({
+  readonly selections = new FoldedCounter({
     name: 'ipc_router_loadbalancer_selections_total',
     help: 'Instances chosen by the load balancer.',
     labelNames: ['service_name', 'instance_id'] as const,

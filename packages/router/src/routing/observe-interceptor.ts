@@ -19,7 +19,7 @@ interface ServiceChildren {
 }
 
 export function observeInterceptor(metrics: RouterMetrics, traces: TraceBuffer, registry: Registry, logger: Logger): RouteInterceptor {
-  // prom-client hashes label objects on every inc(); cache the children of the hot series.
+  // Bound once per series: the hot series count locally (FoldedCounter); binding serialises labels.
   const children = new Map<string, ServiceChildren>();
   const childrenOf = (service: string): ServiceChildren => {
     let c = children.get(service);
@@ -40,7 +40,7 @@ export function observeInterceptor(metrics: RouterMetrics, traces: TraceBuffer, 
     const code = errorCodeOf(outcome);
     if (outcome.kind === 'answered' && outcome.replyErrorCode === undefined) {
       let ok = c.success.get(instance);
-      if (ok === undefined) c.success.set(instance, (ok = metrics.requests.labels({ service_name: service, instance_id: instance, status: 'success' })));
+      if (ok === undefined) c.success.set(instance, (ok = metrics.requests.bind({ service_name: service, instance_id: instance, status: 'success' })));
       ok.inc();
     } else {
       metrics.requests.inc({ service_name: service, instance_id: instance, status: outcome.kind === 'fallback' ? 'fallback' : 'error' });

@@ -50,7 +50,7 @@ export class RouteService {
   readonly #tracedPipeline: RouteHandler;
   readonly #failures: InstanceFailures;
   readonly #breakers: ServiceBreakers;
-  /** Selections per service and instance, with the metric child cached (prom-client hashes labels per inc). */
+  /** Selections per service and instance, with the metric's bound incrementer. */
   readonly #selections = new Map<string, Map<string, { n: number; readonly child: { inc(): void } }>>();
   readonly traces: TraceBuffer;
   readonly strategy: string;
@@ -209,7 +209,7 @@ export class RouteService {
     let counts = this.#selections.get(service);
     if (counts === undefined) this.#selections.set(service, (counts = new Map<string, { n: number; readonly child: { inc(): void } }>()));
     let entry = counts.get(instanceId);
-    if (entry === undefined) counts.set(instanceId, (entry = { n: 0, child: this.#metrics.selections.labels({ service_name: service, instance_id: instanceId }) }));
+    if (entry === undefined) counts.set(instanceId, (entry = { n: 0, child: this.#metrics.selections.bind({ service_name: service, instance_id: instanceId }) }));
     entry.n++;
     entry.child.inc();
   }
