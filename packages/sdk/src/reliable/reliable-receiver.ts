@@ -197,7 +197,7 @@ export class ReliableReceiver implements AsyncDisposable {
     }
     if (deliveryCount > 1 && !ownRecord) {
       await this.#status
-        .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), state: 'PENDING', retry_count: deliveryCount - 1, updated_at: new Date().toISOString() }))
+        .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base, new Date().toISOString())), state: 'PENDING', retry_count: deliveryCount - 1, updated_at: new Date().toISOString() }))
         .catch((err: unknown) => log.warn({ err }, 'could not record the retry'));
     }
     let result;
@@ -208,7 +208,7 @@ export class ReliableReceiver implements AsyncDisposable {
       } catch (err) {
         throw toAegisError(err);
       }
-      const pending: MessageStatus = { ...newStatus(base), retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId };
+      const pending: MessageStatus | undefined = ownRecord ? { ...newStatus(base, new Date().toISOString()), retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId } : undefined;
       const onlyCopy = deliveryCount === 1 && msg.headers?.get(RELIABLE_HEADERS.firstSend) === '1';
       result = await this.#guard.run(
         { messageId, serviceName, leaseMs: schedule.ackTimeoutMs, pending, onlyCopy },
@@ -229,7 +229,7 @@ export class ReliableReceiver implements AsyncDisposable {
         log.warn({ event: 'message_retry_scheduled', err: error.toWire(), delivery: deliveryCount, delay_ms: delay }, 'handler failed; will retry');
         if (!ownRecord) {
           await this.#status
-            .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base)), last_error: `${error.code}: ${error.message}`, updated_at: new Date().toISOString() }))
+            .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base, new Date().toISOString())), last_error: `${error.code}: ${error.message}`, updated_at: new Date().toISOString() }))
             .catch(() => undefined);
         }
         msg.nak(delay);
@@ -273,7 +273,7 @@ export class ReliableReceiver implements AsyncDisposable {
   ): Promise<DeliveryOutcome | undefined> {
     const now = new Date().toISOString();
     const status: MessageStatus = {
-      ...newStatus(base), state, retry_count: deliveryCount - 1, updated_at: now, instance_id: this.#instance.instanceId,
+      ...newStatus(base, now), state, retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId,
       last_error: error ? `${error.code}: ${error.message}` : null, error: error?.toWire() ?? null, dlq_seq: dlqSeq ?? null,
       ...(state === 'ACKNOWLEDGED' ? { response } : {}),
     };
@@ -370,6 +370,6 @@ interface StatusBase {
   readonly replays: number;
 }
 
-function newStatus(base: StatusBase): MessageStatus {
-  return { ...base, state: 'PENDING', retry_count: 0, last_error: null, updated_at: new Date().toISOString() };
+function newStatus(base: StatusBase, updatedAt: string): MessageStatus {
+  return { ...base, state: 'PENDING', retry_count: 0, last_error: null, updated_at: updatedAt };
 }
