@@ -14,6 +14,7 @@ import { TEST_NATS_URL, connectTestNats, connectTestRedis, deleteKeysWithPrefix,
 import { decode, encode } from '@aegis-ipc/protocol';
 import { Registry } from 'prom-client';
 import { RESP_TYPES } from 'redis';
+import { createRawCaller } from './_lib/raw-caller.js';
 import { createEventBus, type Qos, type TransportName } from '@aegis-ipc/sdk';
 
 // 20 000 per case: at 5 000 a case lasted a fraction of a second, dominated by warm-up, and the
@@ -25,10 +26,13 @@ const CONCURRENCY = 64;
 const payload = { order_id: 'ord-000123', amount_cents: 4200, currency: 'EUR', items: [{ sku: 'A-1', qty: 2 }] };
 
 const nc = await connectTestNats('aegis-bench-events');
-// The raw JetStream case gets nats.js' cheapest publish: `noAsyncTraces` skips the two stack
-// captures `js.publish()` (via `nc.request()`) makes per message, the cost the API's own
-// publish-ack path avoids (ADR 0023). Without it the raw baseline was the slower side.
+// The raw JetStream case publishes the way a tuned plain nats.js loop does (bench/_lib/raw-caller):
+// one reply subscription, a correlation id per publish, the PubAck checked. `js.publish()` goes
+// through `nc.request()`, which builds Error objects for every message even with `noAsyncTraces`
+// (RequestOne.cancel) - a cost the API's own publish-ack path avoids (ADR 0023), so the floor
+// must avoid it too.
 const rawNc = await connect({ servers: TEST_NATS_URL, name: 'aegis-bench-events-raw', noAsyncTraces: true });
+const rawPublisher = createRawCaller(rawNc);
 const redis = await connectTestRedis();
 const id = uniqueName('bench');
 const streams: string[] = [];
@@ -72,7 +76,7 @@ async function rawNats(): Promise<number> {
     }
   })();
   const start = performance.now();
-  await pump(COUNT, WINDOW, () => js.publish(`${run}.raw.orders`, encode(payload)));
+  await pump(COUNT, WINDOW, () => rawPublisher.publishJetStream(`${run}.raw.orders`, encode(payload), 30_000));
   await loop;
   const rate = COUNT / ((performance.now() - start) / 1000);
   await messages.close();
@@ -192,6 +196,7 @@ for (const [label, key] of rows) {
   console.log(`${label.padEnd(34)}${String(Math.round(results[key] ?? 0)).padStart(10)}${ratio(results[key], raw).toFixed(2).padStart(9)}${String(cpu[key] ?? 0).padStart(14)}`);
 }
 await nc.close();
+rawPublisher.close();
 await rawNc.close();
 await redis.close();
 console.log(
