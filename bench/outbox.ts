@@ -8,7 +8,7 @@
  *   JetStream publish (Nats-Msg-Id) → mark SENT loop, batch 100: the floor any relay pays. It
  *   publishes the same message as the relay (event JSON + event headers); the same loop with a
  *   `{"n":1}` body and one header is reported too (`raw_loop_tiny_msg_events_per_s`). Both
- *   publish on a `noAsyncTraces` connection (nats.js' cheapest `js.publish()`).
+ *   publish through the bench's raw caller (one reply subscription, PubAck checked).
  * - raw write: the same N commands as BEGIN; INSERT command; INSERT outbox row; COMMIT on bare
  *   tables (no lock, no event table, no unique indexes), 16 concurrent writers: the write floor.
  * - AegisIPC commands/s: N commands through `OutboxWriter.submitCommand` (command + event +
@@ -23,10 +23,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL, connectTestNats, createTestDatabase, deleteStreams, uniqueName } from '@aegis-ipc/testing';
+import { createRawCaller } from './_lib/raw-caller.js';
 import { NatsJetStreamSink, OutboxRelay, OutboxWriter, PgDatabase, migrate, stats } from '@aegis-ipc/outbox';
 
 const { values } = parseArgs({
@@ -54,10 +54,12 @@ interface Sample {
 const testDb = await createTestDatabase('aegis_bench_outbox');
 const db = new PgDatabase({ connectionString: testDb.url, poolSize: WRITERS + 4, applicationName: 'aegis-bench' });
 const nc = await connectTestNats('aegis-bench-outbox');
-// The raw loops get nats.js' cheapest publish: `noAsyncTraces` skips the two stack captures
-// `js.publish()` makes per message (via `nc.request()`), a cost the relay's own PubAck publisher
-// avoids (ADR 0013, as ADR 0023 for events). Without it the baseline paid a cost the relay does not.
+// The raw loops publish the way a tuned plain nats.js loop does (bench/_lib/raw-caller): one reply
+// subscription, a correlation id per publish, the PubAck checked. `js.publish()` builds Error
+// objects per message inside `nc.request()` (even with `noAsyncTraces`), a cost the relay's own
+// PubAck publisher avoids (ADR 0013, as ADR 0023 for events), so the floor avoids it too.
 const rawNc = await connect({ servers: TEST_NATS_URL, name: 'aegis-bench-outbox-raw', noAsyncTraces: true });
+const rawPublisher = createRawCaller(rawNc);
 const topic = uniqueName('bench').replaceAll('_', '-');
 const stream = uniqueName('BENCH_OUTBOX');
 const rawTopic = `${topic}-raw`;
@@ -74,7 +76,6 @@ try {
   // which made the broker's work per message ~40 % smaller than the relay's and so measured
   // message size, not relay overhead; that loop is still measured and reported as
   // `raw_loop_tiny_msg_events_per_s` / `ratio_relay_vs_tiny_msg_loop`.
-  const js = jetstream(rawNc);
   const enc = new TextEncoder();
   const setupRaw = async (table: string, message: 'event' | 'tiny'): Promise<number> => {
     await db.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, headers jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
@@ -120,7 +121,7 @@ try {
                 h.set('Aegis-Event-Sequence', String(r.payload.sequence));
                 for (const [k, v] of Object.entries(r.headers)) h.set(k, v);
               }
-              return js.publish(`${rawTopic}.${r.key}`, enc.encode(JSON.stringify(r.payload)), { msgID: r.event_id, headers: h });
+              return rawPublisher.publishJetStream(`${rawTopic}.${r.key}`, enc.encode(JSON.stringify(r.payload)), 30_000, h);
             }),
           );
           if (claimed.length > 0) await tx.query(`UPDATE ${table} SET status = 'SENT' WHERE id = ANY($1::bigint[])`, [claimed.map((r) => r.id)]);
@@ -321,6 +322,7 @@ try {
   await db.close();
   await deleteStreams(nc, [stream]);
   await nc.close();
+  rawPublisher.close();
   await rawNc.close();
   await testDb.drop();
 }

@@ -2,7 +2,7 @@
  * Publishes outbox rows to NATS JetStream (OB-4, OB-8): subject `<topic>.<aggregate id>`,
  * `Nats-Msg-Id` = event id so the stream drops a re-publish inside its duplicate window, and
  * the publish resolves on the stream's ack (the event is stored). Publishes go through
- * `jetstream-publisher.ts`, not `js.publish()` (no per-message stack captures and timer, ADR 0013).
+ * the SDK's `JetStreamPublisher`, not `js.publish()` (no per-message stack captures and timer, ADR 0013).
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
@@ -11,7 +11,7 @@ import { HEADERS } from '@aegis-ipc/protocol';
 import type { OutboxRecord } from '../types.js';
 import type { OutboxSink } from './outbox-sink.js';
 import { subjectToken } from './subject-token.js';
-import { JetStreamPublisher } from './jetstream-publisher.js';
+import { JetStreamPublisher } from '@aegis-ipc/sdk';
 
 export interface NatsJetStreamSinkOptions {
   /** @default 'nats://127.0.0.1:4222' */
