@@ -175,7 +175,7 @@ export class EventBus {
     const key = `${transport} ${topic} ${qos}`;
     let counter = this.publishedCounters.get(key);
     if (counter === undefined) {
-      counter = this.metrics.bind(this.metrics.published, { transport, topic, qos: String(qos) });
+      counter = this.metrics.published.bind({ transport, topic, qos: String(qos) });
       if (this.publishedCounters.size < 10_000) this.publishedCounters.set(key, counter);
     }
     return counter;

@@ -1,11 +1,12 @@
 /**
  * Prometheus metrics of the event bus, per transport/topic/group, on the caller's registry.
- * Counters move on the hot path through {@link EventMetrics.bind}: a bound child sums locally and
- * is added to the prom-client counter when it is collected (a prom-client child's `inc()` hashes
- * and validates its label object on every call). `pending` and `consumer lag` are read from the
+ * Counters move on the hot path through `bind()` (FoldedCounter): a bound incrementer sums
+ * locally and is added to the prom-client counter when it is collected (a prom-client child's
+ * `inc()` hashes and validates its label object on every call). `pending` and `consumer lag` are read from the
  * broker only when Prometheus scrapes (the gauges' `collect`), so they cost nothing between scrapes.
  */
-import { Counter, Gauge, register as globalRegistry, type Registry } from 'prom-client';
+import { Gauge, register as globalRegistry, type Registry } from 'prom-client';
+import { FoldedCounter, type BoundCounter } from '../metrics/folded-counter.js';
 import type { DeliveryInterceptor } from './delivery.js';
 import type { TopicGroupStats } from './types.js';
 
@@ -13,31 +14,15 @@ const LABELS = ['transport', 'topic', 'group'] as const;
 
 /** The metric set one bus uses; several buses on one registry share it. */
 export interface EventMetrics {
-  readonly published: Counter<'transport' | 'topic' | 'qos'>;
-  readonly delivered: Counter<(typeof LABELS)[number]>;
-  readonly redelivered: Counter<(typeof LABELS)[number]>;
-  readonly acked: Counter<(typeof LABELS)[number]>;
-  readonly duplicates: Counter<(typeof LABELS)[number]>;
-  readonly retried: Counter<(typeof LABELS)[number]>;
-  readonly deadLettered: Counter<(typeof LABELS)[number]>;
-  /**
-   * A cheap incrementer for one label set of one of these counters: `inc()` is a local addition,
-   * folded into the counter whenever it is collected (scrape, `get()`, `registry.metrics()`).
-   */
-  bind<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string | number>>): BoundCounter;
+  readonly published: FoldedCounter<'transport' | 'topic' | 'qos'>;
+  readonly delivered: FoldedCounter<(typeof LABELS)[number]>;
+  readonly redelivered: FoldedCounter<(typeof LABELS)[number]>;
+  readonly acked: FoldedCounter<(typeof LABELS)[number]>;
+  readonly duplicates: FoldedCounter<(typeof LABELS)[number]>;
+  readonly retried: FoldedCounter<(typeof LABELS)[number]>;
+  readonly deadLettered: FoldedCounter<(typeof LABELS)[number]>;
   /** Adds a source of pending/lag figures (a bus), removed with the returned function. */
   addStatsSource(source: () => Promise<readonly TopicGroupStats[]>): () => void;
-}
-
-/** See {@link EventMetrics.bind}. */
-export interface BoundCounter {
-  inc(): void;
-}
-
-interface LocalChild {
-  readonly labels: Partial<Record<string, string | number>>;
-  n: number;
-  inc(): void;
 }
 
 const sourcesByRegistry = new WeakMap<Registry, Set<() => Promise<readonly TopicGroupStats[]>>>();
@@ -49,26 +34,7 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
   if (existing !== undefined) return existing;
   const sources = new Set<() => Promise<readonly TopicGroupStats[]>>();
   sourcesByRegistry.set(registry, sources);
-  const children = new Map<Counter<string>, Map<string, LocalChild>>();
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => {
-    const local = new Map<string, LocalChild>();
-    const c = new Counter<L>({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        for (const child of local.values()) {
-          if (child.n === 0) continue;
-          const n = child.n;
-          child.n = 0;
-          this.inc(child.labels, n);
-        }
-      },
-    });
-    children.set(c, local);
-    return c;
-  };
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new FoldedCounter<L>({ name, help, labelNames, registers: [registry] });
   const statsGauge = (name: string, help: string, pick: (s: TopicGroupStats) => number) =>
     new Gauge({
       name,
@@ -92,23 +58,6 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
     duplicates: counter('aegis_events_duplicates_total', 'QoS 2 duplicates acknowledged without calling the handler.', LABELS),
     retried: counter('aegis_events_retried_total', 'Failed attempts scheduled for redelivery.', LABELS),
     deadLettered: counter('aegis_events_dead_lettered_total', 'Messages parked in the dead-letter stream.', LABELS),
-    bind(c, labels) {
-      const local = children.get(c);
-      if (local === undefined) return c.labels(labels);
-      const key = JSON.stringify(labels);
-      let child = local.get(key);
-      if (child === undefined) {
-        const created: LocalChild = {
-          labels,
-          n: 0,
-          inc() {
-            created.n++;
-          },
-        };
-        local.set(key, (child = created));
-      }
-      return child;
-    },
     addStatsSource(source) {
       sources.add(source);
       return () => sources.delete(source);
@@ -126,12 +75,12 @@ export function metricsInterceptor(metrics: EventMetrics): DeliveryInterceptor {
     if (bound === undefined) {
       const labels = { transport: delivery.transport, topic: delivery.topic, group: delivery.group };
       bound = {
-        delivered: metrics.bind(metrics.delivered, labels),
-        redelivered: metrics.bind(metrics.redelivered, labels),
-        acked: metrics.bind(metrics.acked, labels),
-        duplicates: metrics.bind(metrics.duplicates, labels),
-        retried: metrics.bind(metrics.retried, labels),
-        deadLettered: metrics.bind(metrics.deadLettered, labels),
+        delivered: metrics.delivered.bind(labels),
+        redelivered: metrics.redelivered.bind(labels),
+        acked: metrics.acked.bind(labels),
+        duplicates: metrics.duplicates.bind(labels),
+        retried: metrics.retried.bind(labels),
+        deadLettered: metrics.deadLettered.bind(labels),
       };
     }
     const m = bound;
