@@ -11,9 +11,10 @@
  * processing claim ({@link MessageStatusStore.claim}): one record per message id.
  */
 import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { AegisError, HEADERS, decode, encode, type WireError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, NatsHeaderBlock, decode, encode, type WireError } from '@aegis-ipc/protocol';
+import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { MESSAGE_STATUS_BUCKET, RELIABLE_STREAM, parseReliableSubject, requestSubjectOf } from './reliable-topology.js';
 
@@ -59,13 +60,30 @@ export type StatusClaim =
 const TERMINAL = new Set<MessageState>(['ACKNOWLEDGED', 'FAILED', 'EXPIRED']);
 
 /** The KV bucket of message states; open with {@link MessageStatusStore.open}. */
+/** Publish timeout of the hot record writes (nats.js' JetStream default). */
+const WRITE_TIMEOUT_MS = 5_000;
+/** Store only if the key has never been written (or was purged). */
+const CREATE_ONLY = new NatsHeaderBlock(['Nats-Expected-Last-Subject-Sequence', '0']) as unknown as MsgHdrs;
+
 export class MessageStatusStore {
   #jsm: Promise<JetStreamManager> | undefined;
+  #publisher: JetStreamPublisher | undefined;
 
   private constructor(
     readonly kv: KV,
     private readonly nc: NatsConnection,
+    private readonly bucket: string,
   ) {}
+
+  /**
+   * The hot writes (claim, outcome) are plain publishes to the bucket's subject with the KV
+   * API's expected-sequence header, through a {@link JetStreamPublisher} (ADR 0023: no nats.js
+   * request machinery per write). The rare paths use the KV API.
+   */
+  #write(messageId: string, data: Uint8Array, headers: MsgHdrs): Promise<number> {
+    this.#publisher ??= new JetStreamPublisher(this.nc, WRITE_TIMEOUT_MS);
+    return this.#publisher.publish(`$KV.${this.bucket}.${messageId}`, data, headers).then((ack) => ack.seq);
+  }
 
   /**
    * @param ttlMs how long a status is kept (the bucket's max_age; NATS 2.9 has no per-key TTL).
@@ -73,7 +91,7 @@ export class MessageStatusStore {
    */
   static async open(nc: NatsConnection, ttlMs: number, bucket = MESSAGE_STATUS_BUCKET): Promise<MessageStatusStore> {
     try {
-      return new MessageStatusStore(await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs }), nc);
+      return new MessageStatusStore(await new Kvm(nc).create(bucket, { history: 1, ttl: ttlMs }), nc, bucket);
     } catch (err) {
       throw storageFailure(`cannot open the message status bucket ${bucket}`, err);
     }
@@ -82,7 +100,7 @@ export class MessageStatusStore {
   /** Opens the bucket without creating it (readers such as the router). */
   static async bind(nc: NatsConnection, bucket = MESSAGE_STATUS_BUCKET): Promise<MessageStatusStore> {
     try {
-      return new MessageStatusStore(await new Kvm(nc).open(bucket), nc);
+      return new MessageStatusStore(await new Kvm(nc).open(bucket), nc, bucket);
     } catch (err) {
       throw storageFailure(`cannot open the message status bucket ${bucket}`, err);
     }
@@ -141,7 +159,7 @@ export class MessageStatusStore {
     try {
       const fresh = claim(undefined);
       try {
-        return { state: 'claimed', record: fresh, revision: await this.kv.create(messageId, encode(fresh)) };
+        return { state: 'claimed', record: fresh, revision: await this.#write(messageId, encode(fresh), CREATE_ONLY) };
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
       }
@@ -168,7 +186,7 @@ export class MessageStatusStore {
    */
   async createRecord(status: MessageStatus): Promise<number> {
     try {
-      return await this.kv.create(status.message_id, encode(status));
+      return await this.#write(status.message_id, encode(status), CREATE_ONLY);
     } catch (err) {
       throw storageFailure(`cannot record ${status.message_id} as ${status.state}`, err);
     }
@@ -181,7 +199,7 @@ export class MessageStatusStore {
    */
   async replace(status: MessageStatus, revision: number): Promise<number> {
     try {
-      return await this.kv.update(status.message_id, encode(status), revision);
+      return await this.#write(status.message_id, encode(status), new NatsHeaderBlock(['Nats-Expected-Last-Subject-Sequence', String(revision)]) as unknown as MsgHdrs);
     } catch (err) {
       throw storageFailure(`cannot record ${status.message_id} as ${status.state}`, err);
     }
@@ -223,6 +241,7 @@ export class MessageStatusStore {
 }
 
 function isWrongLastSequence(err: unknown): boolean {
+  if (err instanceof JetStreamPublishError) return err.apiCode === 10071;
   const text = err instanceof Error ? `${err.message} ${String((err as { code?: unknown }).code)}` : String(err);
   return /wrong last sequence|10071|key exists/i.test(text);
 }

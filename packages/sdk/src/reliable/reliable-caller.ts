@@ -9,7 +9,7 @@
  */
 import { createInbox, headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AegisError, HEADERS, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
@@ -22,6 +22,7 @@ import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS, positive, resolveRetrySchedule, retryDelayMs, retryHorizonMs, type RetrySchedule } from './reliable-options.js';
 import { ensureReliableStreams, requestSubject } from './reliable-topology.js';
+import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { DEFAULT_STATUS_TTL_MS } from './receiver-options.js';
 
 /** Options of one `callReliable()`. */
@@ -64,10 +65,11 @@ export interface ReliableCallerOptions {
 }
 
 const MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** How long a request publish waits for the stream's ack (nats.js' JetStream default). */
+const PUBLISH_TIMEOUT_MS = 5_000;
 
 export class ReliableCaller {
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
   readonly #options: ReliableCallerOptions;
   readonly #metrics: ReliableMetrics;
   #ready: Promise<MessageStatusStore> | undefined;
@@ -75,10 +77,10 @@ export class ReliableCaller {
   #ackInbox: string | undefined;
   #ackSeq = 0;
   readonly #ackWaiters = new Map<string, (data: Uint8Array | undefined) => void>();
+  #publisher: JetStreamPublisher | undefined;
 
   constructor(nc: NatsConnection, options: ReliableCallerOptions) {
     this.#nc = nc;
-    this.#js = jetstream(nc);
     this.#options = options;
     this.#metrics = reliableMetrics(options.registry);
   }
@@ -258,10 +260,14 @@ export class ReliableCaller {
    * (JetStream's duplicate within the window, or a refused publish while the first waits).
    */
   async #publish(subject: string, data: Uint8Array, messageId: string, h: ReturnType<typeof natsHeaders>): Promise<boolean> {
+    h.set(HEADERS.natsMsgId, messageId);
+    h.set('Nats-Expected-Last-Subject-Sequence', '0');
+    // A plain publish awaiting the stream's PubAck (ADR 0023): no nats.js request machinery.
+    this.#publisher ??= new JetStreamPublisher(this.#nc, PUBLISH_TIMEOUT_MS);
     try {
-      return (await this.#js.publish(subject, data, { msgID: messageId, headers: h, expect: { lastSubjectSequence: 0 } })).duplicate;
+      return (await this.#publisher.publish(subject, data, h)).duplicate;
     } catch (err) {
-      if (/wrong last sequence|10071/i.test(`${(err as Error).message} ${String((err as { code?: unknown }).code)}`)) return true;
+      if (err instanceof JetStreamPublishError && err.apiCode === 10071) return true;
       throw err;
     }
   }
