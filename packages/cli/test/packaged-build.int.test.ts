@@ -1,7 +1,9 @@
 /**
  * `npm run build` produces packages that run without the TypeScript sources: the compiled CLI
  * starts, and the run-time assets the code reads next to itself (SQL migrations, dashboard
- * pages) are in dist/. Runs the real build (incremental after the first time).
+ * pages) are in dist/. Runs the real build, in its own vitest project after every other test
+ * (vitest.config.ts), and removes what it built unless a build was there before — a leftover
+ * dist/ would make `bin/aegis.js` run stale compiled code instead of the sources.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -25,15 +27,24 @@ function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
 
 describe('the packaged build', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'aegis-build-'));
+  const packages = readdirSync(join(ROOT, 'packages'));
+  const builtBefore = packages.filter((pkg) => existsSync(join(ROOT, 'packages', pkg, 'dist')));
   beforeAll(async () => {
     await run('npm', ['run', '-s', 'build'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS });
   }, BUILD_TIMEOUT_MS);
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+    for (const pkg of packages) {
+      if (builtBefore.includes(pkg)) continue;
+      rmSync(join(ROOT, 'packages', pkg, 'dist'), { recursive: true, force: true });
+      rmSync(join(ROOT, 'packages', pkg, 'tsconfig.build.tsbuildinfo'), { force: true });
+    }
+  });
 
   it('copies every run-time asset of every package next to its compiled code', () => {
     const isAsset = (name: string) => /\.(sql|html|css)$/.test(name);
     let assets = 0;
-    for (const pkg of readdirSync(join(ROOT, 'packages'))) {
+    for (const pkg of packages) {
       const src = join(ROOT, 'packages', pkg, 'src');
       if (!existsSync(src)) continue;
       for (const asset of filesUnder(src, isAsset)) {
