@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- reliable` — exactly-once calls against the raw JetStream loop they are built
- * from, in one run, on the same NATS: raw = publish with `Nats-Msg-Id` + publish ack → durable
+ * from, in one run, on the same NATS: raw = publish with `Nats-Msg-Id` + publish ack (through the
+ * bench's raw caller: one reply subscription, no nc.request()) → durable
  * pull consumer → ack → reply on core NATS; AegisIPC = `client.callReliable` with a
  * `ReliableReceiver` (`idempotency: { statusRecord: true }`: one JetStream KV record per message
  * id as claim, state and response — ADR 0053 — and the EO-2 ACK). Closed loops at
@@ -14,6 +15,7 @@ import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transpo
 import { pino } from 'pino';
 import { NAMESPACE, decode, encode, newMessageId } from '@aegis-ipc/protocol';
 import { Router } from '@aegis-ipc/router';
+import { createRawCaller } from './_lib/raw-caller.js';
 import { MESSAGE_STATUS_BUCKET, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, ReliableReceiver, connect } from '@aegis-ipc/sdk';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -74,12 +76,17 @@ try {
   const replyPrefix = `${NAMESPACE}.rawreply`;
   const waiting = new Map<string, () => void>();
   const replies = nc.subscribe(`${replyPrefix}.>`, { callback: (_err, m) => waiting.get(m.subject.slice(replyPrefix.length + 1))?.() });
+  // Publishes as a tuned plain nats.js loop does: one reply subscription and the PubAck checked,
+  // not js.publish(), whose nc.request() builds Error objects per message that the SDK's own
+  // publisher (which callReliable uses) does not pay.
+  const rawPublisher = createRawCaller(nc);
   const raw = async () => {
     const id = newMessageId();
     const h = natsHeaders();
+    h.set('Nats-Msg-Id', id);
     h.set('Reply-To', `${replyPrefix}.${id}`);
     const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
-    await js.publish(`${NAMESPACE}.rawbench.calc`, encode({ n: 2 }), { msgID: id, headers: h });
+    await rawPublisher.publishJetStream(`${NAMESPACE}.rawbench.calc`, encode({ n: 2 }), 30_000, h);
     await answered;
     waiting.delete(id);
   };
@@ -97,6 +104,7 @@ try {
     rows.push(await closedLoop('aegis_reliable', c, aegis));
   }
   replies.unsubscribe();
+  rawPublisher.close();
   await rawMessages.close();
   await rawLoop;
   await receiver.close();
