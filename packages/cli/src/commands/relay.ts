@@ -31,15 +31,22 @@ export function register(program: Command): void {
         ...(opts.sink !== undefined && { RELAY_SINK: opts.sink }),
       });
       const logger = pino({ name: 'aegis-relay', level: process.env.LOG_LEVEL ?? 'info' });
+      // Off unless OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* ask for export (ADR 0004); then the
+      // relay's publish spans continue the traces stored with the rows.
+      const { startTracing } = await import('@aegis-ipc/router/tracing');
+      const tracing = startTracing('aegis-relay');
       const handle = await startRelayProcess(settings, { logger });
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           logger.info({ signal }, 'draining relay');
-          handle.close().then(resolve, (err: unknown) => {
-            logger.error({ err }, 'relay did not close cleanly');
-            process.exitCode = 1;
-            resolve();
-          });
+          handle
+            .close()
+            .then(() => tracing.shutdown())
+            .then(resolve, (err: unknown) => {
+              logger.error({ err }, 'relay did not close cleanly');
+              process.exitCode = 1;
+              resolve();
+            });
         };
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
