@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { SignJWT } from 'jose';
 import { connect } from '@nats-io/transport-node';
 import { resolveSettings } from '@aegis-ipc/protocol';
+import { startTracing } from '@aegis-ipc/router/tracing';
 import { NatsJetStreamSink, OutboxRelay, OutboxWriter, migrate, openDatabase, resolveOutboxSettings } from '@aegis-ipc/outbox';
 import { buildGenesisApp } from './genesis-app.js';
 import { createJwtVerifier } from './jwt-auth.js';
@@ -18,6 +19,9 @@ import { startConceptWorker } from './concept-worker.js';
 import { GENESIS_SETTINGS } from './settings.js';
 
 const logger = pino({ name: 'genesis', level: process.env.LOG_LEVEL ?? 'info' });
+// OTEL_TRACES_EXPORTER=otlp|console turns export on: a command's HTTP traceparent, its write,
+// and the relay's publish then show as one trace (off by default).
+const tracing = startTracing('genesis-api');
 const settings = resolveSettings(GENESIS_SETTINGS, process.env);
 const outbox = resolveOutboxSettings(process.env);
 
@@ -65,6 +69,7 @@ const shutdown = (): void => {
     await relay?.close(); // drains the batch in flight
     await nc.drain();
     await db.close();
+    await tracing.shutdown();
     process.exit(0);
   })();
 };
