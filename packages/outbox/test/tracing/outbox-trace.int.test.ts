@@ -5,10 +5,8 @@
  * through the traceparent stored with the row and the one the relay publishes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { installTestTracing, type TestTracing } from '@aegis-ipc/testing/tracing';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { extractTraceContext } from '@aegis-ipc/sdk';
@@ -16,33 +14,27 @@ import { NatsJetStreamSink, OutboxRelay, type OutboxWriter } from '../../src/ind
 import { tracingActive } from '../../src/tracing/tracing-active.js';
 import { createOutboxFixture, submitOne, type OutboxFixture } from '../fixtures/outbox-fixture.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: TestTracing;
 let fx: OutboxFixture;
 let writer: OutboxWriter;
 let relay: OutboxRelay;
 
 beforeAll(async () => {
   expect(tracingActive()).toBe(false);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installTestTracing();
   fx = await createOutboxFixture();
   writer = fx.writer();
   relay = new OutboxRelay(fx.db, await NatsJetStreamSink.create({ stream: fx.stream, topics: [fx.topic] }, fx.nc));
 });
 afterAll(async () => {
   await fx.close();
-  await provider.shutdown();
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  await tracing.uninstall();
 });
 
 describe('outbox tracing', () => {
   it('links request, write, relay publish and consumer spans in one trace', async () => {
     expect(tracingActive()).toBe(true);
-    exporter.reset();
+    tracing.exporter.reset();
     const session = randomUUID();
     const tracer = trace.getTracer('test');
     const written = await tracer.startActiveSpan('test.request', async (span) => {
@@ -62,7 +54,7 @@ describe('outbox tracing', () => {
     expect(msg?.headers?.get('Nats-Msg-Id')).toBe(event.event_id);
     tracer.startSpan('test.consume', { kind: SpanKind.CONSUMER }, extractTraceContext(msg?.headers)).end();
 
-    const spans = exporter.getFinishedSpans();
+    const spans = tracing.exporter.getFinishedSpans();
     const byName = new Map(spans.map((s) => [s.name, s]));
     const request = byName.get('test.request')!;
     const write = byName.get('ipc.outbox.write')!;
@@ -96,7 +88,7 @@ describe('outbox tracing', () => {
   });
 
   it('an explicit traceparent (e.g. from an HTTP header) is the write span parent; a failed publish is an error span', async () => {
-    exporter.reset();
+    tracing.exporter.reset();
     const parentTraceId = 'ab'.repeat(16);
     const res = await writer.submitCommand(
       {
@@ -111,7 +103,7 @@ describe('outbox tracing', () => {
     );
     const failing = new OutboxRelay(fx.db, { name: 'broken', publish: () => Promise.reject(new Error('broker down')), close: async () => {} });
     expect(await failing.runBatch()).toMatchObject({ retried: 1 });
-    const spans = exporter.getFinishedSpans();
+    const spans = tracing.exporter.getFinishedSpans();
     const write = spans.find((s) => s.name === 'ipc.outbox.write')!;
     const publish = spans.find((s) => s.name === 'ipc.outbox.relay_publish')!;
     expect(write.spanContext().traceId).toBe(parentTraceId);

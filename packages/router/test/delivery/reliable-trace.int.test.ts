@@ -6,18 +6,15 @@
  * (retryable) and the broker's redelivery succeeds: both attempts are in the caller's trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { SpanKind } from '@opentelemetry/api';
+import { installTestTracing, type TestTracing } from '@aegis-ipc/testing/tracing';
 import { pino } from 'pino';
 import { AegisError } from '@aegis-ipc/protocol';
 import { connectTestNats, deleteBuckets, deleteStreams, uniqueName, waitFor } from '@aegis-ipc/testing';
 import { MESSAGE_STATUS_BUCKET, MessageStatusStore, RELIABLE_DLQ_STREAM, RELIABLE_STREAM, ReliableReceiver, tracingActive, type AegisClient } from '@aegis-ipc/sdk';
 import { routerHarness } from '../router-harness.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: TestTracing;
 const harness = routerHarness();
 let client: AegisClient;
 let receiver: ReliableReceiver;
@@ -26,9 +23,7 @@ let deliveries = 0;
 
 beforeAll(async () => {
   expect(tracingActive()).toBe(false);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installTestTracing();
   await harness.start();
   ({ client } = await harness.connect());
   const instance = await client.register(service, `${service}-1`);
@@ -49,21 +44,18 @@ afterAll(async () => {
   await deleteStreams(nc, [RELIABLE_STREAM, RELIABLE_DLQ_STREAM]);
   await deleteBuckets(nc, [MESSAGE_STATUS_BUCKET]);
   await nc.close();
-  await provider.shutdown();
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  await tracing.uninstall();
 });
 
 describe('reliable-call tracing', () => {
   it('puts the call and every delivery attempt (failed, then acknowledged) in one trace', async () => {
-    exporter.reset();
+    tracing.exporter.reset();
     const messageId = uniqueName('msg');
     expect(await client.callReliable(service, 'once-flaky', {}, { messageId, ackTimeoutMs: 3_000 })).toEqual({ ok: true });
-    const delivers = () => exporter.getFinishedSpans().filter((s) => s.name === 'ipc.reliable.deliver');
-    await waitFor(() => delivers().length >= 2 && exporter.getFinishedSpans().some((s) => s.name === 'ipc.client.call_reliable'), { what: 'call and delivery spans' });
+    const delivers = () => tracing.exporter.getFinishedSpans().filter((s) => s.name === 'ipc.reliable.deliver');
+    await waitFor(() => delivers().length >= 2 && tracing.exporter.getFinishedSpans().some((s) => s.name === 'ipc.client.call_reliable'), { what: 'call and delivery spans' });
 
-    const call = exporter.getFinishedSpans().find((s) => s.name === 'ipc.client.call_reliable')!;
+    const call = tracing.exporter.getFinishedSpans().find((s) => s.name === 'ipc.client.call_reliable')!;
     expect(call.kind).toBe(SpanKind.CLIENT);
     const traceId = call.spanContext().traceId;
     expect(call.attributes).toMatchObject({ 'ipc.message_id': messageId, 'ipc.trace_id': traceId, 'ipc.service_name': service });

@@ -4,18 +4,15 @@
  * the instance's `ipc.instance.handle` — linked through the NATS headers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { SpanKind } from '@opentelemetry/api';
+import { installTestTracing, type TestTracing } from '@aegis-ipc/testing/tracing';
 import { tracingActive, type AegisClient } from '@aegis-ipc/sdk';
 import { uniqueName } from '@aegis-ipc/testing';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: TestTracing;
 const harness = routerHarness({ routeAttemptTimeoutMs: 300 });
 let router: Router;
 let nc: NatsConnection;
@@ -23,9 +20,7 @@ let client: AegisClient;
 
 beforeAll(async () => {
   expect(tracingActive()).toBe(false);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
+  tracing = installTestTracing();
   router = await harness.start();
   ({ nc, client } = await harness.connect());
 });
@@ -33,10 +28,7 @@ afterAll(async () => {
   await client.close();
   await nc.close();
   await harness.cleanup();
-  await provider.shutdown();
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  await tracing.uninstall();
 });
 
 describe('end-to-end tracing', () => {
@@ -45,11 +37,11 @@ describe('end-to-end tracing', () => {
     const service = uniqueName('svc');
     const instance = await client.register(service, `${service}-1`);
     instance.handle('echo', (params) => params);
-    exporter.reset();
+    tracing.exporter.reset();
 
     await client.call(service, 'echo', { x: 1 });
     await new Promise((r) => setTimeout(r, 50));
-    const spans = exporter.getFinishedSpans();
+    const spans = tracing.exporter.getFinishedSpans();
     const byName = new Map(spans.map((s) => [s.name, s]));
     const callSpan = byName.get('ipc.client.call');
     const routeSpan = byName.get('ipc.router.route_request');
@@ -79,10 +71,10 @@ describe('end-to-end tracing', () => {
     const service = uniqueName('svc');
     const slow = await client.register(service, `${service}-1`);
     slow.handle('wait', () => new Promise((r) => setTimeout(r, 2_000)));
-    exporter.reset();
+    tracing.exporter.reset();
     await client.call(service, 'wait', {}, { timeoutMs: 1_000 }).catch(() => {});
     await new Promise((r) => setTimeout(r, 50));
-    const routeSpan = exporter.getFinishedSpans().find((s) => s.name === 'ipc.router.route_request');
+    const routeSpan = tracing.exporter.getFinishedSpans().find((s) => s.name === 'ipc.router.route_request');
     expect(routeSpan?.attributes['error.type']).toMatch(/^ROUTE_/);
     expect(routeSpan?.events.some((e) => e.name === 'attempt')).toBe(true);
     await slow.close();

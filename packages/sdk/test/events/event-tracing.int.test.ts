@@ -6,18 +6,16 @@
  * relay) is honoured too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { installTestTracing, type TestTracing } from '@aegis-ipc/testing/tracing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { encode } from '@aegis-ipc/protocol';
 import { tracingActive, type EventBus, type TransportName } from '@aegis-ipc/sdk';
 import { Harness, sleep } from './helpers.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+let tracing: TestTracing;
 let harness: Harness;
 let bus: EventBus;
 
@@ -27,10 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await harness.cleanup();
-  await provider.shutdown();
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  await tracing.uninstall();
 });
 
 /** The raw stored headers of the last event on `topic` (NATS headers, or the Redis `h` field plus entry fields). */
@@ -53,7 +48,7 @@ async function until(done: () => boolean, ms = 10_000): Promise<void> {
 }
 
 const spans = (name: string, topic: string): ReadableSpan[] =>
-  exporter.getFinishedSpans().filter((s) => s.name === name && s.attributes['messaging.destination.name'] === topic);
+  tracing.exporter.getFinishedSpans().filter((s) => s.name === name && s.attributes['messaging.destination.name'] === topic);
 
 describe.each(['nats', 'redis'] as const)('event tracing on %s', (transport) => {
   it('adds no trace header and no span when no tracer provider is registered', async () => {
@@ -74,9 +69,7 @@ describe.each(['nats', 'redis'] as const)('event tracing on %s', (transport) => 
 
 describe('with a tracer provider registered', () => {
   beforeAll(() => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(provider);
+    tracing = installTestTracing();
   });
 
   describe.each(['nats', 'redis'] as const)('on %s', (transport) => {
