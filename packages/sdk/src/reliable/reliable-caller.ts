@@ -7,20 +7,21 @@
  * a no-op inside the duplicate window, an idempotent duplicate after it. Redelivery itself is the
  * broker's (the service's consumer), not the caller's.
  */
-import { createInbox, headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { createInbox, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { AegisError, HEADERS, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, NatsHeaderBlock, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
 import { callLineage } from '../instance/call-context.js';
-import { injectTraceContext, tracer, tracingActive } from '../tracing/index.js';
+import { injectTraceContextInto, tracer, tracingActive } from '../tracing/index.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import type { AckMessage } from './ack-message.js';
 import { MessageStatusStore, type MessageStatus } from './message-status.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS, positive, resolveRetrySchedule, retryDelayMs, retryHorizonMs, type RetrySchedule } from './reliable-options.js';
+import type { BoundCounter } from '../metrics/folded-counter.js';
 import { ensureReliableStreams, requestSubject } from './reliable-topology.js';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { DEFAULT_STATUS_TTL_MS } from './receiver-options.js';
@@ -65,6 +66,11 @@ export interface ReliableCallerOptions {
 }
 
 const MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Trace ids travel in a prebuilt header block: the same rule as `call()`'s. */
+const TRACE_ID = MESSAGE_ID;
+/** The schedule of a call that sets neither `ackTimeoutMs` nor `maxRetries` (most calls), resolved once. */
+const DEFAULT_SCHEDULE = resolveRetrySchedule({});
+const DEFAULT_TIMEOUT_MS = retryHorizonMs(DEFAULT_SCHEDULE) + 1_000;
 /** How long a request publish waits for the stream's ack (nats.js' JetStream default). */
 const PUBLISH_TIMEOUT_MS = 5_000;
 
@@ -78,6 +84,8 @@ export class ReliableCaller {
   #ackSeq = 0;
   readonly #ackWaiters = new Map<string, (data: Uint8Array | undefined) => void>();
   #publisher: JetStreamPublisher | undefined;
+  /** `ipc_messages_sent_total` by service, bound once (folded into the counter on scrape). */
+  readonly #sent = new Map<string, BoundCounter>();
 
   constructor(nc: NatsConnection, options: ReliableCallerOptions) {
     this.#nc = nc;
@@ -133,6 +141,10 @@ export class ReliableCaller {
     const span: Span | undefined = tracingActive()
       ? tracer().startSpan('ipc.client.call_reliable', { kind: SpanKind.CLIENT, attributes: { 'ipc.service_name': serviceName, 'ipc.method': method, 'ipc.message_id': messageId } })
       : undefined;
+    if (options.traceId !== undefined && !TRACE_ID.test(options.traceId)) {
+      span?.end();
+      throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
+    }
     const traceId = options.traceId ?? callLineage.getStore()?.traceId ?? span?.spanContext().traceId ?? newTraceId();
     if (span === undefined) return this.#call<T>(serviceName, method, params, options, messageId, traceId, undefined);
     span.setAttribute('ipc.trace_id', traceId);
@@ -148,22 +160,27 @@ export class ReliableCaller {
   }
 
   async #call<T>(serviceName: string, method: string, params: Record<string, unknown>, options: ReliableCallOptions, messageId: string, traceId: string, span: Span | undefined): Promise<T> {
-    const schedule = resolveRetrySchedule({ ackTimeoutMs: options.ackTimeoutMs, maxRetries: options.maxRetries });
-    const timeoutMs = positive('timeoutMs', options.timeoutMs ?? retryHorizonMs(schedule) + 1_000);
+    const defaults = options.ackTimeoutMs === undefined && options.maxRetries === undefined;
+    const schedule = defaults ? DEFAULT_SCHEDULE : resolveRetrySchedule({ ackTimeoutMs: options.ackTimeoutMs, maxRetries: options.maxRetries });
+    const timeoutMs = options.timeoutMs !== undefined ? positive('timeoutMs', options.timeoutMs) : defaults ? DEFAULT_TIMEOUT_MS : retryHorizonMs(schedule) + 1_000;
     if (options.ttlMs !== undefined) positive('ttlMs', options.ttlMs);
-    const log = this.#options.logger.child({ message_id: messageId, trace_id: traceId, service_name: serviceName, method });
+    // The call's logger is made only when something is logged (a pino child per call is not free).
+    const log = lazyChild(this.#options.logger, { message_id: messageId, trace_id: traceId, service_name: serviceName, method });
     const data = encode(params);
     assertFitsPayload(this.#nc, data.length);
     const now = Date.now();
-    const h = natsHeaders();
-    h.set(HEADERS.messageId, messageId);
-    h.set(HEADERS.traceId, traceId);
-    h.set(RELIABLE_HEADERS.createdAt, new Date(now).toISOString());
-    h.set(RELIABLE_HEADERS.maxDeliveries, String(schedule.maxRetries + 1));
-    if (options.ttlMs !== undefined) h.set(RELIABLE_HEADERS.expiresAt, String(now + options.ttlMs));
-    // An id generated here has never been sent: its first delivery needs no claim (ADR 0053).
-    if (options.messageId === undefined) h.set(RELIABLE_HEADERS.firstSend, '1');
-    if (span !== undefined) injectTraceContext(h, trace.setSpan(context.active(), span));
+    // The request's headers as a prebuilt block (ADR 0053): every value is an id, a number, an
+    // ISO time or a subject of ours, so none can carry CR/LF. `Ipc-First-Send` stays last so a
+    // re-send can drop it.
+    const pairs: string[] = [
+      HEADERS.natsMsgId, messageId, 'Nats-Expected-Last-Subject-Sequence', '0',
+      HEADERS.messageId, messageId, HEADERS.traceId, traceId,
+      RELIABLE_HEADERS.createdAt, new Date(now).toISOString(), RELIABLE_HEADERS.maxDeliveries, String(schedule.maxRetries + 1),
+    ];
+    if (options.ttlMs !== undefined) pairs.push(RELIABLE_HEADERS.expiresAt, String(now + options.ttlMs));
+    if (span !== undefined) {
+      for (const [key, value] of Object.entries(injectTraceContextInto({}, trace.setSpan(context.active(), span)))) pairs.push(key, value);
+    }
     // The ACK of this call: straight to this caller's inbox (no per-call subscription), or — when
     // another copy of the id is in flight — from `ipc.ack.{id}`. Undefined: the connection closed.
     let ackTo: string | undefined;
@@ -177,14 +194,16 @@ export class ReliableCaller {
       const subject = requestSubject(serviceName, method, messageId);
       try {
         ackTo = this.#ackRoute();
-        h.set(RELIABLE_HEADERS.ackTo, ackTo);
+        pairs.push(RELIABLE_HEADERS.ackTo, ackTo);
+        // An id generated here has never been sent: its first delivery needs no claim (ADR 0053).
+        const h = new NatsHeaderBlock(options.messageId === undefined ? [...pairs, RELIABLE_HEADERS.firstSend, '1'] : pairs) as unknown as MsgHdrs;
         this.#ackWaiters.set(ackTo, wake);
         store = await this.#store();
         // Durable first: the publish ack means the request survives this process. A caller-chosen
         // id may have been answered before (a retry after a crash): read its record meanwhile.
         // A fresh UUID cannot have one unless JetStream says the publish was a duplicate.
         const [duplicate, recorded] = await Promise.all([
-          this.#publish(subject, data, messageId, h),
+          this.#publish(subject, data, h),
           options.messageId === undefined ? undefined : store.recorded(messageId),
         ]);
         existing = recorded;
@@ -198,16 +217,16 @@ export class ReliableCaller {
       } catch (err) {
         const cause = err instanceof AegisError ? err : new AegisError('STORAGE_FAILURE', `cannot make ${messageId} durable: ${(err as Error).message}`, { cause: err });
         if (!options.degradeToAtMostOnce || this.#options.fallback === undefined) throw cause;
-        log.warn({ event: 'degraded_to_at_most_once', err: cause.toWire() }, 'JetStream unavailable: sending once, at most once (degradeToAtMostOnce)');
+        log().warn({ event: 'degraded_to_at_most_once', err: cause.toWire() }, 'JetStream unavailable: sending once, at most once (degradeToAtMostOnce)');
         return (await this.#options.fallback(serviceName, method, params, traceId)) as T;
       }
-      this.#metrics.sent.inc({ service_name: serviceName });
-      log.debug({ event: 'message_sent', state: 'PENDING' }, 'made durable');
+      this.#sentCounter(serviceName).inc();
+      if (this.#options.logger.isLevelEnabled('debug')) log().debug({ event: 'message_sent', state: 'PENDING' }, 'made durable');
       if (existing !== undefined) {
         const settled = this.#settled<T>(existing, options, log);
         if (settled !== undefined) return settled;
       }
-      return await this.#waitForAck<T>({ ackArrived, store, subject, data, headers: h, messageId, schedule, timeoutMs, options, log, serviceName, span });
+      return await this.#waitForAck<T>({ ackArrived, store, subject, data, resendHeaders: pairs, messageId, schedule, timeoutMs, options, log, serviceName, span });
     } finally {
       if (ackTo !== undefined) this.#ackWaiters.delete(ackTo);
       sub?.unsubscribe();
@@ -215,8 +234,8 @@ export class ReliableCaller {
   }
 
   async #waitForAck<T>(w: {
-    ackArrived: Promise<Uint8Array | undefined>; store: MessageStatusStore; subject: string; data: Uint8Array; headers: ReturnType<typeof natsHeaders>;
-    messageId: string; schedule: RetrySchedule; timeoutMs: number; options: ReliableCallOptions; log: Logger; serviceName: string; span: Span | undefined;
+    ackArrived: Promise<Uint8Array | undefined>; store: MessageStatusStore; subject: string; data: Uint8Array; resendHeaders: readonly string[];
+    messageId: string; schedule: RetrySchedule; timeoutMs: number; options: ReliableCallOptions; log: () => Logger; serviceName: string; span: Span | undefined;
   }): Promise<T> {
     const deadline = Date.now() + w.timeoutMs;
     for (let attempt = 0; ; attempt++) {
@@ -224,7 +243,7 @@ export class ReliableCaller {
       const outcome = await race(w.ackArrived, waitMs, w.options.signal);
       if (outcome.type === 'ack') {
         const ack = decode(outcome.data) as AckMessage;
-        w.log.debug({ event: 'ack_received', status: ack.status, duplicate: ack.duplicate, instance_id: ack.instance_id }, 'acknowledged');
+        if (this.#options.logger.isLevelEnabled('debug')) w.log().debug({ event: 'ack_received', status: ack.status, duplicate: ack.duplicate, instance_id: ack.instance_id }, 'acknowledged');
         w.span?.addEvent('ipc.reliable.ack_received', { 'ipc.reliable.ack_status': ack.status, 'ipc.reliable.duplicate': ack.duplicate, 'ipc.instance_id': ack.instance_id });
         if (ack.status === 'failure') throw AegisError.fromWire(ack.error ?? { code: 'INTERNAL', message: ack.error_message ?? 'failed', status: 500, retryable: false });
         return this.#answer<T>(w.messageId, ack.response, ack.duplicate, w.options);
@@ -241,16 +260,17 @@ export class ReliableCaller {
       }
       if (Date.now() >= deadline) {
         this.#metrics.ackTimeouts.inc({ service_name: w.serviceName });
-        w.log.warn({ event: 'ack_timeout', state: status?.state ?? 'PENDING', waited_ms: w.timeoutMs }, 'no acknowledgement in time');
+        w.log().warn({ event: 'ack_timeout', state: status?.state ?? 'PENDING', waited_ms: w.timeoutMs }, 'no acknowledgement in time');
         throw new AegisError('ACK_TIMEOUT', `no acknowledgement for ${w.messageId} within ${w.timeoutMs} ms; it stays durable — query its status or call again with the same messageId`, {
           details: { message_id: w.messageId, timeout_ms: w.timeoutMs, state: status?.state ?? 'PENDING', retry_count: status?.retry_count ?? 0 },
         });
       }
       this.#metrics.retried.inc({ service_name: w.serviceName, side: 'caller' });
-      w.log.info({ event: 'message_resent', attempt: attempt + 1 }, 'no ACK yet; re-sending the same message id');
+      w.log().info({ event: 'message_resent', attempt: attempt + 1 }, 'no ACK yet; re-sending the same message id');
       w.span?.addEvent('ipc.reliable.resend', { attempt: attempt + 1 });
-      w.headers.delete(RELIABLE_HEADERS.firstSend); // a re-send is a second copy: its delivery must claim
-      await this.#publish(w.subject, w.data, w.messageId, w.headers).catch((err: unknown) => w.log.warn({ err }, 're-send failed'));
+      // Without `Ipc-First-Send`: a re-send is a second copy, its delivery must claim.
+      const h = new NatsHeaderBlock(w.resendHeaders) as unknown as MsgHdrs;
+      await this.#publish(w.subject, w.data, h).catch((err: unknown) => w.log().warn({ err }, 're-send failed'));
     }
   }
 
@@ -259,9 +279,7 @@ export class ReliableCaller {
    * copies of one id are ever in the stream together. Returns whether a copy was already there
    * (JetStream's duplicate within the window, or a refused publish while the first waits).
    */
-  async #publish(subject: string, data: Uint8Array, messageId: string, h: ReturnType<typeof natsHeaders>): Promise<boolean> {
-    h.set(HEADERS.natsMsgId, messageId);
-    h.set('Nats-Expected-Last-Subject-Sequence', '0');
+  async #publish(subject: string, data: Uint8Array, h: MsgHdrs): Promise<boolean> {
     // A plain publish awaiting the stream's PubAck (ADR 0023): no nats.js request machinery.
     this.#publisher ??= new JetStreamPublisher(this.#nc, PUBLISH_TIMEOUT_MS);
     try {
@@ -273,9 +291,9 @@ export class ReliableCaller {
   }
 
   /** The outcome recorded in a terminal status, or undefined while it is still pending. */
-  #settled<T>(status: MessageStatus, options: ReliableCallOptions, log: Logger): Promise<T> | T | undefined {
+  #settled<T>(status: MessageStatus, options: ReliableCallOptions, log: () => Logger): Promise<T> | T | undefined {
     if (status.state === 'ACKNOWLEDGED') {
-      log.debug({ event: 'status_acknowledged' }, 'already acknowledged; answering from the status');
+      log().debug({ event: 'status_acknowledged' }, 'already acknowledged; answering from the status');
       return this.#answer<T>(status.message_id, status.response, true, options);
     }
     if (status.state === 'FAILED' || status.state === 'EXPIRED') {
@@ -285,12 +303,24 @@ export class ReliableCaller {
     return undefined;
   }
 
+  #sentCounter(serviceName: string): BoundCounter {
+    let bound = this.#sent.get(serviceName);
+    if (bound === undefined) this.#sent.set(serviceName, (bound = this.#metrics.sent.bind({ service_name: serviceName })));
+    return bound;
+  }
+
   #answer<T>(messageId: string, response: unknown, duplicate: boolean, options: ReliableCallOptions): T {
     if (duplicate && options.onDuplicate === 'throw') {
       throw new AegisError('MESSAGE_DUPLICATE', `message ${messageId} was already processed`, { details: { message_id: messageId, original_response: response } });
     }
     return response as T;
   }
+}
+
+/** A pino child made on first use (`log()`), so a call that logs nothing builds none. */
+function lazyChild(logger: Logger, bindings: Record<string, string>): () => Logger {
+  let child: Logger | undefined;
+  return () => (child ??= logger.child(bindings));
 }
 
 type RaceOutcome = { type: 'ack'; data: Uint8Array } | { type: 'timeout' } | { type: 'aborted' } | { type: 'closed' };

@@ -1,21 +1,24 @@
 /**
  * Prometheus metrics of exactly-once calls (SPEC OBS-1), on the registry the caller, instance or
  * router passes; created once per registry so callers and receivers in one process share them.
+ * Counters are {@link FoldedCounter}s: the per-call paths increment bound counters (`bind()`)
+ * that are folded in on scrape.
  */
-import { Counter, Histogram, register as globalRegistry, type Registry } from 'prom-client';
+import { Histogram, register as globalRegistry, type Registry } from 'prom-client';
+import { FoldedCounter } from '../metrics/folded-counter.js';
 
 export interface ReliableMetrics {
-  readonly sent: Counter<'service_name'>;
-  readonly acknowledged: Counter<'service_name' | 'status'>;
+  readonly sent: FoldedCounter<'service_name'>;
+  readonly acknowledged: FoldedCounter<'service_name' | 'status'>;
   /** Redeliveries seen by receivers (`side=receiver`) and re-publications by waiting callers (`side=caller`). */
-  readonly retried: Counter<'service_name' | 'side'>;
-  readonly duplicates: Counter<'service_name'>;
+  readonly retried: FoldedCounter<'service_name' | 'side'>;
+  readonly duplicates: FoldedCounter<'service_name'>;
   readonly processingDuration: Histogram<'service_name'>;
-  readonly ackTimeouts: Counter<'service_name'>;
+  readonly ackTimeouts: FoldedCounter<'service_name'>;
   /** Dedupe lookups answered from the cache (duplicates) vs. not (hit ratio = hits / (hits + misses)). */
-  readonly cacheHits: Counter<'service_name'>;
-  readonly cacheMisses: Counter<'service_name'>;
-  readonly deadLettered: Counter<'service_name'>;
+  readonly cacheHits: FoldedCounter<'service_name'>;
+  readonly cacheMisses: FoldedCounter<'service_name'>;
+  readonly deadLettered: FoldedCounter<'service_name'>;
 }
 
 const byRegistry = new WeakMap<Registry, ReliableMetrics>();
@@ -24,7 +27,7 @@ const byRegistry = new WeakMap<Registry, ReliableMetrics>();
 export function reliableMetrics(registry: Registry = globalRegistry): ReliableMetrics {
   const existing = byRegistry.get(registry);
   if (existing !== undefined) return existing;
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new FoldedCounter<L>({ name, help, labelNames, registers: [registry] });
   const metrics: ReliableMetrics = {
     sent: counter('ipc_messages_sent_total', 'Reliable requests made durable in JetStream.', ['service_name']),
     acknowledged: counter('ipc_messages_acknowledged_total', 'ACKs published by receivers, by status.', ['service_name', 'status']),
