@@ -13,8 +13,11 @@ export interface GuardInput {
   readonly serviceName: string;
   /** How long a claim holds before another instance may take it over (the ack wait). */
   readonly leaseMs: number;
-  /** The PENDING record of this delivery (retry count, trace id…): the status-record guard claims with it. */
-  readonly pending?: MessageStatus;
+  /**
+   * The PENDING record of this delivery (retry count, trace id…): the status-record guard claims
+   * with it. A function, so the first delivery of an only copy (no claim) does not build it.
+   */
+  readonly pending?: () => MessageStatus;
   /**
    * First delivery of the first publish of an SDK-generated id: no other copy of the id exists,
    * so the status-record guard skips the claim and creates the outcome record (create-only).

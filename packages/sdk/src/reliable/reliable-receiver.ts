@@ -32,6 +32,7 @@ import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { statusRecordGuard } from './status-record-guard.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { retryDelayMs } from './reliable-options.js';
+import type { BoundCounter } from '../metrics/folded-counter.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
 import { resolveReceiverOptions, warnOnShortTtl, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
 
@@ -48,6 +49,8 @@ export class ReliableReceiver implements AsyncDisposable {
   #messages: Awaited<ReturnType<Awaited<ReturnType<JetStreamClient['consumers']['get']>>['consume']>> | undefined;
   #loop: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
+  /** Per-service metric children of the per-delivery path, bound once. */
+  readonly #boundMetrics = new Map<string, BoundMetrics>();
 
   private constructor(instance: ServiceInstance, options: ResolvedReceiverOptions, guard: IdempotencyGuard, status: MessageStatusStore, log: Logger) {
     this.#instance = instance;
@@ -111,7 +114,7 @@ export class ReliableReceiver implements AsyncDisposable {
 
   /** One delivery; with a tracer provider registered, inside an `ipc.reliable.deliver` span. */
   #handle(msg: JsMsg): Promise<void> {
-    if (!tracingActive()) return this.#deliver(msg).then(() => undefined);
+    if (!tracingActive()) return this.#deliver(msg) as Promise<unknown> as Promise<void>;
     const parent = extractTraceContext(msg.headers);
     const span = tracer().startSpan(
       'ipc.reliable.deliver',
@@ -147,25 +150,28 @@ export class ReliableReceiver implements AsyncDisposable {
   async #deliver(msg: JsMsg): Promise<DeliveryOutcome> {
     const started = performance.now();
     const target = parseReliableSubject(msg.subject);
-    const messageId = msg.headers?.get(HEADERS.messageId) ?? '';
-    const traceId = msg.headers?.get(HEADERS.traceId) || newTraceId();
+    const h = readRequestHeaders(msg);
+    const messageId = h.messageId;
+    const traceId = h.traceId || newTraceId();
     const deliveryCount = msg.info.deliveryCount;
-    const log = this.#log.child({ message_id: messageId, trace_id: traceId });
+    // The delivery's logger is made only when something is logged (a pino child per delivery is not free).
+    let child: Logger | undefined;
+    const log = () => (child ??= this.#log.child({ message_id: messageId, trace_id: traceId }));
     if (target === undefined || messageId === '') {
-      log.error({ subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
+      log().error({ subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
       msg.term();
       return 'malformed';
     }
     const { serviceName, method } = target;
     const schedule = this.#options.schedule;
-    const callerCap = Number(msg.headers?.get(RELIABLE_HEADERS.maxDeliveries) || Infinity);
+    const callerCap = Number(h.maxDeliveries || Infinity);
     const maxDeliveries = Math.min(schedule.maxRetries + 1, callerCap > 0 ? callerCap : Infinity);
     const base: StatusBase = {
       message_id: messageId, service_name: serviceName, method, trace_id: traceId,
-      created_at: msg.headers?.get(RELIABLE_HEADERS.createdAt) || msg.time.toISOString(),
-      replays: Number(msg.headers?.get(RELIABLE_HEADERS.replays) || 0),
+      created_at: h.createdAt || msg.time.toISOString(),
+      replays: Number(h.replays || 0),
     };
-    const expiresAt = Number(msg.headers?.get(RELIABLE_HEADERS.expiresAt) || 0);
+    const expiresAt = Number(h.expiresAt || 0);
     if (expiresAt > 0 && Date.now() > expiresAt) {
       // A redelivery past the ttl may be of a message processed before (only its broker ack was
       // lost): never turn ACKNOWLEDGED into EXPIRED.
@@ -173,17 +179,17 @@ export class ReliableReceiver implements AsyncDisposable {
       if (previous?.state === 'ACKNOWLEDGED') {
         this.#metrics.duplicates.inc({ service_name: serviceName });
         msg.ack();
-        this.#publishAck(msg, base, 'success', started, true, previous.response, undefined, null);
+        this.#publishAck(h.ackTo, base, 'success', started, true, previous.response, undefined, null);
         return 'duplicate';
       }
       const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
-      return (await this.#finish(msg, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
+      return (await this.#finish(msg, h.ackTo, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
     }
     if (deliveryCount > maxDeliveries) {
       const previous = await this.#status.get(messageId).catch(() => undefined);
       if (previous?.state === 'ACKNOWLEDGED') {
         // Processed; only the broker acks were lost. Never turn a processed message FAILED.
-        log.info({ event: 'spare_delivery_acknowledged' }, 'spare delivery of a processed message; acknowledging');
+        log().info({ event: 'spare_delivery_acknowledged' }, 'spare delivery of a processed message; acknowledging');
         msg.ack();
         return 'duplicate';
       }
@@ -193,12 +199,12 @@ export class ReliableReceiver implements AsyncDisposable {
     const ownRecord = this.#guard.kind === 'status'; // the claim records the retry and the error itself
     if (deliveryCount > 1) {
       this.#metrics.retried.inc({ service_name: serviceName, side: 'receiver' });
-      log.info({ event: 'message_retry', delivery: deliveryCount }, 'redelivered');
+      log().info({ event: 'message_retry', delivery: deliveryCount }, 'redelivered');
     }
     if (deliveryCount > 1 && !ownRecord) {
       await this.#status
         .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base, new Date().toISOString())), state: 'PENDING', retry_count: deliveryCount - 1, updated_at: new Date().toISOString() }))
-        .catch((err: unknown) => log.warn({ err }, 'could not record the retry'));
+        .catch((err: unknown) => log().warn({ err }, 'could not record the retry'));
     }
     let result;
     try {
@@ -208,8 +214,9 @@ export class ReliableReceiver implements AsyncDisposable {
       } catch (err) {
         throw toAegisError(err);
       }
-      const pending: MessageStatus | undefined = ownRecord ? { ...newStatus(base, new Date().toISOString()), retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId } : undefined;
-      const onlyCopy = deliveryCount === 1 && msg.headers?.get(RELIABLE_HEADERS.firstSend) === '1';
+      const instanceId = this.#instance.instanceId;
+      const pending = ownRecord ? (): MessageStatus => ({ ...newStatus(base, new Date().toISOString()), retry_count: deliveryCount - 1, instance_id: instanceId }) : undefined;
+      const onlyCopy = deliveryCount === 1 && h.firstSend === '1';
       result = await this.#guard.run(
         { messageId, serviceName, leaseMs: schedule.ackTimeoutMs, pending, onlyCopy },
         (tx) => {
@@ -226,7 +233,7 @@ export class ReliableReceiver implements AsyncDisposable {
       const error: AegisError = err instanceof AegisError ? (err as AegisError) : new AegisError('STORAGE_FAILURE', `processing ${messageId} failed: ${(err as Error).message}`, { cause: err });
       if (error.retryable && deliveryCount < maxDeliveries) {
         const delay = retryDelayMs(schedule, deliveryCount);
-        log.warn({ event: 'message_retry_scheduled', err: error.toWire(), delivery: deliveryCount, delay_ms: delay }, 'handler failed; will retry');
+        log().warn({ event: 'message_retry_scheduled', err: error.toWire(), delivery: deliveryCount, delay_ms: delay }, 'handler failed; will retry');
         if (!ownRecord) {
           await this.#status
             .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base, new Date().toISOString())), last_error: `${error.code}: ${error.message}`, updated_at: new Date().toISOString() }))
@@ -238,27 +245,27 @@ export class ReliableReceiver implements AsyncDisposable {
       return this.#park(msg, base, error, started, log);
     }
     if (result.kind === 'busy') {
-      log.debug({ event: 'dedupe_busy', retry_after_ms: result.retryAfterMs }, 'another instance holds this message');
+      log().debug({ event: 'dedupe_busy', retry_after_ms: result.retryAfterMs }, 'another instance holds this message');
       msg.nak(result.retryAfterMs);
       return 'busy';
     }
     if (result.kind === 'terminal') {
       // Ended FAILED/EXPIRED before (only the term was lost, or a re-send after the window): say so again.
-      log.info({ event: 'terminal_redelivery', state: result.status.state }, 'already terminal; not processed again');
+      log().info({ event: 'terminal_redelivery', state: result.status.state }, 'already terminal; not processed again');
       msg.term();
-      this.#publishAck(msg, base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
+      this.#publishAck(h.ackTo, base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
       return 'duplicate';
     }
     const duplicate = result.kind === 'duplicate';
     if (duplicate) {
       this.#metrics.duplicates.inc({ service_name: serviceName });
       this.#metrics.cacheHits.inc({ service_name: serviceName });
-      log.info({ event: 'dedupe_hit', delivery: deliveryCount }, 'duplicate; answering with the stored response');
+      log().info({ event: 'dedupe_hit', delivery: deliveryCount }, 'duplicate; answering with the stored response');
     } else {
-      this.#metrics.cacheMisses.inc({ service_name: serviceName });
-      log.debug({ event: 'dedupe_miss' }, 'processed');
+      this.#bound(serviceName).cacheMisses.inc();
+      if (this.#log.isLevelEnabled('debug')) log().debug({ event: 'dedupe_miss' }, 'processed');
     }
-    const outcome = await this.#finish(msg, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result : undefined);
+    const outcome = await this.#finish(msg, h.ackTo, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result : undefined);
     return outcome ?? (duplicate ? 'duplicate' : 'acknowledged');
   }
 
@@ -267,33 +274,34 @@ export class ReliableReceiver implements AsyncDisposable {
    * an outcome only when it did not get that far (`not_recorded`, `ack_dropped`).
    */
   async #finish(
-    msg: JsMsg, base: StatusBase, state: 'ACKNOWLEDGED' | 'EXPIRED' | 'FAILED', error: AegisError | undefined, deliveryCount: number,
-    started: number, log: Logger, response?: unknown, duplicate = false, dlqSeq?: number,
+    msg: JsMsg, ackTo: string, base: StatusBase, state: 'ACKNOWLEDGED' | 'EXPIRED' | 'FAILED', error: AegisError | undefined, deliveryCount: number,
+    started: number, log: () => Logger, response?: unknown, duplicate = false, dlqSeq?: number,
     processed?: { readonly completion: Promise<void>; readonly recordOutcome?: (status: MessageStatus) => Promise<void> },
   ): Promise<DeliveryOutcome | undefined> {
-    const now = new Date().toISOString();
+    // One literal, no spreads: the record is built once per delivery and encoded as it is.
     const status: MessageStatus = {
-      ...newStatus(base, now), state, retry_count: deliveryCount - 1, instance_id: this.#instance.instanceId,
-      last_error: error ? `${error.code}: ${error.message}` : null, error: error?.toWire() ?? null, dlq_seq: dlqSeq ?? null,
-      ...(state === 'ACKNOWLEDGED' ? { response } : {}),
+      message_id: base.message_id, service_name: base.service_name, method: base.method, trace_id: base.trace_id, created_at: base.created_at,
+      replays: base.replays, state, retry_count: deliveryCount - 1, last_error: error ? `${error.code}: ${error.message}` : null,
+      updated_at: new Date().toISOString(), instance_id: this.#instance.instanceId, error: error?.toWire() ?? null, dlq_seq: dlqSeq ?? null,
     };
+    if (state === 'ACKNOWLEDGED') (status as { response?: unknown }).response = response;
     try {
       // One write when the guard's record is the status record (claim → outcome, compare-and-set).
       await (processed?.recordOutcome !== undefined ? processed.recordOutcome(status) : Promise.all([this.#status.put(status), processed?.completion]));
     } catch (err) {
       // Without its status the outcome is not durable for pollers: redeliver (the guard dedupes).
-      log.warn({ err }, 'could not record the outcome; the broker will redeliver');
+      log().warn({ err }, 'could not record the outcome; the broker will redeliver');
       msg.nak(1000);
       return 'not_recorded';
     }
     if (this.#options.beforeAck?.(base.message_id, deliveryCount) === 'drop') {
-      log.warn({ event: 'ack_dropped' }, 'test seam dropped the acknowledgement');
+      log().warn({ event: 'ack_dropped' }, 'test seam dropped the acknowledgement');
       return 'ack_dropped';
     }
     if (state === 'ACKNOWLEDGED') msg.ack();
     else msg.term();
-    const processingMs = this.#publishAck(msg, base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
-    log.info({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
+    const processingMs = this.#publishAck(ackTo, base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
+    if (this.#log.isLevelEnabled('info')) log().info({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
     return undefined;
   }
 
@@ -302,43 +310,59 @@ export class ReliableReceiver implements AsyncDisposable {
    * NATS); returns the processing time in ms.
    */
   #publishAck(
-    msg: JsMsg,
+    ackTo: string,
     base: StatusBase, status: 'success' | 'failure', started: number, duplicate: boolean, response: unknown,
     error: WireError | undefined, errorMessage: string | null,
   ): number {
     const processingMs = performance.now() - started;
-    this.#metrics.processingDuration.observe({ service_name: base.service_name }, processingMs / 1000);
+    const bound = this.#bound(base.service_name);
+    bound.duration.observe(processingMs / 1000);
     const ack: AckMessage = {
       message_id: base.message_id, service_name: base.service_name, instance_id: this.#instance.instanceId,
       status, error_message: status === 'success' ? null : (errorMessage ?? error?.message ?? null),
       processing_time_ms: Math.round(processingMs * 1000) / 1000, trace_id: base.trace_id, duplicate,
       ...(status === 'success' ? { response } : { error }),
     };
-    this.#metrics.acknowledged.inc({ service_name: base.service_name, status: ack.status });
+    (status === 'success' ? bound.acknowledgedSuccess : bound.acknowledgedFailure).inc();
     let data = encode(ack);
     try {
       assertFitsPayload(this.#instance.nc, data.length);
     } catch {
       data = encode({ ...ack, response: undefined, response_too_large: true });
     }
+    // The same bytes to both subjects: one encode.
     this.#instance.nc.publish(ackSubject(base.message_id), data);
-    const ackTo = msg.headers?.get(RELIABLE_HEADERS.ackTo);
     if (ackTo) this.#instance.nc.publish(ackTo, data);
     return ack.processing_time_ms;
   }
 
-  async #park(msg: JsMsg, base: StatusBase, error: AegisError, started: number, log: Logger): Promise<DeliveryOutcome> {
+  async #park(msg: JsMsg, base: StatusBase, error: AegisError, started: number, log: () => Logger): Promise<DeliveryOutcome> {
     let seq: number;
     try {
       seq = await parkRequest(this.#js, msg, base.service_name, base.method, `${error.code}: ${error.message}`);
     } catch (err) {
-      log.error({ err }, 'could not dead-letter the message; the spare delivery will park it');
+      log().error({ err }, 'could not dead-letter the message; the spare delivery will park it');
       msg.nak(1000);
       return 'failed';
     }
     this.#metrics.deadLettered.inc({ service_name: base.service_name });
-    log.warn({ event: 'message_dead_lettered', dlq_seq: seq, err: error.toWire() }, 'message FAILED and dead-lettered');
-    return (await this.#finish(msg, base, 'FAILED', error, msg.info.deliveryCount, started, log, undefined, false, seq)) ?? 'dead_lettered';
+    log().warn({ event: 'message_dead_lettered', dlq_seq: seq, err: error.toWire() }, 'message FAILED and dead-lettered');
+    return (await this.#finish(msg, msg.headers?.get(RELIABLE_HEADERS.ackTo) ?? '', base, 'FAILED', error, msg.info.deliveryCount, started, log, undefined, false, seq)) ?? 'dead_lettered';
+  }
+
+  #bound(serviceName: string): BoundMetrics {
+    let bound = this.#boundMetrics.get(serviceName);
+    if (bound === undefined) {
+      const m = this.#metrics;
+      bound = {
+        cacheMisses: m.cacheMisses.bind({ service_name: serviceName }),
+        acknowledgedSuccess: m.acknowledged.bind({ service_name: serviceName, status: 'success' }),
+        acknowledgedFailure: m.acknowledged.bind({ service_name: serviceName, status: 'failure' }),
+        duration: m.processingDuration.labels({ service_name: serviceName }),
+      };
+      this.#boundMetrics.set(serviceName, bound);
+    }
+    return bound;
   }
 
   /** Stops taking messages, waits for running handlers, hands buffered messages back. Idempotent. */
@@ -355,6 +379,46 @@ export class ReliableReceiver implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+interface BoundMetrics {
+  readonly cacheMisses: BoundCounter;
+  readonly acknowledgedSuccess: BoundCounter;
+  readonly acknowledgedFailure: BoundCounter;
+  readonly duration: { observe(seconds: number): void };
+}
+
+/** The request headers a delivery reads, found in one pass over the decoded headers. */
+interface RequestHeaders {
+  messageId: string;
+  traceId: string;
+  maxDeliveries: string;
+  createdAt: string;
+  replays: string;
+  expiresAt: string;
+  firstSend: string;
+  ackTo: string;
+}
+
+function readRequestHeaders(msg: JsMsg): RequestHeaders {
+  const out: RequestHeaders = { messageId: '', traceId: '', maxDeliveries: '', createdAt: '', replays: '', expiresAt: '', firstSend: '', ackTo: '' };
+  const headers = msg.headers;
+  if (headers === undefined) return out;
+  // Keys as the caller wrote them (exact match, like `MsgHdrs.get`); the first value of each.
+  for (const [key, values] of headers as unknown as Iterable<[string, string[]]>) {
+    const value = values[0] ?? '';
+    switch (key) {
+      case HEADERS.messageId: out.messageId = value; break;
+      case HEADERS.traceId: out.traceId = value; break;
+      case RELIABLE_HEADERS.maxDeliveries: out.maxDeliveries = value; break;
+      case RELIABLE_HEADERS.createdAt: out.createdAt = value; break;
+      case RELIABLE_HEADERS.replays: out.replays = value; break;
+      case RELIABLE_HEADERS.expiresAt: out.expiresAt = value; break;
+      case RELIABLE_HEADERS.firstSend: out.firstSend = value; break;
+      case RELIABLE_HEADERS.ackTo: out.ackTo = value; break;
+    }
+  }
+  return out;
 }
 
 /** What became of one delivery (span attribute `ipc.reliable.outcome`). */

@@ -22,9 +22,9 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
     kind: 'status',
     responseTtlMs,
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
-      const pending = input.pending;
-      if (pending === undefined) throw new Error('the status-record guard needs the pending record');
-      if (input.onlyCopy === true) return runUnclaimed(statuses, pending, invoke, afterEffect);
+      if (input.pending === undefined) throw new Error('the status-record guard needs the pending record');
+      if (input.onlyCopy === true) return runUnclaimed(statuses, input.pending, invoke, afterEffect);
+      const pending = input.pending();
       const now = Date.now();
       const claim = await statuses.claim(
         input.messageId,
@@ -60,14 +60,14 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
 
 /** The `onlyCopy` path: handler, then the outcome as a create-only record. */
 async function runUnclaimed(
-  statuses: MessageStatusStore, pending: MessageStatus, invoke: (tx: undefined) => Promise<unknown>, afterEffect: () => void,
+  statuses: MessageStatusStore, pending: () => MessageStatus, invoke: (tx: undefined) => Promise<unknown>, afterEffect: () => void,
 ): Promise<GuardResult> {
   let response: unknown;
   try {
     response = await invoke(undefined);
   } catch (err) {
     const e = toAegisError(err);
-    await statuses.createRecord({ ...pending, last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() }).catch(() => undefined);
+    await statuses.createRecord({ ...pending(), last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() }).catch(() => undefined);
     throw err;
   }
   afterEffect();
@@ -75,8 +75,7 @@ async function runUnclaimed(
     kind: 'processed',
     response,
     completion: Promise.resolve(),
-    recordOutcome: async (status) => {
-      await statuses.createRecord({ ...status, lease_until: null });
-    },
+    // The create's promise itself: no extra async layer per call.
+    recordOutcome: (status) => statuses.createRecord({ ...status, lease_until: null }) as Promise<unknown> as Promise<void>,
   };
 }
