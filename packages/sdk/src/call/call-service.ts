@@ -24,8 +24,8 @@ import { callLineage, lineageOf } from '../instance/call-context.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
 import { AttemptFailed, type ReplyMux } from '../transport/reply-mux.js';
-import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
-import { tracer, tracingActive } from '../tracing/index.js';
+import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
+import { endSpanWhenSettled, tracer, tracingActive } from '../tracing/index.js';
 import { injectTraceContextInto } from '../tracing/nats-carrier.js';
 import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './call-options.js';
 
@@ -89,15 +89,7 @@ export async function callService<T>(
   const request = replies.request(SUBJECTS.routeRequest, data, h, waitMs);
   if (span === undefined) return readReply<T>(nc, request, options, serviceName, method, traceId, waitMs);
   span.setAttribute('ipc.trace_id', traceId);
-  try {
-    return await readReply<T>(nc, request, options, serviceName, method, traceId, waitMs);
-  } catch (err) {
-    span.setAttribute('error.type', (err as AegisError).code ?? 'INTERNAL');
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-    throw err;
-  } finally {
-    span.end();
-  }
+  return endSpanWhenSettled(span, readReply<T>(nc, request, options, serviceName, method, traceId, waitMs));
 }
 
 async function readReply<T>(

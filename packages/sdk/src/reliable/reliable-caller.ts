@@ -8,13 +8,13 @@
  * broker's (the service's consumer), not the caller's.
  */
 import { createInbox, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
-import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AegisError, HEADERS, NatsHeaderBlock, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
 import { callLineage } from '../instance/call-context.js';
-import { injectTraceContextInto, tracer, tracingActive } from '../tracing/index.js';
+import { endSpanWhenSettled, injectTraceContextInto, tracer, tracingActive } from '../tracing/index.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import type { AckMessage } from './ack-message.js';
 import { MessageStatusStore, type MessageStatus } from './message-status.js';
@@ -148,15 +148,7 @@ export class ReliableCaller {
     const traceId = options.traceId ?? callLineage.getStore()?.traceId ?? span?.spanContext().traceId ?? newTraceId();
     if (span === undefined) return this.#call<T>(serviceName, method, params, options, messageId, traceId, undefined);
     span.setAttribute('ipc.trace_id', traceId);
-    try {
-      return await this.#call<T>(serviceName, method, params, options, messageId, traceId, span);
-    } catch (err) {
-      span.setAttribute('error.type', (err as AegisError).code ?? 'INTERNAL');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      throw err;
-    } finally {
-      span.end();
-    }
+    return endSpanWhenSettled(span, this.#call<T>(serviceName, method, params, options, messageId, traceId, span));
   }
 
   async #call<T>(serviceName: string, method: string, params: Record<string, unknown>, options: ReliableCallOptions, messageId: string, traceId: string, span: Span | undefined): Promise<T> {

@@ -13,6 +13,27 @@ export function tracer() {
 }
 
 /**
+ * Ends `span` when `work` settles; an error sets the span status and the `error.type` attribute
+ * (the AegisError code) and is rethrown unchanged. For spans started before the work (a call's
+ * span, whose ids the request carries).
+ */
+export function endSpanWhenSettled<T>(span: Span, work: Promise<T>): Promise<T> {
+  return work.then(
+    (value) => {
+      span.end();
+      return value;
+    },
+    (err: unknown) => {
+      const e = toAegisError(err);
+      span.setAttribute('error.type', e.code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+      span.end();
+      throw err;
+    },
+  );
+}
+
+/**
  * Runs `fn` inside a span that ends when it settles; an error sets the span status and the
  * `error.type` attribute (the AegisError code) and is rethrown unchanged.
  */
@@ -21,20 +42,7 @@ export async function inSpan<T>(
   options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const run = (span: Span) =>
-    fn(span).then(
-      (value) => {
-        span.end();
-        return value;
-      },
-      (err: unknown) => {
-        const e = toAegisError(err);
-        span.setAttribute('error.type', e.code);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
-        span.end();
-        throw err;
-      },
-    );
+  const run = (span: Span) => endSpanWhenSettled(span, fn(span));
   return options.parent === undefined
     ? tracer().startActiveSpan(name, { kind: options.kind, attributes: options.attributes }, run)
     : tracer().startActiveSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent, run);
