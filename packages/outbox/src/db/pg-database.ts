@@ -55,8 +55,12 @@ export class PgDatabase implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     const locks = advisoryLockStatements(options.lockKeys ?? []);
+    const begin = `BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`;
+    // With locks, the transaction's ends also release them, in the same round trip.
+    const unlock = locks === '' ? '' : '; SELECT pg_advisory_unlock_all()';
     let broken: Error | undefined;
-    let unlocked = false;
+    // True once no transaction is open and no lock of ours is held on this connection.
+    let ended = false;
     // A checked-out client whose connection dies between statements (e.g. while the relay is
     // publishing) emits 'error'; unhandled, that would crash the process. The next statement
     // fails anyway, and the client is then destroyed instead of returned to the pool.
@@ -66,39 +70,38 @@ export class PgDatabase implements Database {
     client.on('error', onError);
     try {
       // Locks first (session-level), then BEGIN: the snapshot is taken after the lock is held.
-      // Two round trips on purpose: in one multi-statement query the SELECT would already have
-      // started the transaction and BEGIN could no longer set its isolation level.
-      if (locks !== '') await client.query(locks);
-      await client.query(`BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`);
-      try {
-        const result = await fn(new PgQueryable(client));
-        if (locks === '') {
-          await client.query('COMMIT');
-        } else {
-          // COMMIT and unlock in one round trip; if COMMIT fails the unlock is skipped and the
-          // finally block below releases the locks.
-          await client.query('COMMIT; SELECT pg_advisory_unlock_all()');
-          unlocked = true;
-        }
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
-        throw err;
-      }
+      // One round trip (simple protocol, several statements; the lock keys are integers we
+      // computed, never text from a caller): the locks are taken in a short READ COMMITTED
+      // transaction of their own, which commits (no xid, no WAL) before `BEGIN ISOLATION LEVEL`
+      // opens the real one with no snapshot yet. `SELECT lock; BEGIN …` alone would not do: the
+      // SELECT opens an implicit transaction whose snapshot predates the lock and BEGIN could no
+      // longer set its isolation level. Session locks outlive the transaction they were taken in.
+      await client.query(locks === '' ? begin : `BEGIN ISOLATION LEVEL READ COMMITTED; ${locks} COMMIT; ${begin}`);
+      const result = await fn(new PgQueryable(client));
+      // COMMIT and unlock in one round trip; if COMMIT fails the unlock is skipped (the rest of
+      // the message is) and the catch below releases the locks.
+      await client.query(`COMMIT${unlock}`);
+      ended = true;
+      return result;
     } catch (err) {
+      // Whatever failed — the lock or BEGIN message, a statement, the handler, COMMIT — end any
+      // transaction (ROLLBACK outside one only warns) and release the locks in one round trip,
+      // so the connection goes back to the pool idle and holding nothing.
+      await client.query(`ROLLBACK${unlock}`).then(
+        () => {
+          ended = true;
+        },
+        (rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        },
+      );
       // A lost connection must not go back to the pool.
       if (broken === undefined && isConnectionError(err)) broken = err as Error;
       throw err;
     } finally {
-      if (locks !== '' && !unlocked && broken === undefined) {
-        await client.query('SELECT pg_advisory_unlock_all()').catch((err: unknown) => {
-          broken = err instanceof Error ? err : new Error(String(err));
-        });
-      }
       client.off('error', onError);
-      client.release(broken ?? false);
+      // Never return a connection that may still be in a transaction or hold a session lock.
+      client.release(broken ?? (ended ? false : new Error('transaction did not end cleanly')));
     }
   }
 
