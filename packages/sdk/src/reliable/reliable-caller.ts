@@ -79,6 +79,8 @@ export class ReliableCaller {
   readonly #options: ReliableCallerOptions;
   readonly #metrics: ReliableMetrics;
   #ready: Promise<MessageStatusStore> | undefined;
+  /** The store once open: later calls take it without awaiting a settled promise. */
+  #opened: MessageStatusStore | undefined;
   /** Direct ACKs (`Ipc-Ack-To`): one wildcard subscription per caller, one waiter per call. */
   #ackInbox: string | undefined;
   #ackSeq = 0;
@@ -97,7 +99,7 @@ export class ReliableCaller {
   #store(): Promise<MessageStatusStore> {
     this.#ready ??= (async () => {
       await ensureReliableStreams(await jetstreamManager(this.#nc), this.#options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS);
-      return MessageStatusStore.open(this.#nc, this.#options.statusTtlMs ?? DEFAULT_STATUS_TTL_MS);
+      return (this.#opened = await MessageStatusStore.open(this.#nc, this.#options.statusTtlMs ?? DEFAULT_STATUS_TTL_MS));
     })();
     this.#ready.catch(() => (this.#ready = undefined)); // try again on the next call
     return this.#ready;
@@ -188,17 +190,15 @@ export class ReliableCaller {
         ackTo = this.#ackRoute();
         pairs.push(RELIABLE_HEADERS.ackTo, ackTo);
         // An id generated here has never been sent: its first delivery needs no claim (ADR 0053).
-        const h = new NatsHeaderBlock(options.messageId === undefined ? [...pairs, RELIABLE_HEADERS.firstSend, '1'] : pairs) as unknown as MsgHdrs;
+        const h = new NatsHeaderBlock(options.messageId === undefined ? pairs.concat(RELIABLE_HEADERS.firstSend, '1') : pairs) as unknown as MsgHdrs;
         this.#ackWaiters.set(ackTo, wake);
-        store = await this.#store();
+        store = this.#opened ?? (await this.#store());
         // Durable first: the publish ack means the request survives this process. A caller-chosen
         // id may have been answered before (a retry after a crash): read its record meanwhile.
         // A fresh UUID cannot have one unless JetStream says the publish was a duplicate.
-        const [duplicate, recorded] = await Promise.all([
-          this.#publish(subject, data, h),
-          options.messageId === undefined ? undefined : store.recorded(messageId),
-        ]);
-        existing = recorded;
+        let duplicate: boolean;
+        if (options.messageId === undefined) duplicate = await this.#publish(subject, data, h);
+        else [duplicate, existing] = await Promise.all([this.#publish(subject, data, h), store.recorded(messageId)]);
         if (duplicate && (existing === undefined || existing.state === 'PENDING')) {
           // Another copy answers to its own caller: listen on `ipc.ack.{id}` first, then read the
           // record, so an ACK published in between is seen in the record.

@@ -32,6 +32,7 @@ import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { statusRecordGuard } from './status-record-guard.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { retryDelayMs } from './reliable-options.js';
+import { readRequestHeaders } from './request-headers.js';
 import type { BoundCounter } from '../metrics/folded-counter.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
 import { resolveReceiverOptions, warnOnShortTtl, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
@@ -386,39 +387,6 @@ interface BoundMetrics {
   readonly acknowledgedSuccess: BoundCounter;
   readonly acknowledgedFailure: BoundCounter;
   readonly duration: { observe(seconds: number): void };
-}
-
-/** The request headers a delivery reads, found in one pass over the decoded headers. */
-interface RequestHeaders {
-  messageId: string;
-  traceId: string;
-  maxDeliveries: string;
-  createdAt: string;
-  replays: string;
-  expiresAt: string;
-  firstSend: string;
-  ackTo: string;
-}
-
-function readRequestHeaders(msg: JsMsg): RequestHeaders {
-  const out: RequestHeaders = { messageId: '', traceId: '', maxDeliveries: '', createdAt: '', replays: '', expiresAt: '', firstSend: '', ackTo: '' };
-  const headers = msg.headers;
-  if (headers === undefined) return out;
-  // Keys as the caller wrote them (exact match, like `MsgHdrs.get`); the first value of each.
-  for (const [key, values] of headers as unknown as Iterable<[string, string[]]>) {
-    const value = values[0] ?? '';
-    switch (key) {
-      case HEADERS.messageId: out.messageId = value; break;
-      case HEADERS.traceId: out.traceId = value; break;
-      case RELIABLE_HEADERS.maxDeliveries: out.maxDeliveries = value; break;
-      case RELIABLE_HEADERS.createdAt: out.createdAt = value; break;
-      case RELIABLE_HEADERS.replays: out.replays = value; break;
-      case RELIABLE_HEADERS.expiresAt: out.expiresAt = value; break;
-      case RELIABLE_HEADERS.firstSend: out.firstSend = value; break;
-      case RELIABLE_HEADERS.ackTo: out.ackTo = value; break;
-    }
-  }
-  return out;
 }
 
 /** What became of one delivery (span attribute `ipc.reliable.outcome`). */
