@@ -22,6 +22,7 @@ import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { DEFAULT_DUPLICATE_WINDOW_MS, positive, resolveRetrySchedule, retryDelayMs, retryHorizonMs, type RetrySchedule } from './reliable-options.js';
 import type { BoundCounter } from '../metrics/folded-counter.js';
+import { lazyChild } from './lazy-child.js';
 import { ensureReliableStreams, requestSubject } from './reliable-topology.js';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { DEFAULT_STATUS_TTL_MS } from './receiver-options.js';
@@ -309,27 +310,33 @@ export class ReliableCaller {
   }
 }
 
-/** A pino child made on first use (`log()`), so a call that logs nothing builds none. */
-function lazyChild(logger: Logger, bindings: Record<string, string>): () => Logger {
-  let child: Logger | undefined;
-  return () => (child ??= logger.child(bindings));
-}
-
 type RaceOutcome = { type: 'ack'; data: Uint8Array } | { type: 'timeout' } | { type: 'aborted' } | { type: 'closed' };
+
+/** Outcomes without data, shared by every call. */
+const TIMEOUT: RaceOutcome = Object.freeze({ type: 'timeout' });
+const ABORTED: RaceOutcome = Object.freeze({ type: 'aborted' });
+const CLOSED: RaceOutcome = Object.freeze({ type: 'closed' });
 
 /** Waits for the next ACK, the timer or the signal — whichever comes first; the timer never floats. */
 function race(next: Promise<Uint8Array | undefined>, waitMs: number, signal: AbortSignal | undefined): Promise<RaceOutcome> {
-  if (signal?.aborted) return Promise.resolve({ type: 'aborted' });
+  if (signal?.aborted) return Promise.resolve(ABORTED);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => done({ type: 'timeout' }), Math.max(0, waitMs));
-    timer.unref();
-    const onAbort = () => done({ type: 'aborted' });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    function done(outcome: RaceOutcome): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(outcome);
-    }
-    next.then((data) => done(data === undefined ? { type: 'closed' } : { type: 'ack', data }), () => done({ type: 'closed' }));
+    // An object with methods rather than named closures: nothing per call is renamed or re-created
+    // beyond this one object (the signal takes it as an EventListenerObject).
+    const wait = {
+      timer: undefined as NodeJS.Timeout | undefined,
+      handleEvent(): void {
+        wait.done(ABORTED);
+      },
+      done(outcome: RaceOutcome): void {
+        clearTimeout(wait.timer);
+        signal?.removeEventListener('abort', wait);
+        resolve(outcome);
+      },
+    };
+    wait.timer = setTimeout(() => wait.done(TIMEOUT), Math.max(0, waitMs));
+    wait.timer.unref();
+    signal?.addEventListener('abort', wait, { once: true });
+    next.then((data) => wait.done(data === undefined ? CLOSED : { type: 'ack', data }), () => wait.done(CLOSED));
   });
 }

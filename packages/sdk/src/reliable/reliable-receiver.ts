@@ -33,6 +33,7 @@ import { statusRecordGuard } from './status-record-guard.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { retryDelayMs } from './reliable-options.js';
 import { readRequestHeaders } from './request-headers.js';
+import { lazyChild } from './lazy-child.js';
 import type { BoundCounter } from '../metrics/folded-counter.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
 import { resolveReceiverOptions, warnOnShortTtl, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
@@ -156,8 +157,7 @@ export class ReliableReceiver implements AsyncDisposable {
     const traceId = h.traceId || newTraceId();
     const deliveryCount = msg.info.deliveryCount;
     // The delivery's logger is made only when something is logged (a pino child per delivery is not free).
-    let child: Logger | undefined;
-    const log = () => (child ??= this.#log.child({ message_id: messageId, trace_id: traceId }));
+    const log = lazyChild(this.#log, { message_id: messageId, trace_id: traceId });
     if (target === undefined || messageId === '') {
       log().error({ subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
       msg.term();

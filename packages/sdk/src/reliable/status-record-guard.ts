@@ -50,7 +50,7 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
         kind: 'processed',
         response,
         completion: Promise.resolve(),
-        recordOutcome: async (status) => {
+        async recordOutcome(status) {
           await statuses.replace({ ...status, lease_until: null }, claim.revision);
         },
       };
@@ -76,6 +76,8 @@ async function runUnclaimed(
     response,
     completion: Promise.resolve(),
     // The create's promise itself: no extra async layer per call.
-    recordOutcome: (status) => statuses.createRecord({ ...status, lease_until: null }) as Promise<unknown> as Promise<void>,
+    recordOutcome(status) {
+      return statuses.createRecord({ ...status, lease_until: null }) as Promise<unknown> as Promise<void>;
+    },
   };
 }
