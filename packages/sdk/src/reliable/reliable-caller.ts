@@ -149,6 +149,12 @@ export class ReliableCaller {
       throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
     }
     const traceId = options.traceId ?? callLineage.getStore()?.traceId ?? span?.spanContext().traceId ?? newTraceId();
+    // An enclosing call's trace id came from a peer: it goes into a prebuilt header block, so it
+    // must not carry a line break (MsgHdrs refused those too).
+    if (/[\r\n]/.test(traceId)) {
+      span?.end();
+      throw new AegisError('VALIDATION_FAILED', 'the trace id must not contain CR or LF', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
+    }
     if (span === undefined) return this.#call<T>(serviceName, method, params, options, messageId, traceId, undefined);
     span.setAttribute('ipc.trace_id', traceId);
     return endSpanWhenSettled(span, this.#call<T>(serviceName, method, params, options, messageId, traceId, span));

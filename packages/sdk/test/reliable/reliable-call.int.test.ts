@@ -106,6 +106,14 @@ describe.each(['statusRecord', 'store'] as const)('callReliable (%s)', (mode) =>
     expect(status?.trace_id).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('a trace id that could not travel in a header is refused before anything is sent', async () => {
+    for (const traceId of ['a\r\nIpc-Message-Id: x', 'with space', '']) {
+      const messageId = newMessageIdForTest();
+      await expect(caller.callReliable(ledger, 'add', { a: 1, b: 1 }, { messageId, traceId })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(runs.get(messageId)).toBeUndefined();
+    }
+  });
+
   it('50 concurrent callers with one message id: the handler runs once, all 50 get the same response', async () => {
     const messageId = newMessageIdForTest();
     const callers = await Promise.all(Array.from({ length: 5 }, () => system.client()));
