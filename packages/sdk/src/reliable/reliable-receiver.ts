@@ -279,13 +279,14 @@ export class ReliableReceiver implements AsyncDisposable {
     started: number, log: () => Logger, response?: unknown, duplicate = false, dlqSeq?: number,
     processed?: { readonly completion: Promise<void>; readonly recordOutcome?: (status: MessageStatus) => Promise<void> },
   ): Promise<DeliveryOutcome | undefined> {
-    // One literal, no spreads: the record is built once per delivery and encoded as it is.
+    // One literal, no spreads: the record is built once per delivery and encoded as it is (keys
+    // left undefined are not encoded). The status-record guard's record also says nobody holds it.
     const status: MessageStatus = {
       message_id: base.message_id, service_name: base.service_name, method: base.method, trace_id: base.trace_id, created_at: base.created_at,
       replays: base.replays, state, retry_count: deliveryCount - 1, last_error: error ? `${error.code}: ${error.message}` : null,
       updated_at: new Date().toISOString(), instance_id: this.#instance.instanceId, error: error?.toWire() ?? null, dlq_seq: dlqSeq ?? null,
+      response: state === 'ACKNOWLEDGED' ? response : undefined, lease_until: this.#guard.kind === 'status' ? null : undefined,
     };
-    if (state === 'ACKNOWLEDGED') (status as { response?: unknown }).response = response;
     try {
       // One write when the guard's record is the status record (claim → outcome, compare-and-set).
       await (processed?.recordOutcome !== undefined ? processed.recordOutcome(status) : Promise.all([this.#status.put(status), processed?.completion]));

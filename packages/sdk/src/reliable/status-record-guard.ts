@@ -51,7 +51,7 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
         response,
         completion: Promise.resolve(),
         async recordOutcome(status) {
-          await statuses.replace({ ...status, lease_until: null }, claim.revision);
+          await statuses.replace(released(status), claim.revision);
         },
       };
     },
@@ -77,7 +77,12 @@ async function runUnclaimed(
     completion: Promise.resolve(),
     // The create's promise itself: no extra async layer per call.
     recordOutcome(status) {
-      return statuses.createRecord({ ...status, lease_until: null }) as Promise<unknown> as Promise<void>;
+      return statuses.createRecord(released(status)) as Promise<unknown> as Promise<void>;
     },
   };
+}
+
+/** The outcome record with the lease given up (the receiver builds it so already: no copy then). */
+function released(status: MessageStatus): MessageStatus {
+  return status.lease_until === null ? status : { ...status, lease_until: null };
 }
