@@ -87,10 +87,21 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   }, third);
   sweeper.unref();
 
+  // Acks of one event-loop turn are sent back to back: nats.js flushes once per microtask wave
+  // that wrote something, so acks issued from each handler's own continuation were a socket write
+  // each (ADR 0023, round 2). An ack still goes out only after the handler succeeded, at most one
+  // turn later; close() sends the remaining ones before it stops the consumer.
+  let acks: JsMsg[] = [];
+  const sendAcks = (): void => {
+    const batch = acks;
+    acks = [];
+    for (const msg of batch) msg.ack();
+  };
+
   const settle = async (msg: JsMsg, delivery: Delivery, outcome: Outcome): Promise<void> => {
     switch (outcome.type) {
       case 'ack':
-        msg.ack();
+        if (acks.push(msg) === 1) setImmediate(sendAcks);
         return;
       case 'fail': // the retry policy turns fails into retry/dead-letter; kept for exhaustiveness
       case 'retry':
@@ -140,9 +151,11 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
     (closed ??= (async () => {
       closing = true;
       await limiter.idle();
+      sendAcks();
       await messages.close();
       await loop;
       await limiter.idle();
+      sendAcks();
       clearInterval(sweeper);
     })());
   return { topic, group: options.group, transport: 'nats', close, [Symbol.asyncDispose]: close };

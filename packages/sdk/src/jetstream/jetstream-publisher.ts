@@ -38,6 +38,14 @@ interface Waiter {
   deadline: number;
 }
 
+/** A publish waiting for the end of this event-loop turn to be written. */
+interface Queued {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs;
+  readonly token: string;
+}
+
 const td = new TextDecoder();
 
 export class JetStreamPublisher {
@@ -46,6 +54,8 @@ export class JetStreamPublisher {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private next = 0;
+  /** Publishes of this turn, written together (one socket write instead of one per publish). */
+  private queued: Queued[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -71,10 +81,32 @@ export class JetStreamPublisher {
     if (this.closing !== undefined) return Promise.reject(new JetStreamPublishError('the event publisher is closed', false));
     const token = (this.next = (this.next + 1) % Number.MAX_SAFE_INTEGER).toString(36);
     return new Promise<PubAck>((resolve, reject) => {
-      this.nc.publish(subject, data, { reply: this.prefix + token, headers });
       this.waiters.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });
+      if (this.queued.push({ subject, data, headers, token }) === 1) setImmediate(this.writeQueued);
     });
   }
+
+  /**
+   * nats.js flushes its outbound buffer in a microtask queued by the first command after a flush,
+   * so publishes made from different promise continuations (every caller's own await chain) each
+   * became a socket write — the largest CPU cost of the event bench (ADR 0023, round 2). Writing
+   * the turn's publishes back to back puts them in one buffer and one write. Nothing resolves
+   * before the server's ack, so the guarantee is unchanged; a publish leaves at most one turn later.
+   */
+  private readonly writeQueued = (): void => {
+    const batch = this.queued;
+    this.queued = [];
+    for (const q of batch) {
+      try {
+        this.nc.publish(q.subject, q.data, { reply: this.prefix + q.token, headers: q.headers });
+      } catch (err) {
+        // A closed or draining connection throws synchronously: fail that publish, not the batch.
+        const waiter = this.waiters.get(q.token);
+        this.waiters.delete(q.token);
+        waiter?.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  };
 
   /** Refuses new publishes, waits for the outstanding ones to be acked or time out, then stops listening. */
   close(): Promise<void> {
