@@ -1,0 +1,33 @@
+/**
+ * Redis publishes of one event-loop turn go out as one script running an XADD each (ADR 0023,
+ * round 2): every publish still gets its own answer, and one failed XADD fails only its publish.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventBus } from '@aegis-ipc/sdk';
+import { Harness } from './helpers.js';
+
+describe('batched Redis publishes', () => {
+  let h: Harness;
+  let bus: EventBus;
+
+  beforeEach(async () => {
+    h = await Harness.open();
+    bus = await h.bus({ defaultTransport: 'redis' });
+  });
+  afterEach(() => h.cleanup());
+
+  it('stores each publish of a turn and fails only the one whose XADD Redis rejects', async () => {
+    // A string where the topic's stream should be: XADD answers WRONGTYPE for that key only.
+    await h.redis.set(`${h.names.redisKeyPrefix}:s:orders.broken`, 'not a stream');
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, i) => bus.publish('orders.fine', { i }, { qos: 1 })),
+      bus.publish('orders.broken', { i: -1 }, { qos: 1 }),
+      ...Array.from({ length: 10 }, (_, i) => bus.publish('orders.fine', { i: i + 10 }, { qos: 0 })),
+    ]);
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'PUBLISH_FAILED' });
+    expect(String((rejected[0] as PromiseRejectedResult).reason.message)).toContain('WRONGTYPE');
+    expect(await h.redis.xLen(`${h.names.redisKeyPrefix}:s:orders.fine`)).toBe(10);
+  });
+});
