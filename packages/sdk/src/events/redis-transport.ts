@@ -19,13 +19,6 @@ import { entryEnvelope, redisKeys, toRawEntry, type RedisKeys } from './redis-ke
 import { subscribeRedis } from './redis-subscription.js';
 import type { DeadLetter, PublishResult, EventSubscription, TopicGroupStats } from './types.js';
 
-/** XADD only if the message id was not published within the window (atomic: scripts run alone). */
-const PUBLISH_ONCE = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'h', ARGV[2], 'd', ARGV[3])
-redis.call('SET', KEYS[2], id, 'PX', ARGV[4])
-return id`;
-
 /**
  * Per entry i: `XADD KEYS[i] MAXLEN ~ ARGV[3i-2] * h ARGV[3i-1] d ARGV[3i]`. pcall, so one failed
  * XADD fails only its own publish: the reply is the entry id, or the error text after a `!`.
@@ -38,7 +31,30 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-/** Most publishes one `XADD_MANY` call carries. */
+/**
+ * QoS 2, per entry i: XADD only if the message id was not published within the window (atomic:
+ * scripts run alone), over KEYS[2i-1] (stream), KEYS[2i] (published marker) and ARGV[4i-3..4i]
+ * (maxlen, h, d, window). Reply: the entry id, 0 for a duplicate (an id
+ * published earlier, also earlier in this batch), or `!` + the error text.
+ */
+const PUBLISH_ONCE_MANY = `
+local out = {}
+for i = 1, #KEYS / 2 do
+  if redis.call('EXISTS', KEYS[2 * i]) == 1 then
+    out[i] = 0
+  else
+    local r = redis.pcall('XADD', KEYS[2 * i - 1], 'MAXLEN', '~', ARGV[4 * i - 3], '*', 'h', ARGV[4 * i - 2], 'd', ARGV[4 * i - 1])
+    if type(r) == 'table' and r.err then
+      out[i] = '!' .. r.err
+    else
+      redis.call('SET', KEYS[2 * i], r, 'PX', ARGV[4 * i])
+      out[i] = r
+    end
+  end
+end
+return out`;
+
+/** Most publishes one `XADD_MANY` / `PUBLISH_ONCE_MANY` call carries. */
 const MAX_XADD_BATCH = 256;
 
 interface PendingXadd {
@@ -46,7 +62,10 @@ interface PendingXadd {
   readonly maxLen: string;
   readonly h: string;
   readonly d: Buffer;
-  resolve(): void;
+  /** QoS 2: the message id's published marker and its window (ms). */
+  readonly once: { readonly key: string; readonly windowMs: string } | undefined;
+  /** `duplicate`: QoS 2 found the id published within the window and stored nothing. */
+  resolve(duplicate: boolean): void;
   reject(err: unknown): void;
 }
 
@@ -63,9 +82,9 @@ export class RedisTransport implements EventTransport {
   readonly name = 'redis' as const;
   private readonly ctx: RedisContext;
   private started = false;
-  private publishOnceSha: string | undefined;
-  private xaddManySha: string | undefined;
+  private readonly shas = new Map<string, string>();
   private xadds: PendingXadd[] = [];
+  private onceXadds: PendingXadd[] = [];
 
   constructor(client: AnyRedisClient, options: ResolvedEventBusOptions, logger: Logger) {
     this.ctx = {
@@ -105,14 +124,12 @@ export class RedisTransport implements EventTransport {
     const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
     try {
       if (event.qos === 2) {
-        const id = await this.publishOnce({
-          keys: [keys.durable(event.topic), keys.published(event.messageId)],
-          arguments: [String(options.redisMaxLen), h, data, String(options.duplicateWindowMs)],
-        });
-        return { messageId: event.messageId, duplicate: id === null };
+        const once = { key: keys.published(event.messageId), windowMs: String(options.duplicateWindowMs) };
+        const duplicate = await this.xadd(keys.durable(event.topic), options.redisMaxLen, h, data, once);
+        return { messageId: event.messageId, duplicate };
       }
       const volatile = event.qos === 0;
-      await this.xadd(volatile ? keys.volatile(event.topic) : keys.durable(event.topic), volatile ? options.redisVolatileMaxLen : options.redisMaxLen, h, data);
+      await this.xadd(volatile ? keys.volatile(event.topic) : keys.durable(event.topic), volatile ? options.redisVolatileMaxLen : options.redisMaxLen, h, data, undefined);
       return { messageId: event.messageId, duplicate: false };
     } catch (err) {
       throw new AegisError('PUBLISH_FAILED', `Redis did not accept the event on ${event.topic}: ${String(err)}`, {
@@ -123,43 +140,40 @@ export class RedisTransport implements EventTransport {
   }
 
   /**
-   * XADD, with the other XADDs of this event-loop turn: node-redis arms an abort timer per
-   * command, which cost more than the XADD itself on the events bench (ADR 0023). A batch goes out
-   * as one `EVALSHA` running the same XADD per entry; a lone one is the plain command. Each
-   * publish still resolves only on Redis's reply for its own entry.
+   * XADD (QoS 2: `PUBLISH_ONCE_MANY`), with the others of this event-loop turn: node-redis arms an
+   * abort timer per command, which cost more than the XADD itself on the events bench (ADR 0023).
+   * A batch goes out as one `EVALSHA` running the same commands per entry; a lone QoS 0/1 publish
+   * is the plain XADD. Each publish still resolves only on Redis's reply for its own entry.
    */
-  private xadd(key: string, maxLen: number, h: string, d: Buffer): Promise<void> {
+  private xadd(key: string, maxLen: number, h: string, d: Buffer, once: PendingXadd['once']): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      if (this.xadds.push({ key, maxLen: String(maxLen), h, d, resolve, reject }) === 1) setImmediate(() => void this.flushXadds());
+      const queue = once === undefined ? this.xadds : this.onceXadds;
+      if (queue.push({ key, maxLen: String(maxLen), h, d, once, resolve, reject }) === 1) setImmediate(() => void this.flushXadds(once !== undefined));
     });
   }
 
-  private async flushXadds(): Promise<void> {
-    const batch = this.xadds.splice(0, MAX_XADD_BATCH);
-    if (this.xadds.length > 0) setImmediate(() => void this.flushXadds());
-    const { client } = this.ctx;
+  private async flushXadds(once: boolean): Promise<void> {
+    const queue = once ? this.onceXadds : this.xadds;
+    const batch = queue.splice(0, MAX_XADD_BATCH);
+    if (queue.length > 0) setImmediate(() => void this.flushXadds(once));
     try {
-      if (batch.length === 1) {
+      if (!once && batch.length === 1) {
         const [one] = batch as [PendingXadd];
-        await client.xAdd(one.key, '*', { h: one.h, d: one.d }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: Number(one.maxLen) } });
-        one.resolve();
+        await this.ctx.client.xAdd(one.key, '*', { h: one.h, d: one.d }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: Number(one.maxLen) } });
+        one.resolve(false);
         return;
       }
-      const args = { keys: batch.map((p) => p.key), arguments: batch.flatMap((p) => [p.maxLen, p.h, p.d]) };
-      let replies: unknown;
-      try {
-        replies = this.xaddManySha === undefined ? undefined : await client.evalSha(this.xaddManySha, args);
-      } catch (err) {
-        if (!String(err).includes('NOSCRIPT')) throw err;
-      }
-      if (replies === undefined) {
-        this.xaddManySha = String(await client.scriptLoad(XADD_MANY));
-        replies = await client.evalSha(this.xaddManySha, args);
-      }
+      const replies = once
+        ? await this.script(PUBLISH_ONCE_MANY, {
+            keys: batch.flatMap((p) => [p.key, p.once!.key]),
+            arguments: batch.flatMap((p) => [p.maxLen, p.h, p.d, p.once!.windowMs]),
+          })
+        : await this.script(XADD_MANY, { keys: batch.map((p) => p.key), arguments: batch.flatMap((p) => [p.maxLen, p.h, p.d]) });
       const out = replies as unknown[];
       batch.forEach((p, i) => {
         const reply = out[i];
-        if (typeof reply === 'string' && !reply.startsWith('!')) p.resolve();
+        if (reply === 0) p.resolve(true);
+        else if (typeof reply === 'string' && !reply.startsWith('!')) p.resolve(false);
         else p.reject(new Error(typeof reply === 'string' ? reply.slice(1) : `unexpected XADD reply ${String(reply)}`));
       });
     } catch (err) {
@@ -167,18 +181,20 @@ export class RedisTransport implements EventTransport {
     }
   }
 
-  /** EVALSHA of the loaded script (no script body per publish); EVAL after a Redis restart forgot it. */
-  private async publishOnce(args: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown> {
+  /** EVALSHA of the loaded script (no script body per call); loads it again after a Redis restart forgot it. */
+  private async script(body: string, args: { keys: string[]; arguments: Array<string | Buffer> }): Promise<unknown> {
     const { client } = this.ctx;
-    if (this.publishOnceSha !== undefined) {
+    const sha = this.shas.get(body);
+    if (sha !== undefined) {
       try {
-        return await client.evalSha(this.publishOnceSha, args);
+        return await client.evalSha(sha, args);
       } catch (err) {
         if (!String(err).includes('NOSCRIPT')) throw err;
       }
     }
-    this.publishOnceSha = (await client.scriptLoad(PUBLISH_ONCE)) as string;
-    return client.evalSha(this.publishOnceSha, args);
+    const loaded = String(await client.scriptLoad(body));
+    this.shas.set(body, loaded);
+    return client.evalSha(loaded, args);
   }
 
   /** Nothing to release: the connection is the caller's. */

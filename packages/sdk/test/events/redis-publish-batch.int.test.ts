@@ -30,4 +30,16 @@ describe('batched Redis publishes', () => {
     expect(String((rejected[0] as PromiseRejectedResult).reason.message)).toContain('WRONGTYPE');
     expect(await h.redis.xLen(`${h.names.redisKeyPrefix}:s:orders.fine`)).toBe(10);
   });
+
+  it('QoS 2: a message id published twice in one batch is stored once, the second flagged duplicate', async () => {
+    const results = await Promise.all([
+      bus.publish('orders.once', { n: 1 }, { qos: 2, messageId: 'same-id' }),
+      bus.publish('orders.once', { n: 2 }, { qos: 2, messageId: 'other-id' }),
+      bus.publish('orders.once', { n: 3 }, { qos: 2, messageId: 'same-id' }),
+    ]);
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, true]);
+    expect(await h.redis.xLen(`${h.names.redisKeyPrefix}:s:orders.once`)).toBe(2);
+    // Later (another batch) the id is still within the duplicate window.
+    expect((await bus.publish('orders.once', { n: 4 }, { qos: 2, messageId: 'same-id' })).duplicate).toBe(true);
+  });
 });
