@@ -17,9 +17,16 @@ describe('PgDatabase transactions with aggregate locks', () => {
   const KEY = 'aggregate-1';
   const lockArgs = [AGGREGATE_LOCK_NAMESPACE, aggregateLockHash(KEY)];
 
-  /** Advisory locks held by connections other than `outside`. */
+  /**
+   * Advisory locks held in this test's database by connections other than `outside` (pg_locks
+   * covers the whole cluster, where other test files hold their own).
+   */
   const locksHeld = async (): Promise<number> => {
-    const res = await outside.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()`);
+    const res = await outside.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     return res.rows[0]?.n ?? -1;
   };
   /** Pool connections (by application name) that are not idle: inside a transaction or running. */
