@@ -95,7 +95,14 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   const sendAcks = (): void => {
     const batch = acks;
     acks = [];
-    for (const msg of batch) msg.ack();
+    for (const msg of batch) {
+      try {
+        msg.ack();
+      } catch (err) {
+        // Not acked: the server redelivers it after ack_wait (a QoS 1 duplicate, a QoS 2 skip).
+        log.warn({ err, seq: msg.seq }, 'could not ack an event; it will be redelivered');
+      }
+    }
   };
 
   const settle = async (msg: JsMsg, delivery: Delivery, outcome: Outcome): Promise<void> => {
