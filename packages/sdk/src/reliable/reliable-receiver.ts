@@ -14,12 +14,11 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { AegisError, HEADERS, ackSubject, decode, encode, newTraceId, toAegisError, type WireError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, decode, newTraceId, toAegisError, type WireError } from '@aegis-ipc/protocol';
 import type { ServiceInstance } from '../instance/service-instance.js';
 import { ConcurrencyLimiter } from '../events/concurrency-limiter.js';
-import { assertFitsPayload } from '../transport/request-reply.js';
 import { extractTraceContext, tracer, tracingActive } from '../tracing/index.js';
-import type { AckMessage } from './ack-message.js';
+import { publishAck, type AckMessage } from './ack-message.js';
 import { crashAfterEffect } from './crash-hook.js';
 import { parkRequest } from './dead-letter.js';
 import { dedupeGuard } from './dedupe-guard.js';
@@ -307,10 +306,7 @@ export class ReliableReceiver implements AsyncDisposable {
     return undefined;
   }
 
-  /**
-   * Publishes the EO-2 ACK on `ipc.ack.{id}` and to the caller's `Ipc-Ack-To` (not awaited: core
-   * NATS); returns the processing time in ms.
-   */
+  /** Publishes the EO-2 ACK (see {@link publishAck}) and counts it; returns the processing time in ms. */
   #publishAck(
     ackTo: string,
     base: StatusBase, status: 'success' | 'failure', started: number, duplicate: boolean, response: unknown,
@@ -319,22 +315,14 @@ export class ReliableReceiver implements AsyncDisposable {
     const processingMs = performance.now() - started;
     const bound = this.#bound(base.service_name);
     bound.duration.observe(processingMs / 1000);
+    (status === 'success' ? bound.acknowledgedSuccess : bound.acknowledgedFailure).inc();
     const ack: AckMessage = {
       message_id: base.message_id, service_name: base.service_name, instance_id: this.#instance.instanceId,
       status, error_message: status === 'success' ? null : (errorMessage ?? error?.message ?? null),
       processing_time_ms: Math.round(processingMs * 1000) / 1000, trace_id: base.trace_id, duplicate,
       ...(status === 'success' ? { response } : { error }),
     };
-    (status === 'success' ? bound.acknowledgedSuccess : bound.acknowledgedFailure).inc();
-    let data = encode(ack);
-    try {
-      assertFitsPayload(this.#instance.nc, data.length);
-    } catch {
-      data = encode({ ...ack, response: undefined, response_too_large: true });
-    }
-    // The same bytes to both subjects: one encode.
-    this.#instance.nc.publish(ackSubject(base.message_id), data);
-    if (ackTo) this.#instance.nc.publish(ackTo, data);
+    publishAck(this.#instance.nc, ack, ackTo);
     return ack.processing_time_ms;
   }
 
