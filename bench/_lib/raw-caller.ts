@@ -11,8 +11,9 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 export interface RawCaller {
   request(subject: string, payload: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<Uint8Array>;
   /**
-   * A JetStream publish the way a tuned raw loop does it: the request above, resolved only when
-   * the stream's PubAck says it stored the message (`duplicate` when `Nats-Msg-Id` matched).
+   * A JetStream publish the way a tuned raw loop does it: the request above (publishes of one
+   * event-loop turn written together), resolved only when the stream's PubAck says it stored the
+   * message (`duplicate` when `Nats-Msg-Id` matched).
    */
   publishJetStream(subject: string, payload: Uint8Array, timeoutMs: number, headers?: MsgHdrs): Promise<{ seq: number; duplicate: boolean }>;
   close(): void;
@@ -51,10 +52,26 @@ export function createRawCaller(nc: NatsConnection): RawCaller {
       nc.publish(subject, payload, headers === undefined ? { reply: `${prefix}${id}` } : { reply: `${prefix}${id}`, headers });
     });
   };
+  // JetStream publishes made in one event-loop turn are written back to back (one socket write),
+  // as the SDK's JetStreamPublisher does: nats.js otherwise flushes once per promise continuation.
+  let queued: Array<() => void> = [];
+  const writeQueued = () => {
+    const batch = queued;
+    queued = [];
+    for (const send of batch) send();
+  };
+  const requestBatched = (subject: string, payload: Uint8Array, timeoutMs: number, headers?: MsgHdrs) => {
+    const id = nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      pending.set(id, { resolve, reject, deadline: Date.now() + timeoutMs });
+      const send = () => nc.publish(subject, payload, headers === undefined ? { reply: `${prefix}${id}` } : { reply: `${prefix}${id}`, headers });
+      if (queued.push(send) === 1) setImmediate(writeQueued);
+    });
+  };
   return {
     request,
     async publishJetStream(subject, payload, timeoutMs, headers) {
-      const reply = await request(subject, payload, timeoutMs, headers);
+      const reply = await requestBatched(subject, payload, timeoutMs, headers);
       const ack = JSON.parse(td.decode(reply)) as { seq?: number; duplicate?: boolean; error?: { description?: string } };
       if (ack.error !== undefined || ack.seq === undefined) throw new Error(`JetStream refused the publish: ${ack.error?.description ?? 'no ack'}`);
       return { seq: ack.seq, duplicate: ack.duplicate === true };
