@@ -7,7 +7,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import type { OutboxRecord } from '../types.js';
-import { outboxTracer, tracingActive } from './tracing-active.js';
+import { tracer, tracingActive } from '@aegis-ipc/sdk';
 
 export const RELAY_PUBLISH_SPAN = 'ipc.outbox.relay_publish';
 
@@ -16,7 +16,7 @@ export async function publishInSpan(row: OutboxRecord, sinkName: string, next: (
   if (!tracingActive()) return next(row);
   // The stored context is the parent, not whatever happens to be active in the relay's loop.
   const parent = propagation.extract(ROOT_CONTEXT, row.headers);
-  const span = outboxTracer().startSpan(
+  const span = tracer().startSpan(
     RELAY_PUBLISH_SPAN,
     {
       kind: SpanKind.PRODUCER,

@@ -8,7 +8,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, ty
 import { AegisError } from '@aegis-ipc/protocol';
 import type { TraceContext } from '../writer/trace-context.js';
 import type { CommandResult } from '../writer/command-types.js';
-import { outboxTracer, tracingActive } from './tracing-active.js';
+import { tracer, tracingActive } from '@aegis-ipc/sdk';
 
 export const WRITE_SPAN = 'ipc.outbox.write';
 
@@ -25,7 +25,7 @@ export async function writeInSpan<T>(
 ): Promise<T> {
   if (!tracingActive()) return fn(resolved, undefined);
   const parent = given === undefined ? context.active() : propagation.extract(ROOT_CONTEXT, given);
-  const span = outboxTracer().startSpan(WRITE_SPAN, { kind: SpanKind.INTERNAL, attributes: attributes() }, parent);
+  const span = tracer().startSpan(WRITE_SPAN, { kind: SpanKind.INTERNAL, attributes: attributes() }, parent);
   const active = trace.setSpan(parent, span);
   const carrier: Record<string, string> = {};
   propagation.inject(active, carrier);

@@ -11,7 +11,7 @@ import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { extractTraceContext } from '@aegis-ipc/sdk';
 import { NatsJetStreamSink, OutboxRelay, type OutboxWriter } from '../../src/index.js';
-import { tracingActive } from '../../src/tracing/tracing-active.js';
+import { tracingActive } from '@aegis-ipc/sdk';
 import { createOutboxFixture, submitOne, type OutboxFixture } from '../fixtures/outbox-fixture.js';
 
 let tracing: TestTracing;
