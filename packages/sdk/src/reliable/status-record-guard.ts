@@ -40,9 +40,7 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
         response = await invoke(undefined);
       } catch (err) {
         // Give the lease back with the error, so the retry claims at once and the status shows why.
-        const e = toAegisError(err);
-        const released: MessageStatus = { ...claim.record, last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() };
-        await statuses.replace(released, claim.revision).catch(() => undefined);
+        await statuses.replace(failedAttempt(claim.record, err), claim.revision).catch(() => undefined);
         throw err;
       }
       afterEffect();
@@ -66,8 +64,7 @@ async function runUnclaimed(
   try {
     response = await invoke(undefined);
   } catch (err) {
-    const e = toAegisError(err);
-    await statuses.createRecord({ ...pending(), last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() }).catch(() => undefined);
+    await statuses.createRecord(failedAttempt(pending(), err)).catch(() => undefined);
     throw err;
   }
   afterEffect();
@@ -80,6 +77,12 @@ async function runUnclaimed(
       return statuses.createRecord(released(status)) as Promise<unknown> as Promise<void>;
     },
   };
+}
+
+/** `record` after a failed attempt: the error recorded, the lease given up. */
+function failedAttempt(record: MessageStatus, err: unknown): MessageStatus {
+  const e = toAegisError(err);
+  return { ...record, last_error: `${e.code}: ${e.message}`, lease_until: null, updated_at: new Date().toISOString() };
 }
 
 /** The outcome record with the lease given up (the receiver builds it so already: no copy then). */
