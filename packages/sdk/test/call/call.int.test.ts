@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { AegisError, HEADERS, SUBJECTS, decode, encode, instanceInboxSubject } from '@aegis-ipc/protocol';
+import { HEADERS, SUBJECTS, decode, encode, instanceInboxSubject } from '@aegis-ipc/protocol';
 import { connect, type AegisClient, type CallContext, type ServiceInstance } from '@aegis-ipc/sdk';
-import { connectTestNats, uniqueName } from '@aegis-ipc/testing';
+import { connectTestNats, uniqueName, errorCodeOf } from '@aegis-ipc/testing';
 
 let nc: NatsConnection;
 let client: AegisClient;
@@ -83,27 +83,19 @@ describe('instance inbox (router → instance)', () => {
 });
 
 describe('client.call without a router', () => {
-  async function codeOf(promise: Promise<unknown>): Promise<string> {
-    try {
-      await promise;
-      return 'no error';
-    } catch (err) {
-      return err instanceof AegisError ? err.code : String(err);
-    }
-  }
 
   it('fails fast and typed before sending', async () => {
-    expect(await codeOf(client.call('a.b', 'm'))).toBe('INVALID_NAME');
-    expect(await codeOf(client.call('svc', 'm*'))).toBe('INVALID_NAME');
-    expect(await codeOf(client.call('svc', 'm', [] as unknown as Record<string, unknown>))).toBe('VALIDATION_FAILED');
-    expect(await codeOf(client.call('svc', 'm', { big: 'x'.repeat(1_100_000) }))).toBe('PAYLOAD_TOO_LARGE');
-    expect(await codeOf(client.call('svc', 'm', {}, { timeoutMs: 0 }))).toBe('CONFIG_INVALID');
-    expect(await codeOf(client.call('svc', 'm', {}, { traceId: 'no spaces please' }))).toBe('VALIDATION_FAILED');
-    expect(await codeOf(client.call('svc', 'm', {}, { signal: AbortSignal.abort() }))).not.toBe('no error');
+    expect(await errorCodeOf(client.call('a.b', 'm'))).toBe('INVALID_NAME');
+    expect(await errorCodeOf(client.call('svc', 'm*'))).toBe('INVALID_NAME');
+    expect(await errorCodeOf(client.call('svc', 'm', [] as unknown as Record<string, unknown>))).toBe('VALIDATION_FAILED');
+    expect(await errorCodeOf(client.call('svc', 'm', { big: 'x'.repeat(1_100_000) }))).toBe('PAYLOAD_TOO_LARGE');
+    expect(await errorCodeOf(client.call('svc', 'm', {}, { timeoutMs: 0 }))).toBe('CONFIG_INVALID');
+    expect(await errorCodeOf(client.call('svc', 'm', {}, { traceId: 'no spaces please' }))).toBe('VALIDATION_FAILED');
+    expect(await errorCodeOf(client.call('svc', 'm', {}, { signal: AbortSignal.abort() }))).not.toBe('no error');
   });
 
   it('reports CONNECTION_FAILED when no router listens', async () => {
-    expect(await codeOf(client.call('svc', 'm'))).toBe('CONNECTION_FAILED');
+    expect(await errorCodeOf(client.call('svc', 'm'))).toBe('CONNECTION_FAILED');
   });
 
   it('times out typed, ignores a late reply, and fails calls still waiting with CLOSED on close', async () => {
@@ -114,16 +106,16 @@ describe('client.call without a router', () => {
       },
     });
     // One shared reply subscription serves every call: a reply after the timeout finds no call.
-    expect(await codeOf(client.call('svc', 'slow', {}, { timeoutMs: 100 }))).toBe('TIMEOUT');
+    expect(await errorCodeOf(client.call('svc', 'slow', {}, { timeoutMs: 100 }))).toBe('TIMEOUT');
     held.shift()?.respond(encode({ result: 'too late' }));
     const other = await connect({ nc });
     const pending = other.call('svc', 'never', {}, { timeoutMs: 30_000 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = performance.now();
     await other.close();
-    expect(await codeOf(pending)).toBe('CLOSED');
+    expect(await errorCodeOf(pending)).toBe('CLOSED');
     expect(performance.now() - started).toBeLessThan(1_000);
-    expect(await codeOf(other.call('svc', 'm'))).toBe('CLOSED');
+    expect(await errorCodeOf(other.call('svc', 'm'))).toBe('CLOSED');
     sub.unsubscribe();
   });
 
@@ -144,7 +136,7 @@ describe('client.call without a router', () => {
     const controller = new AbortController();
     const pending = client.call('svc', 'silent', {}, { signal: controller.signal, timeoutMs: 5_000 });
     controller.abort();
-    expect(await codeOf(pending)).toBe('CANCELLED');
+    expect(await errorCodeOf(pending)).toBe('CANCELLED');
     sub.unsubscribe();
   });
 });

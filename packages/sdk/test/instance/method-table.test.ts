@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AegisError } from '@aegis-ipc/protocol';
 import { MethodTable, type CallContext } from '@aegis-ipc/sdk';
+import { errorCodeOf } from '@aegis-ipc/testing';
 
 const ctx: CallContext = { traceId: 't', serviceName: 'svc', instanceId: 'svc-1', method: 'm', attempt: 1, signal: new AbortController().signal };
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'no error';
-  } catch (err) {
-    return err instanceof AegisError ? err.code : String(err);
-  }
-}
 
 describe('MethodTable', () => {
   it('invokes sync and async handlers with params and context', async () => {
@@ -49,8 +42,8 @@ describe('MethodTable', () => {
     table.set('typed', () => {
       throw new AegisError('VALIDATION_FAILED', 'bad input', { details: { fields: [] } });
     });
-    expect(await codeOf(table.invoke('throws', {}, ctx))).toBe('APPLICATION_ERROR');
-    expect(await codeOf(table.invoke('rejects', {}, ctx))).toBe('APPLICATION_ERROR');
-    expect(await codeOf(table.invoke('typed', {}, ctx))).toBe('VALIDATION_FAILED');
+    expect(await errorCodeOf(table.invoke('throws', {}, ctx))).toBe('APPLICATION_ERROR');
+    expect(await errorCodeOf(table.invoke('rejects', {}, ctx))).toBe('APPLICATION_ERROR');
+    expect(await errorCodeOf(table.invoke('typed', {}, ctx))).toBe('VALIDATION_FAILED');
   });
 });
