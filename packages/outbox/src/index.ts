@@ -15,7 +15,7 @@
  * const relay = new OutboxRelay(db, await NatsJetStreamSink.create());
  * await relay.start();
  */
-export { type Database, type Queryable, type NamedStatement, type IsolationLevel, type TransactionOptions, ISOLATION_LEVELS } from './db/database.js';
+export { type Database, type Queryable, type NamedStatement, type IsolationLevel, type TransactionOptions, ISOLATION_LEVELS, OUTBOX_CHANNEL } from './db/database.js';
 export { openDatabase, type OpenDatabaseOptions } from './db/open-database.js';
 export { PgDatabase, type PgDatabaseOptions } from './db/pg-database.js';
 export { PgliteDatabase } from './db/pglite-database.js';
@@ -34,7 +34,7 @@ export type {
 export { type OutboxWriterOptions, DEFAULT_TOPIC } from './writer/writer-options.js';
 export { EVENT_ACTIONS, eventNameProblem, assertEventName, type EventAction } from './writer/event-name.js';
 export { type TraceContext } from './writer/trace-context.js';
-export { OutboxRelay, OUTBOX_CHANNEL, type BatchResult } from './relay/outbox-relay.js';
+export { OutboxRelay, type BatchResult } from './relay/outbox-relay.js';
 export { type OutboxRelayOptions, DEFAULT_POLL_INTERVAL_MS, DEFAULT_BATCH_SIZE } from './relay/relay-options.js';
 export { DEFAULT_RETRY_DELAYS_MS, nextRetryDelay } from './relay/retry-policy.js';
 export { type RelayMetrics } from './relay/relay-metrics.js';

@@ -35,7 +35,28 @@ export interface TransactionOptions {
    * it makes sequence order equal commit order per aggregate (see docs/adr/0010).
    */
   readonly lockKeys?: readonly string[];
+  /**
+   * If the transaction inserts outbox rows, wake the relays after it commits (one NOTIFY on
+   * {@link OUTBOX_CHANNEL} shared with other commits of the moment, in-process listeners called
+   * directly) instead of by the outbox trigger's NOTIFY inside it. PostgreSQL serializes the
+   * commits of transactions that NOTIFY, so notifying writers cannot share a WAL flush (ADR
+   * 0013, round 3). A crash between the commit and the wake-up only delays the rows until the
+   * relays' poll or the next wake-up; they are committed and PENDING. An implementation that
+   * has no such cost (PGlite: one connection) may ignore it and let the trigger notify.
+   * @default false
+   */
+  readonly wakeRelaysAfterCommit?: boolean;
 }
+
+/** Channel relays LISTEN on and the outbox triggers NOTIFY on (migrations 000001, 000002). */
+export const OUTBOX_CHANNEL = 'aegis_outbox';
+
+/**
+ * Transaction-local setting: 'after_commit' tells the outbox trigger not to NOTIFY because the
+ * transaction wakes the relays after it commits; the trigger sets it to 'due' when it fires
+ * (migration 000002, {@link TransactionOptions.wakeRelaysAfterCommit}).
+ */
+export const WAKE_AFTER_COMMIT_SETTING = 'aegis.outbox_wake';
 
 /** A database the outbox can use: autocommit queries, transactions and LISTEN. */
 export interface Database extends Queryable {

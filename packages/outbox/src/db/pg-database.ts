@@ -1,8 +1,18 @@
 /** {@link Database} on PostgreSQL through a `pg` pool, with a self-healing LISTEN connection. */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { ISOLATION_LEVELS, type Database, type NamedStatement, type Queryable, type TransactionOptions } from './database.js';
+import {
+  ISOLATION_LEVELS,
+  OUTBOX_CHANNEL,
+  WAKE_AFTER_COMMIT_SETTING,
+  type Database,
+  type NamedStatement,
+  type Queryable,
+  type TransactionOptions,
+} from './database.js';
 import { advisoryLockStatements } from './aggregate-lock-key.js';
+import { CoalescedWakeup } from './coalesced-wakeup.js';
 
 export interface PgDatabaseOptions {
   readonly connectionString: string;
@@ -35,6 +45,14 @@ export class PgDatabase implements Database {
   private readonly pool: pg.Pool;
   private readonly direct: PgQueryable;
   private readonly listeners = new Set<() => Promise<void>>();
+  /** This process's {@link OUTBOX_CHANNEL} listeners, woken directly after our own commits. */
+  private readonly localOutboxListeners = new Set<() => void>();
+  /**
+   * Payload of our post-commit NOTIFYs: our listeners were already woken directly, so they skip
+   * the copy the server sends back.
+   */
+  private readonly wakeToken = randomUUID();
+  private readonly wakeup: CoalescedWakeup;
 
   constructor(private readonly options: PgDatabaseOptions) {
     this.pool = new pg.Pool({
@@ -46,6 +64,15 @@ export class PgDatabase implements Database {
     // without this handler the 'error' event would crash the process.
     this.pool.on('error', (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection lost'));
     this.direct = new PgQueryable(this.pool);
+    this.wakeup = new CoalescedWakeup(
+      async () => {
+        for (const wake of this.localOutboxListeners) wake();
+        // Outside any transaction of ours, on whichever pool connection is free: this NOTIFY's
+        // own transaction has no xid, so it holds PostgreSQL's notify lock without a WAL flush.
+        await this.pool.query(`NOTIFY ${OUTBOX_CHANNEL}, '${this.wakeToken}'`);
+      },
+      (err) => options.logger?.warn({ err }, 'post-commit NOTIFY failed; relays find the rows by their poll or the next wake-up'),
+    );
   }
 
   query<R extends object>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
@@ -55,12 +82,19 @@ export class PgDatabase implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     const locks = advisoryLockStatements(options.lockKeys ?? []);
-    const begin = `BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`;
+    const wakeAfterCommit = options.wakeRelaysAfterCommit === true;
+    // SET LOCAL takes no snapshot, so a REPEATABLE READ snapshot is still fixed by the first
+    // real statement (after the locks); it tells the outbox trigger to leave the NOTIFY to us
+    // and only note that one is due (000002).
+    const begin =
+      `BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}` +
+      (wakeAfterCommit ? `; SET LOCAL ${WAKE_AFTER_COMMIT_SETTING} = 'after_commit'` : '');
     // With locks, the transaction's ends also release them, in the same round trip.
     const unlock = locks === '' ? '' : '; SELECT pg_advisory_unlock_all()';
     let broken: Error | undefined;
     // True once no transaction is open and no lock of ours is held on this connection.
     let ended = false;
+    let commitSent = false;
     // A checked-out client whose connection dies between statements (e.g. while the relay is
     // publishing) emits 'error'; unhandled, that would crash the process. The next statement
     // fails anyway, and the client is then destroyed instead of returned to the pool.
@@ -79,9 +113,17 @@ export class PgDatabase implements Database {
       await client.query(locks === '' ? begin : `BEGIN ISOLATION LEVEL READ COMMITTED; ${locks} COMMIT; ${begin}`);
       const result = await fn(new PgQueryable(client));
       // COMMIT and unlock in one round trip; if COMMIT fails the unlock is skipped (the rest of
-      // the message is) and the catch below releases the locks.
-      await client.query(`COMMIT${unlock}`);
-      ended = true;
+      // the message is) and the catch below releases the locks. With a post-commit wake-up, the
+      // same message first reads whether the outbox trigger saw rows to announce (000002).
+      commitSent = true;
+      if (wakeAfterCommit) {
+        const results = (await client.query(`SELECT current_setting('${WAKE_AFTER_COMMIT_SETTING}', true) AS wake; COMMIT${unlock}`)) as unknown as Array<pg.QueryResult<{ wake: string | null }>>;
+        ended = true;
+        if (results[0]?.rows[0]?.wake === 'due') this.wakeup.request();
+      } else {
+        await client.query(`COMMIT${unlock}`);
+        ended = true;
+      }
       return result;
     } catch (err) {
       // Whatever failed — the lock or BEGIN message, a statement, the handler, COMMIT — end any
@@ -97,6 +139,9 @@ export class PgDatabase implements Database {
       );
       // A lost connection must not go back to the pool.
       if (broken === undefined && isConnectionError(err)) broken = err as Error;
+      // The connection died with COMMIT in flight: it may have committed rows nobody announced
+      // (a spare wake-up costs the relays one claim).
+      if (wakeAfterCommit && commitSent && isConnectionError(err)) this.wakeup.request();
       throw err;
     } finally {
       client.off('error', onError);
@@ -117,7 +162,7 @@ export class PgDatabase implements Database {
         application_name: `${this.options.applicationName ?? 'aegis-outbox'}:listen`,
       });
       c.on('notification', (msg) => {
-        if (msg.channel === channel) onNotify();
+        if (msg.channel === channel && !(channel === OUTBOX_CHANNEL && msg.payload === this.wakeToken)) onNotify();
       });
       c.on('error', (err) => {
         log?.warn({ err }, 'LISTEN connection lost; reconnecting');
@@ -151,8 +196,11 @@ export class PgDatabase implements Database {
     };
 
     await connect();
+    const wakeDirectly = (): void => onNotify();
+    if (channel === OUTBOX_CHANNEL) this.localOutboxListeners.add(wakeDirectly);
     const stop = async (): Promise<void> => {
       stopped = true;
+      this.localOutboxListeners.delete(wakeDirectly);
       if (timer !== undefined) clearTimeout(timer);
       const c = client;
       client = undefined;
@@ -167,6 +215,7 @@ export class PgDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.wakeup.idle();
     for (const stop of [...this.listeners]) await stop();
     await this.pool.end();
   }

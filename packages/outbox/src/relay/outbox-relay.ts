@@ -11,7 +11,7 @@
  *   returns: a SIGTERM loses nothing. A SIGKILL mid-batch leaves the claimed rows PENDING; they
  *   are published again and JetStream drops the copy by `Nats-Msg-Id`.
  */
-import type { Database } from '../db/database.js';
+import { OUTBOX_CHANNEL, type Database } from '../db/database.js';
 import { claimOutboxHeads } from '../sql/claim-outbox-heads.js';
 import { markOutboxSent } from '../sql/mark-outbox-sent.js';
 import { markOutboxAttemptFailed } from '../sql/mark-outbox-attempt-failed.js';
@@ -21,9 +21,6 @@ import { publishInSpan } from '../tracing/relay-publish-span.js';
 import { createRelayMetrics, type RelayMetrics } from './relay-metrics.js';
 import { nextRetryDelay } from './retry-policy.js';
 import { resolveRelayOptions, type OutboxRelayOptions, type ResolvedRelayOptions } from './relay-options.js';
-
-/** Channel the outbox triggers NOTIFY on (migration 000001). */
-export const OUTBOX_CHANNEL = 'aegis_outbox';
 
 /** What one batch did. */
 export interface BatchResult {

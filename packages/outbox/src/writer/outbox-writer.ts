@@ -106,7 +106,7 @@ export class OutboxWriter {
             const events = await this.writeOutcome(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata), update);
             return { commandId, status, events, result: outcome.result ?? null, replayed: false };
           },
-          { isolation: this.options.isolation, lockKeys: [input.sessionId] },
+          { isolation: this.options.isolation, lockKeys: [input.sessionId], wakeRelaysAfterCommit: true },
         );
       } catch (err) {
         if (isUniqueViolation(err)) {
@@ -168,7 +168,7 @@ export class OutboxWriter {
           const events = await this.writeOutcome(tx, outcome.events ?? [], this.envelopeFor(command, aggregateType, trace, metadata), update);
           return { commandId, status, events, result: outcome.result ?? null, replayed: false };
         },
-        { isolation: this.options.isolation, lockKeys: [sessionId] },
+        { isolation: this.options.isolation, lockKeys: [sessionId], wakeRelaysAfterCommit: true },
       );
     } catch (err) {
       throw toStorageError(err, `finishing command ${commandId}`);
@@ -192,7 +192,9 @@ export class OutboxWriter {
   /**
    * Low level: appends events (and outbox rows) inside a transaction the caller owns. The caller
    * must hold the aggregate's lock (`transaction(fn, { lockKeys: [aggregateId] })`) or order per
-   * aggregate is not guaranteed. Correlation and causation ids are required.
+   * aggregate is not guaranteed. Correlation and causation ids are required. Pass
+   * `wakeRelaysAfterCommit: true` too, as the writer does, or the outbox trigger wakes the relays
+   * from inside the transaction, which serializes concurrent commits on PostgreSQL (ADR 0013).
    * @throws AegisError `EVENT_NAME_INVALID`, `VALIDATION_FAILED`.
    */
   async appendEvents(tx: Queryable, drafts: readonly EventDraft[], envelope: EventEnvelope): Promise<DomainEvent[]> {

@@ -48,7 +48,9 @@ describe('PgDatabase transactions with aggregate locks', () => {
     await testDb.drop();
   });
 
-  it('takes the lock before the snapshot: a REPEATABLE READ transaction sees the commit of the lock holder', async () => {
+  for (const wakeRelaysAfterCommit of [false, true]) {
+  it(`takes the lock before the snapshot: a REPEATABLE READ transaction sees the commit of the lock holder${wakeRelaysAfterCommit ? ' (with SET LOCAL for the post-commit wake-up)' : ''}`, async () => {
+    await outside.query('DELETE FROM t');
     await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
     await outside.query('BEGIN');
     await outside.query('INSERT INTO t VALUES (1)');
@@ -58,7 +60,7 @@ describe('PgDatabase transactions with aggregate locks', () => {
         const [seen] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
         return { iso: iso?.transaction_isolation, seen: seen?.n };
       },
-      { lockKeys: [KEY] },
+      { lockKeys: [KEY], wakeRelaysAfterCommit },
     );
     await new Promise((r) => setTimeout(r, 200)); // the transaction is now waiting for the lock
     await outside.query('COMMIT');
@@ -67,6 +69,7 @@ describe('PgDatabase transactions with aggregate locks', () => {
     expect(await locksHeld()).toBe(0);
     expect(await busyConnections('aegis-pgdb-test')).toBe(0);
   });
+  }
 
   it('a failed COMMIT still releases the lock and leaves the connection idle', async () => {
     await outside.query(`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`);

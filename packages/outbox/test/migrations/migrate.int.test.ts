@@ -18,8 +18,8 @@ describe('migrate', () => {
       const all = applied.flat();
       expect(all.sort()).toEqual(loadMigrations().map((m) => m.version));
       expect(applied.filter((a) => a.length > 0)).toHaveLength(1);
-      const rows = await dbs[0]!.query<{ version: number }>('SELECT version FROM aegis_outbox_migrations');
-      expect(rows.map((r) => r.version)).toEqual([1]);
+      const rows = await dbs[0]!.query<{ version: number }>('SELECT version FROM aegis_outbox_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(loadMigrations().map((m) => m.version));
       const tables = await dbs[0]!.query<{ t: string }>(
         "SELECT table_name t FROM information_schema.tables WHERE table_name IN ('command_inbox','domain_events','event_outbox') ORDER BY 1",
       );

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { AegisError, isAegisError } from '@aegis-ipc/protocol';
 import type { OutboxWriter } from '../../src/index.js';
 import { createOutboxFixture, type OutboxFixture } from '../fixtures/outbox-fixture.js';
@@ -122,6 +123,57 @@ describe('OutboxWriter on PostgreSQL', () => {
       expect(notified).toHaveLength(1);
     } finally {
       await stop();
+    }
+  });
+
+  it('wakes relays after commit with a NOTIFY of its own, not from inside the transaction; never for a rollback (ADR 0013 round 3)', async () => {
+    // A listener in another connection sees what a relay in another process sees.
+    const outside = new pg.Client({ connectionString: fx.testDb.url });
+    const payloads: string[] = [];
+    outside.on('notification', (msg) => payloads.push(msg.payload ?? ''));
+    await outside.connect();
+    await outside.query('LISTEN aegis_outbox');
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 200));
+    try {
+      const session = randomUUID();
+      const done = await writer.submitCommand(base(session, 'ConfirmStage'), () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.StageConfirmed' }] }));
+      await settle();
+      // One notification, and not the trigger's (payload ''): the writer's post-commit one.
+      expect(payloads).toHaveLength(1);
+      expect(payloads[0]).not.toBe('');
+
+      payloads.length = 0;
+      await expect(
+        writer.submitCommand(base(session, 'SubmitFeedback'), () => {
+          throw new Error('handler failed');
+        }),
+      ).rejects.toThrow('handler failed');
+      await settle();
+      expect(payloads).toEqual([]);
+
+      // Concurrent commits share wake-ups: at least one, at most one per command.
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          writer.submitCommand(base(randomUUID(), 'ConfirmStage'), () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.StageConfirmed' }] })),
+        ),
+      );
+      await settle();
+      expect(payloads.length).toBeGreaterThanOrEqual(1);
+      expect(payloads.length).toBeLessThanOrEqual(40);
+      expect(payloads.every((p) => p !== '')).toBe(true);
+      expect(results.every((r) => r.events.length === 1)).toBe(true);
+
+      // finishCommand writes events too, and wakes the same way.
+      payloads.length = 0;
+      const accepted = await writer.submitCommand(base(randomUUID()), () => ({ outcome: 'accepted' }));
+      await settle();
+      expect(payloads).toEqual([]); // no outbox row, no wake-up
+      await writer.finishCommand(accepted.commandId, 'GENESIS_SESSION', () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested' }] }));
+      await settle();
+      expect(payloads).toHaveLength(1);
+      expect(done.events).toHaveLength(1);
+    } finally {
+      await outside.end();
     }
   });
 
