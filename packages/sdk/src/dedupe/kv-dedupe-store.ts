@@ -35,7 +35,8 @@ export const DEFAULT_DEDUPE_TTL_MS = 60 * 60 * 1000;
 const WRITE_TIMEOUT_MS = 5_000;
 /** `create()`: store only if the key has never been written (or was purged). */
 const CREATE_ONLY = new NatsHeaderBlock(['Nats-Expected-Last-Subject-Sequence', '0']) as unknown as MsgHdrs;
-const NO_HEADERS = new NatsHeaderBlock([]) as unknown as MsgHdrs;
+/** The completion record of the event bus (its response is always `true`), encoded once. */
+const DONE_TRUE = encode({ s: 'done', r: true } satisfies DedupeRecord);
 
 /**
  * A JetStream KV dedupe store; call {@link KvDedupeStore.open}. The two writes every processed id
@@ -101,7 +102,8 @@ export class KvDedupeStore implements DedupeStore {
 
   async complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
     try {
-      await this.publisher.publish(this.subjectPrefix + id, encode({ s: 'done', r: response } satisfies DedupeRecord), NO_HEADERS);
+      const record = response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord);
+      await this.publisher.publish(this.subjectPrefix + id, record);
     } catch (err) {
       throw storageFailure(`dedupe complete of ${id} failed`, err);
     }

@@ -82,17 +82,20 @@ export class EventBus {
     }
     const qos = options.qos ?? 1;
     assertQos(qos);
-    const messageId = options.messageId ?? newMessageId();
-    assertName('messageId', messageId, MAX_MESSAGE_ID_LENGTH);
+    if (options.messageId !== undefined) assertName('messageId', options.messageId, MAX_MESSAGE_ID_LENGTH);
+    // QoS 2 needs an id before the publish (it is the dedupe key) and QoS 0 is never stored;
+    // a QoS 1 event without the caller's id is identified by its broker position (ADR 0025).
+    const messageId = options.messageId ?? (qos === 1 ? undefined : newMessageId());
     assertUserHeaders(options.headers);
     const transport = this.transport(options.transport);
     const data = encode(payload);
+    const envelope = envelopeHeaders(messageId, qos, options.key);
     const result = tracingActive()
-      ? await tracedPublish({ transport: transport.name, topic, messageId, qos }, (traceHeaders) =>
+      ? await tracedPublish({ transport: transport.name, topic, qos }, (traceHeaders) =>
           // Trace headers go after the user's: with tracing on, the publish span is the parent.
-          transport.publish({ topic, qos, messageId, headers: { ...options.headers, ...traceHeaders, ...envelopeHeaders(messageId, qos, options.key) }, data }),
+          transport.publish({ topic, qos, messageId, headers: { ...options.headers, ...traceHeaders, ...envelope }, data }),
         )
-      : await transport.publish({ topic, qos, messageId, headers: { ...options.headers, ...envelopeHeaders(messageId, qos, options.key) }, data });
+      : await transport.publish({ topic, qos, messageId, headers: options.headers === undefined ? envelope : { ...options.headers, ...envelope }, data });
     if (!result.duplicate) this.publishedCounter(transport.name, topic, qos).inc();
     return result;
   }

@@ -87,9 +87,21 @@ function addHeader(env: MutableEnvelope, name: string, value: string): void {
   else if (!RESERVED.test(name)) env.user[name] = value;
 }
 
-/** The reserved headers of a publish, before user headers are added. */
-export function envelopeHeaders(messageId: string, qos: Qos, key: string | undefined): Record<string, string> {
-  const out: Record<string, string> = { [EVENT_HEADERS.messageId]: messageId, [EVENT_HEADERS.qos]: String(qos) };
+/** True when a publish has any header to send (without building anything). */
+export function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
+  for (const _ in headers) return true;
+  return false;
+}
+
+/**
+ * The reserved headers of a publish, before user headers are added: only what the receiver
+ * cannot tell otherwise. QoS 1 is the default a receiver assumes, and a QoS 1 event without a
+ * caller's id takes its broker position as id (ADR 0025), so a plain QoS 1 publish has none.
+ */
+export function envelopeHeaders(messageId: string | undefined, qos: Qos, key: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (messageId !== undefined) out[EVENT_HEADERS.messageId] = messageId;
+  if (qos !== 1) out[EVENT_HEADERS.qos] = String(qos);
   if (key !== undefined) out[EVENT_HEADERS.key] = key.replace(/[\r\n]/g, ' ').slice(0, MAX_HEADER_VALUE);
   return out;
 }

@@ -39,8 +39,8 @@ export function outcomeName(outcome: Outcome): DeliveryOutcomeName {
  * check {@link tracingActive} first (so the untraced path allocates no closure either); when it
  * is off anyway, this calls `publish(undefined)` and creates nothing.
  */
-export function tracedPublish<T>(
-  attrs: { transport: TransportName; topic: string; messageId: string; qos: Qos },
+export function tracedPublish<T extends { readonly messageId: string }>(
+  attrs: { transport: TransportName; topic: string; qos: Qos },
   publish: (traceHeaders: Record<string, string> | undefined) => Promise<T>,
 ): Promise<T> {
   if (!tracingActive()) return publish(undefined);
@@ -52,13 +52,15 @@ export function tracedPublish<T>(
         'messaging.system': attrs.transport,
         'messaging.operation.type': 'send',
         'messaging.destination.name': attrs.topic,
-        'messaging.message.id': attrs.messageId,
         'ipc.event.qos': attrs.qos,
       },
     },
     async (span) => {
       try {
-        return await publish(injectTraceContextInto({}, trace.setSpan(context.active(), span)));
+        const result = await publish(injectTraceContextInto({}, trace.setSpan(context.active(), span)));
+        // Set after the publish: a QoS 1 event's id may be the broker position it was stored at.
+        span.setAttribute('messaging.message.id', result.messageId);
+        return result;
       } catch (err) {
         failSpan(span, err);
         throw err;

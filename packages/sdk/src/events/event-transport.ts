@@ -9,7 +9,12 @@ import type { DeadLetter, PublishResult, Qos, EventSubscription, TopicGroupStats
 export interface OutgoingEvent {
   readonly topic: string;
   readonly qos: Qos;
-  readonly messageId: string;
+  /**
+   * The caller's id, or the generated UUID of a QoS 0/2 event. Undefined for a QoS 1 event
+   * published without one: its id is where the broker stored it (ADR 0025), which the transport
+   * returns in the {@link PublishResult}.
+   */
+  readonly messageId: string | undefined;
   /** Reserved envelope headers plus user headers. */
   readonly headers: Readonly<Record<string, string>>;
   readonly data: Uint8Array;

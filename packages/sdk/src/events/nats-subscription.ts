@@ -6,11 +6,12 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Msg } from '@nats-io/nats-core';
+import { ackPositionOf } from '../jetstream/ack-subject.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
 import type { ResolvedSubscribeOptions } from './event-bus-options.js';
 import { EVENT_HEADERS, readEnvelope } from './event-headers.js';
-import { headerEntries, toNatsHeaders, type NatsContext } from './nats-transport.js';
+import { headerEntries, streamPositionId, toNatsHeaders, type NatsContext } from './nats-transport.js';
 import { ensureConsumer } from './nats-topology.js';
 import type { EventSubscription } from './types.js';
 
@@ -131,7 +132,8 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   };
 
   const handle = async (msg: JsMsg): Promise<void> => {
-    const delivery = toDelivery(topic, options, msg, `${ctx.options.stream}-${msg.seq}`, msg.info.deliveryCount);
+    const position = ackPositionOf(msg);
+    const delivery = toDelivery(topic, options, msg, streamPositionId(ctx.options.stream, position.streamSequence), position.deliveryCount);
     inFlight.set(msg, Date.now());
     let outcome: Outcome;
     try {
@@ -148,7 +150,7 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
         msg.nak(); // hand buffered messages back now instead of after ack_wait
         continue;
       }
-      await limiter.slot();
+      if (limiter.full) await limiter.slot();
       limiter.run(() => handle(msg), (err) => log.error({ err, seq: msg.seq }, 'event delivery failed'));
     }
   })();
@@ -172,6 +174,9 @@ async function publishDeadLetter(ctx: NatsContext, msg: JsMsg, delivery: Deliver
   const h = Object.fromEntries(headerEntries(msg.headers));
   delete h[EVENT_HEADERS.natsMsgId];
   Object.assign(h, {
+    // Written out: an event published without an id is known by its position in the event
+    // stream (ADR 0025), which the dead letter and a replay must keep.
+    [EVENT_HEADERS.messageId]: delivery.messageId,
     [EVENT_HEADERS.dlqTopic]: delivery.topic,
     [EVENT_HEADERS.dlqGroup]: delivery.group,
     [EVENT_HEADERS.dlqError]: error,

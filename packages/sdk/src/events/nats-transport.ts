@@ -9,7 +9,7 @@ import { AegisError, decode, natsHeaderBlock } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
 import type { DeliveryNext } from './delivery.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
-import { EVENT_HEADERS, readEnvelope } from './event-headers.js';
+import { EVENT_HEADERS, hasHeaders, readEnvelope } from './event-headers.js';
 import type { EventTransport, OutgoingEvent } from './event-transport.js';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { subscribeNats } from './nats-subscription.js';
@@ -26,6 +26,14 @@ export interface NatsContext {
   readonly logger: Logger;
   /** Server-acknowledged publishes of events (ADR 0023). */
   readonly publisher: JetStreamPublisher;
+}
+
+/**
+ * The id of an event that was published without one (QoS 1, ADR 0025): its stream position,
+ * the same on the publisher (from the PubAck) and on every delivery (from the ack subject).
+ */
+export function streamPositionId(stream: string, seq: number): string {
+  return `${stream}-${seq}`;
 }
 
 export function toNatsHeaders(map: Readonly<Record<string, string>>): MsgHdrs {
@@ -100,16 +108,19 @@ export class NatsTransport implements EventTransport {
   async publish(event: OutgoingEvent): Promise<PublishResult> {
     const { nc, publisher, subjects, options } = this.context();
     // QoS 2: Nats-Msg-Id makes a retried publish inside the duplicate window a no-op.
-    const block = new EventHeaderBlock(event.headers, event.qos === 2 ? event.messageId : undefined);
+    const natsMsgId = event.qos === 2 ? event.messageId : undefined;
+    // A plain QoS 1 publish has nothing to say in headers: sending none spares the header block
+    // on the client, the server and every receiver (ADR 0025).
+    const block = natsMsgId === undefined && !hasHeaders(event.headers) ? undefined : new EventHeaderBlock(event.headers, natsMsgId);
     // An oversized publish makes the server close the connection every other user shares.
     const limit = nc.info?.max_payload ?? 1024 * 1024;
-    const size = event.data.length + block.bytes.length;
+    const size = event.data.length + (block?.bytes.length ?? 0);
     if (size > limit) {
       throw new AegisError('PAYLOAD_TOO_LARGE', `event of ${size} bytes exceeds the server max_payload of ${limit}`, {
         details: { size, limit },
       });
     }
-    const headers = block as unknown as MsgHdrs;
+    const headers = block as unknown as MsgHdrs | undefined;
     if (event.qos === 0) {
       try {
         nc.publish(subjects.volatile(event.topic), event.data, { headers });
@@ -120,14 +131,14 @@ export class NatsTransport implements EventTransport {
           details: { topic: event.topic, message_id: event.messageId },
         });
       }
-      return { messageId: event.messageId, duplicate: false };
+      return { messageId: event.messageId ?? '', duplicate: false };
     }
     const subject = subjects.durable(event.topic);
     let lastError: unknown;
     for (let attempt = 0; attempt <= options.publishRetries; attempt++) {
       try {
         const ack = await publisher.publish(subject, event.data, headers);
-        return { messageId: event.messageId, duplicate: ack.duplicate };
+        return { messageId: event.messageId ?? streamPositionId(options.stream, ack.seq), duplicate: ack.duplicate };
       } catch (err) {
         lastError = err;
         // Only a lost answer is worth retrying; a rejection (wrong stream, limits) will repeat.

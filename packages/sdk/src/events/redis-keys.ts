@@ -1,4 +1,4 @@
-import { readEnvelope, readEnvelopeRecord, type EventEnvelope } from './event-headers.js';
+import { EVENT_HEADERS, readEnvelope, readEnvelopeRecord, type EventEnvelope } from './event-headers.js';
 
 /** Redis keys of one bus, derived from `redisKeyPrefix` (topics are `[A-Za-z0-9_.-]`, safe in keys). */
 export interface RedisKeys {
@@ -50,6 +50,21 @@ export function entryEnvelope(entry: RawEntry): EventEnvelope {
     }
   }
   return readEnvelope([], entry.id);
+}
+
+/**
+ * The entry's header JSON with its message id written out: an event published without an id is
+ * known by its entry id (ADR 0025), which its dead letter and a replay (new entries) must keep.
+ */
+export function headersWithMessageId(entry: RawEntry, messageId: string): string {
+  let headers: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(entry.fields.h?.toString('utf8') ?? '{}');
+    if (typeof parsed === 'object' && parsed !== null) headers = parsed as Record<string, unknown>;
+  } catch {
+    // unreadable headers: keep only the id
+  }
+  return JSON.stringify({ ...headers, [EVENT_HEADERS.messageId]: messageId });
 }
 
 /**

@@ -15,7 +15,7 @@ import type { AnyRedisClient } from '../dedupe/redis-dedupe-store.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
 import type { ResolvedSubscribeOptions } from './event-bus-options.js';
-import { entryEnvelope, entryTrace, toRawEntry, type RawEntry } from './redis-keys.js';
+import { entryEnvelope, entryTrace, headersWithMessageId, toRawEntry, type RawEntry } from './redis-keys.js';
 import type { RedisContext } from './redis-transport.js';
 import type { EventSubscription } from './types.js';
 
@@ -86,7 +86,7 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
       await client
         .multi()
         .xAdd(keys.deadLetters, '*', {
-          h: entry.fields.h ?? '{}',
+          h: headersWithMessageId(entry, delivery.messageId),
           d: entry.fields.d ?? Buffer.alloc(0),
           topic,
           group,
@@ -131,9 +131,13 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
     await settle(entry, delivery, outcome);
   };
 
-  const dispatch = async (entry: RawEntry, deliveryCount: number) => {
-    await limiter.slot();
+  const start = (entry: RawEntry, deliveryCount: number): void =>
     limiter.run(() => handle(entry, deliveryCount), (err) => log.error({ err, id: entry.id }, 'event delivery failed'));
+  /** Starts the delivery now, or returns what to await first when every slot is taken (no promise per entry otherwise). */
+  const dispatch = (entry: RawEntry, deliveryCount: number): Promise<void> | undefined => {
+    if (limiter.full) return limiter.slot().then(() => start(entry, deliveryCount));
+    start(entry, deliveryCount);
+    return undefined;
   };
 
   const scheduleRetry = (id: string, deliveryCount: number, delayMs: number) => {
@@ -206,7 +210,12 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
         await new Promise((resolve) => setTimeout(resolve, 500).unref());
         continue;
       }
-      for (const stream of reply ?? []) for (const m of stream.messages) await dispatch(toRawEntry(m), 1);
+      for (const stream of reply ?? []) {
+        for (const m of stream.messages) {
+          const slot = dispatch(toRawEntry(m), 1);
+          if (slot !== undefined) await slot;
+        }
+      }
     }
   };
 

@@ -15,19 +15,35 @@ import type { AnyRedisClient } from '../dedupe/redis-dedupe-store.js';
 import type { DeliveryNext } from './delivery.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
 import type { EventTransport, OutgoingEvent } from './event-transport.js';
+import { hasHeaders } from './event-headers.js';
 import { entryEnvelope, redisKeys, toRawEntry, type RedisKeys } from './redis-keys.js';
 import { subscribeRedis } from './redis-subscription.js';
 import type { DeadLetter, PublishResult, EventSubscription, TopicGroupStats } from './types.js';
 
 /**
- * Per entry i: `XADD KEYS[i] MAXLEN ~ ARGV[3i-2] * h ARGV[3i-1] d ARGV[3i]`. pcall, so one failed
- * XADD fails only its own publish: the reply is the entry id, or the error text after a `!`.
+ * The entries of a batch grouped by stream, so a stream's name and bound travel once: for each
+ * `KEYS[k]`, ARGV holds `maxLen, n` and then `n` pairs `h, d`; each pair becomes
+ * `XADD KEYS[k] MAXLEN ~ maxLen * [h <h>] d <d>`, the `h` field only when there are headers (a
+ * plain QoS 1 event has none, ADR 0025). pcall, so one failed XADD fails only its own publish:
+ * the replies, in ARGV order, are the entry id or the error text after a `!`.
  */
 const XADD_MANY = `
 local out = {}
-for i, key in ipairs(KEYS) do
-  local r = redis.pcall('XADD', key, 'MAXLEN', '~', ARGV[3 * i - 2], '*', 'h', ARGV[3 * i - 1], 'd', ARGV[3 * i])
-  if type(r) == 'table' and r.err then out[i] = '!' .. r.err else out[i] = r end
+local a = 1
+for _, key in ipairs(KEYS) do
+  local maxLen, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  for _ = 1, n do
+    local h, d = ARGV[a], ARGV[a + 1]
+    a = a + 2
+    local r
+    if h == '' then
+      r = redis.pcall('XADD', key, 'MAXLEN', '~', maxLen, '*', 'd', d)
+    else
+      r = redis.pcall('XADD', key, 'MAXLEN', '~', maxLen, '*', 'h', h, 'd', d)
+    end
+    if type(r) == 'table' and r.err then out[#out + 1] = '!' .. r.err else out[#out + 1] = r end
+  end
 end
 return out`;
 
@@ -64,8 +80,8 @@ interface PendingXadd {
   readonly d: Buffer;
   /** QoS 2: the message id's published marker and its window (ms). */
   readonly once: { readonly key: string; readonly windowMs: string } | undefined;
-  /** `duplicate`: QoS 2 found the id published within the window and stored nothing. */
-  resolve(duplicate: boolean): void;
+  /** The stored entry's id, or undefined when QoS 2 found the message id published within the window and stored nothing. */
+  resolve(entryId: string | undefined): void;
   reject(err: unknown): void;
 }
 
@@ -76,6 +92,30 @@ export interface RedisContext {
   readonly keys: RedisKeys;
   readonly options: ResolvedEventBusOptions;
   readonly logger: Logger;
+}
+
+/** A batch's entries per stream, streams in first-seen order. */
+function groupByStream(batch: readonly PendingXadd[]): PendingXadd[][] {
+  const byKey = new Map<string, PendingXadd[]>();
+  for (const p of batch) {
+    const list = byKey.get(p.key);
+    if (list === undefined) byKey.set(p.key, [p]);
+    else list.push(p);
+  }
+  return [...byKey.values()];
+}
+
+/** `XADD_MANY` arguments: per stream its bound and entry count, then each entry's `h, d`. */
+function xaddManyArgs(groups: readonly PendingXadd[][]): { keys: string[]; arguments: Array<string | Buffer> } {
+  const keys: string[] = [];
+  const args: Array<string | Buffer> = [];
+  for (const group of groups) {
+    const [first] = group as [PendingXadd];
+    keys.push(first.key);
+    args.push(first.maxLen, String(group.length));
+    for (const p of group) args.push(p.h, p.d);
+  }
+  return { keys, arguments: args };
 }
 
 export class RedisTransport implements EventTransport {
@@ -114,7 +154,8 @@ export class RedisTransport implements EventTransport {
 
   async publish(event: OutgoingEvent): Promise<PublishResult> {
     const { keys, options } = this.ctx;
-    const h = JSON.stringify(event.headers);
+    // No `h` field when there is nothing to say: a plain QoS 1 event is its payload (ADR 0025).
+    const h = hasHeaders(event.headers) ? JSON.stringify(event.headers) : '';
     const size = event.data.length + Buffer.byteLength(h);
     if (size > options.redisMaxPayloadBytes) {
       throw new AegisError('PAYLOAD_TOO_LARGE', `event of ${size} bytes exceeds the Redis event limit of ${options.redisMaxPayloadBytes}`, {
@@ -123,14 +164,15 @@ export class RedisTransport implements EventTransport {
     }
     const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
     try {
-      if (event.qos === 2) {
+      if (event.qos === 2 && event.messageId !== undefined) {
         const once = { key: keys.published(event.messageId), windowMs: String(options.duplicateWindowMs) };
-        const duplicate = await this.xadd(keys.durable(event.topic), options.redisMaxLen, h, data, once);
-        return { messageId: event.messageId, duplicate };
+        const entryId = await this.xadd(keys.durable(event.topic), options.redisMaxLen, h, data, once);
+        return { messageId: event.messageId, duplicate: entryId === undefined };
       }
       const volatile = event.qos === 0;
-      await this.xadd(volatile ? keys.volatile(event.topic) : keys.durable(event.topic), volatile ? options.redisVolatileMaxLen : options.redisMaxLen, h, data, undefined);
-      return { messageId: event.messageId, duplicate: false };
+      const entryId = await this.xadd(volatile ? keys.volatile(event.topic) : keys.durable(event.topic), volatile ? options.redisVolatileMaxLen : options.redisMaxLen, h, data, undefined);
+      // Without the caller's id a QoS 1 event is known by its entry id, as every delivery sees it (ADR 0025).
+      return { messageId: event.messageId ?? entryId ?? '', duplicate: false };
     } catch (err) {
       throw new AegisError('PUBLISH_FAILED', `Redis did not accept the event on ${event.topic}: ${String(err)}`, {
         cause: err,
@@ -145,7 +187,7 @@ export class RedisTransport implements EventTransport {
    * A batch goes out as one `EVALSHA` running the same commands per entry; a lone QoS 0/1 publish
    * is the plain XADD. Each publish still resolves only on Redis's reply for its own entry.
    */
-  private xadd(key: string, maxLen: number, h: string, d: Buffer, once: PendingXadd['once']): Promise<boolean> {
+  private xadd(key: string, maxLen: number, h: string, d: Buffer, once: PendingXadd['once']): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const queue = once === undefined ? this.xadds : this.onceXadds;
       if (queue.push({ key, maxLen: String(maxLen), h, d, once, resolve, reject }) === 1) setImmediate(() => void this.flushXadds(once !== undefined));
@@ -159,21 +201,23 @@ export class RedisTransport implements EventTransport {
     try {
       if (!once && batch.length === 1) {
         const [one] = batch as [PendingXadd];
-        await this.ctx.client.xAdd(one.key, '*', { h: one.h, d: one.d }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: Number(one.maxLen) } });
-        one.resolve(false);
+        const entryId = await this.ctx.client.xAdd(one.key, '*', one.h === '' ? { d: one.d } : { h: one.h, d: one.d }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: Number(one.maxLen) } });
+        one.resolve(String(entryId));
         return;
       }
+      const groups = once ? [batch] : groupByStream(batch);
+      const ordered = groups.flat(); // the order of the replies
       const replies = once
         ? await this.script(PUBLISH_ONCE_MANY, {
             keys: batch.flatMap((p) => [p.key, p.once!.key]),
             arguments: batch.flatMap((p) => [p.maxLen, p.h, p.d, p.once!.windowMs]),
           })
-        : await this.script(XADD_MANY, { keys: batch.map((p) => p.key), arguments: batch.flatMap((p) => [p.maxLen, p.h, p.d]) });
+        : await this.script(XADD_MANY, xaddManyArgs(groups));
       const out = replies as unknown[];
-      batch.forEach((p, i) => {
+      ordered.forEach((p, i) => {
         const reply = out[i];
-        if (reply === 0) p.resolve(true);
-        else if (typeof reply === 'string' && !reply.startsWith('!')) p.resolve(false);
+        if (reply === 0) p.resolve(undefined);
+        else if (typeof reply === 'string' && !reply.startsWith('!')) p.resolve(reply);
         else p.reject(new Error(typeof reply === 'string' ? reply.slice(1) : `unexpected XADD reply ${String(reply)}`));
       });
     } catch (err) {

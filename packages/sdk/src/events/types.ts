@@ -17,7 +17,10 @@ export interface PublishOptions {
   readonly qos?: Qos;
   /**
    * Identity of the event for de-duplication (QoS 2) and tracing; `[A-Za-z0-9_-]{1,128}`.
-   * Pass the same id when retrying a publish after a crash. @default a new UUID v4
+   * Pass the same id when retrying a publish after a crash. @default QoS 0 and 2: a new UUID v4;
+   * QoS 1: where the broker stored the event (`<STREAM>-<seq>` on NATS, the entry id on Redis),
+   * returned in the {@link PublishResult} — a publish retried after a lost broker answer may then
+   * be stored twice under two ids, so pass an id when receivers must recognise such copies.
    */
   readonly messageId?: string;
   /** Business key carried to the handler (e.g. an order id). Not used for routing or ordering. */

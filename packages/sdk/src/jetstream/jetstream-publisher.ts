@@ -42,7 +42,7 @@ interface Waiter {
 interface Queued {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly headers: MsgHdrs;
+  readonly headers: MsgHdrs | undefined;
   readonly token: string;
 }
 
@@ -73,11 +73,11 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Publishes `data` with a prebuilt header block and resolves with the stream's ack.
+   * Publishes `data` (with a prebuilt header block, if any) and resolves with the stream's ack.
    * @throws JetStreamPublishError (timeout / no responders: `retryable`), or what `nc.publish`
    * throws synchronously on a closed connection.
    */
-  publish(subject: string, data: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
+  publish(subject: string, data: Uint8Array, headers?: MsgHdrs): Promise<PubAck> {
     if (this.closing !== undefined) return Promise.reject(new JetStreamPublishError('the event publisher is closed', false));
     const token = (this.next = (this.next + 1) % Number.MAX_SAFE_INTEGER).toString(36);
     return new Promise<PubAck>((resolve, reject) => {

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { spawnTs, waitFor } from '@aegis-ipc/testing';
 import { AegisError, TRANSPORTS, type EventBus, type EventMessage } from '@aegis-ipc/sdk';
 import { Harness, childEnv, sleep } from './helpers.js';
@@ -60,6 +61,40 @@ describe.each(TRANSPORTS)('event bus on %s', (transport) => {
     expect(await bus.replay(dl!.id)).toBe(true);
     await waitFor(() => (attempts.get(poison.messageId) ?? 0) === 4, { what: 'the replayed attempt' });
     await waitFor(async () => (await bus.deadLetters()).length === 1, { what: 'dead-lettered again (still poison)' });
+  });
+
+  it('names a QoS 1 event published without an id by its broker position, through dead letter and replay', async () => {
+    const seen: Array<{ id: string; qos: number; headers: Record<string, string> }> = [];
+    await bus.subscribe<{ poison: boolean }>(
+      'orders.positioned',
+      (m) => {
+        seen.push({ id: m.messageId, qos: m.qos, headers: { ...m.headers } });
+        if (m.payload.poison) throw new AegisError('CONFIG_INVALID', 'poison', { retryable: false });
+      },
+      { qos: 1, maxDeliver: 2, backoff: [50] },
+    );
+    const plain = await bus.publish('orders.positioned', { poison: false });
+    const poison = await bus.publish('orders.positioned', { poison: true });
+    const named = await bus.publish('orders.positioned', { poison: false }, { messageId: 'named-1', headers: { tenant: 'acme' } });
+    // NATS: `<STREAM>-<seq>`; Redis: the entry id. Distinct, and the named one kept.
+    expect(plain.messageId).toMatch(transport === 'nats' ? new RegExp(`^${h.names.stream}-\\d+$`) : /^\d+-\d+$/);
+    expect(new Set([plain.messageId, poison.messageId, named.messageId]).size).toBe(3);
+    expect(named.messageId).toBe('named-1');
+    await waitFor(() => seen.length === 3, { what: 'three deliveries' });
+    expect(seen.map((s) => s.id).sort()).toEqual([plain.messageId, poison.messageId, named.messageId].sort());
+    expect(seen.every((s) => s.qos === 1)).toBe(true);
+    expect(seen.find((s) => s.id === 'named-1')?.headers).toEqual({ tenant: 'acme' });
+    if (transport === 'nats') {
+      // A plain QoS 1 publish sends no header block at all (ADR 0025).
+      const stored = await (await jetstreamManager(h.nc)).streams.getMessage(h.names.stream, { seq: Number(plain.messageId.split('-').pop()) });
+      expect(stored?.header === undefined ? [] : [...stored.header.keys()]).toEqual([]);
+    }
+
+    await waitFor(async () => (await bus.deadLetters()).length === 1, { what: 'the poison dead letter' });
+    const [dl] = await bus.deadLetters();
+    expect(dl?.messageId).toBe(poison.messageId);
+    expect(await bus.replay(dl!.id)).toBe(true);
+    await waitFor(() => seen.filter((s) => s.id === poison.messageId).length === 2, { what: 'the replay, under the same id' });
   });
 
   it('balances a group across subscribers and gives every group all events', async () => {
