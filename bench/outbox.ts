@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- outbox [--commands N] [--rounds R]` — the transactional outbox against raw
  * baselines, measured in the same run on the same PostgreSQL and NATS. Raw and AegisIPC phases
- * alternate in R rounds (default 3) so each ratio compares phases that ran under the same load;
- * the headline ratios are the medians of the per-round ratios (also printed per round):
+ * alternate in R rounds (default 3, after an unmeasured warm-up of every path) so each ratio
+ * compares phases that ran under the same load; the headline ratios are the medians of the
+ * per-round ratios (also printed per round):
  *
  * - raw loop: N rows bulk-inserted into a bare table, then a minimal `SKIP LOCKED` claim →
  *   JetStream publish (Nats-Msg-Id) → mark SENT loop, batch 100: the floor any relay pays. It
@@ -10,7 +11,8 @@
  *   `{"n":1}` body and one header is reported too (`raw_loop_tiny_msg_events_per_s`). Both
  *   publish through the bench's raw caller (one reply subscription, PubAck checked).
  * - raw write: the same N commands as BEGIN; INSERT command; INSERT outbox row; COMMIT on bare
- *   tables (no lock, no event table, no unique indexes), 16 concurrent writers: the write floor.
+ *   tables (no lock, no event table, no unique indexes, no NOTIFY), named prepared statements,
+ *   16 concurrent writers: the write floor.
  * - AegisIPC commands/s: N commands through `OutboxWriter.submitCommand` (command + event +
  *   outbox row in one REPEATABLE READ transaction, aggregate lock, 16 concurrent writers).
  * - AegisIPC relay events/s: the same N rows drained by `OutboxRelay` (per-aggregate order
@@ -38,6 +40,8 @@ const LATENCY_N = Number(values.latency);
 const WRITERS = 16;
 const BATCH = 100;
 const AGGREGATES = 1000;
+/** Commands per write path before the measured rounds. */
+const WARMUP = 20 * WRITERS;
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -107,8 +111,11 @@ try {
     while (rows < target) {
       const n = await db.transaction(
         async (tx) => {
+          // The relay's plan trick (ADR 0013), in the same message: on the freshly bulk-loaded,
+          // not yet analyzed table PostgreSQL otherwise reads and sorts every pending row per
+          // claim (1.8 ms instead of 0.08 ms at 5,000 rows), which made round 0's floor slow.
           const claimed = await tx.query<{ id: string; event_id: string; key: string; payload: { event_type?: string; sequence?: number }; headers: Record<string, string> }>(
-            `SELECT id, event_id, key, payload, headers FROM ${table} WHERE status = 'PENDING' ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+            `SET LOCAL enable_sort = off; SELECT id, event_id, key, payload, headers FROM ${table} WHERE status = 'PENDING' ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
           );
           await Promise.all(
             claimed.map((r) => {
@@ -147,11 +154,15 @@ try {
   // duplicate/idempotency indexes, no validation.
   await db.query(`CREATE TABLE raw_commands (id uuid PRIMARY KEY, session_id text NOT NULL, payload jsonb NOT NULL)`);
   await db.query(`CREATE TABLE raw_write_outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
+  // Named prepared statements, as the writer uses: parsed and planned once per connection (with
+  // unnamed ones every INSERT was parsed again, a floor ~10 % slower than a plain client can be).
+  const insertRawCommand = { name: 'bench_raw_insert_command', text: 'INSERT INTO raw_commands (id, session_id, payload) VALUES ($1, $2, $3)' };
+  const insertRawOutbox = { name: 'bench_raw_insert_outbox', text: 'INSERT INTO raw_write_outbox (event_id, key, payload) VALUES ($1, $2, $3)' };
   const rawWrite = (i: number) =>
     db.transaction(
       async (tx) => {
-        await tx.query('INSERT INTO raw_commands (id, session_id, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
-        await tx.query('INSERT INTO raw_write_outbox (event_id, key, payload) VALUES ($1, $2, $3)', [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+        await tx.query(insertRawCommand, [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+        await tx.query(insertRawOutbox, [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
       },
       { isolation: 'READ_COMMITTED' },
     );
@@ -197,6 +208,13 @@ try {
   // of each ratio see the same machine load: on a shared machine a single raw phase and a single
   // AegisIPC phase seconds apart gave ratios from 0.5 to 1.7 for the same code. The headline
   // ratios are the medians of the per-round ratios.
+  // Warm both write paths and the relay first (pool connections, prepared statements, JIT), not
+  // measured, as the raw loop is: round 0 used to run the raw write floor cold on a pool with no
+  // connection open yet (about a third slower in that round) and the relay cold too. The relay's
+  // warm-up drains the writer's warm-up rows, so the rounds drain exactly the N measured ones.
+  await writeRange(0, WARMUP, rawWrite);
+  await writeRange(0, WARMUP, (i) => submit(N + LATENCY_N + i));
+  await drainRelay(WARMUP);
   const perRound = Math.ceil(N / ROUNDS);
   const rounds: Array<{ rawWrite: Sample; write: Sample; rawLoop: Sample; tinyLoop: Sample; relay: Sample }> = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -230,7 +248,7 @@ try {
       round_.rawLoop = await drainRaw('raw_outbox', 'event', rawTarget);
     }
   }
-  if ((await stats(db)).sent < N) throw new Error('relay counted rows as sent that are not SENT in the table');
+  if ((await stats(db)).sent < N + WARMUP) throw new Error('relay counted rows as sent that are not SENT in the table');
   const rate = (x: Sample): number => x.rows / (x.ms / 1000);
   const total = (xs: Sample[]): Sample => ({ rows: xs.reduce((a, x) => a + x.rows, 0), ms: xs.reduce((a, x) => a + x.ms, 0) });
   const relayVsRaw = rounds.map((x) => rate(x.relay) / rate(x.rawLoop));
@@ -272,12 +290,16 @@ try {
     rounds: ROUNDS,
     raw_bulk_insert_rows_per_s: round(N / (rawInsertMs / 1000)),
     raw_loop_events_per_s: round(rate(total(rounds.map((x) => x.rawLoop)))),
+    raw_loop_events_per_s_rounds: rounds.map((x) => round(rate(x.rawLoop))),
     raw_loop_tiny_msg_events_per_s: round(rate(total(rounds.map((x) => x.tinyLoop)))),
     raw_write_txn_per_s: round(rate(total(rounds.map((x) => x.rawWrite)))),
+    raw_write_txn_per_s_rounds: rounds.map((x) => round(rate(x.rawWrite))),
     commands_per_s: round(rate(total(rounds.map((x) => x.write)))),
+    commands_per_s_rounds: rounds.map((x) => round(rate(x.write))),
     ratio_commands_vs_raw_write: round(median(writeVsRaw), 3),
     ratio_commands_vs_raw_write_rounds: writeVsRaw.map((x) => round(x, 3)),
     relay_events_per_s: round(rate(relayTotal)),
+    relay_events_per_s_rounds: rounds.map((x) => round(rate(x.relay))),
     ratio_relay_vs_raw_loop: round(median(relayVsRaw), 3),
     ratio_relay_vs_raw_loop_rounds: relayVsRaw.map((x) => round(x, 3)),
     ratio_relay_vs_tiny_msg_loop: round(median(relayVsTiny), 3),
