@@ -2,8 +2,7 @@
  * W3C trace context stored with every event (metadata and outbox headers), so a consumer can
  * continue the trace of the request that caused it.
  */
-import { AegisError, newTraceId } from '@aegis-ipc/protocol';
-import { randomBytes } from 'node:crypto';
+import { AegisError, newTraceId, randomHex } from '@aegis-ipc/protocol';
 
 /** `traceparent` (and optional `tracestate`) of the request that wrote the events. */
 export interface TraceContext {
@@ -20,7 +19,8 @@ const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
  */
 export function resolveTraceContext(trace: TraceContext | undefined): TraceContext {
   if (trace === undefined) {
-    return { traceparent: `00-${newTraceId()}-${randomBytes(8).toString('hex')}-01` };
+    // Pooled random bytes (as the trace id): `randomBytes(8)` was a getrandom syscall per command.
+    return { traceparent: `00-${newTraceId()}-${randomHex(8)}-01` };
   }
   if (!TRACEPARENT.test(trace.traceparent)) {
     throw new AegisError('VALIDATION_FAILED', 'traceparent is not a W3C trace context (00-<32 hex>-<16 hex>-<2 hex>)', {
