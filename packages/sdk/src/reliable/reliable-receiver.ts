@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { AegisError, HEADERS, decode, newTraceId, toAegisError, type WireError } from '@aegis-ipc/protocol';
 import type { ServiceInstance } from '../instance/service-instance.js';
 import { ConcurrencyLimiter } from '../events/concurrency-limiter.js';
+import { ackPositionOf } from '../jetstream/ack-subject.js';
 import { extractTraceContext, tracer, tracingActive } from '../tracing/index.js';
 import { publishAck, type AckMessage } from './ack-message.js';
 import { crashAfterEffect } from './crash-hook.js';
@@ -107,7 +108,7 @@ export class ReliableReceiver implements AsyncDisposable {
           msg.nak(); // hand buffered messages back now instead of after ack_wait
           continue;
         }
-        await this.#limiter.slot();
+        if (this.#limiter.full) await this.#limiter.slot();
         this.#limiter.run(() => this.#handle(msg), (err) => this.#log.error({ err, seq: msg.seq }, 'reliable delivery failed'));
       }
     })();
@@ -154,7 +155,7 @@ export class ReliableReceiver implements AsyncDisposable {
     const h = readRequestHeaders(msg);
     const messageId = h.messageId;
     const traceId = h.traceId || newTraceId();
-    const deliveryCount = msg.info.deliveryCount;
+    const deliveryCount = ackPositionOf(msg).deliveryCount;
     // The delivery's logger is made only when something is logged (a pino child per delivery is not free).
     const log = lazyChild(this.#log, { message_id: messageId, trace_id: traceId });
     if (target === undefined || messageId === '') {
