@@ -8,8 +8,11 @@
  * type, a name that breaks the token rules, trailing bytes — returns `undefined`, and the caller
  * falls back to the full hardened `decode()` + schema check, which explains precisely what is wrong.
  */
-import { nameProblem } from './names.js';
+import { MAX_NAME_LENGTH } from './names.js';
 import { MAX_ROUTE_TIMEOUT_S } from './schemas/route-request.js';
+
+/** Longest trace or message id (the schema's TraceId and MessageId). */
+const MAX_ID_LENGTH = 64;
 
 /** The routing fields of a valid routed request. */
 export interface ScannedRouteRequest {
@@ -19,10 +22,30 @@ export interface ScannedRouteRequest {
   readonly trace_id: string | undefined;
   readonly resource_id: string | undefined;
   readonly message_id: string | undefined;
+  /** Where the params map starts and ends in the scanned bytes (both -1 without params). */
+  readonly params_start: number;
+  readonly params_end: number;
 }
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Only ever given bytes already checked to be ASCII token characters, where latin1 (windows-1252
+// in WHATWG terms) and ASCII agree; one native call beats building a string char by char.
+const ascii = new TextDecoder('latin1');
+
+/** The keys of a routed request, matched as bytes (no string built per key). */
+const KEYS = ['service_name', 'method', 'params', 'timeout', 'trace_id', 'resource_id', 'message_id'] as const;
+const KEY_BYTES = KEYS.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0)));
+const K_SERVICE = 0;
+const K_METHOD = 1;
+const K_PARAMS = 2;
+const K_TIMEOUT = 3;
+const K_TRACE_ID = 4;
+const K_RESOURCE_ID = 5;
+const K_MESSAGE_ID = 6;
+
+/** 1 for the bytes of `[A-Za-z0-9_-]` (the token rule of names.ts and of trace and message ids). */
+const TOKEN_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-') TOKEN_BYTE[c.charCodeAt(0)] = 1;
 
 // Scanner state at module level: the scan is synchronous and never re-entered, and closures
 // created per call (with their allocation, and tsx's name-keeping wrappers) cost more than the
@@ -42,14 +65,55 @@ function uint(size: number): number {
   return n;
 }
 
-function str(): string | undefined {
+/** Length of the string whose header is at `pos` (header consumed), or -1 when not a string. */
+function strLength(): number {
   const t = u8();
   let n: number;
   if (t >= 0xa0 && t <= 0xbf) n = t & 0x1f;
   else if (t === 0xd9) n = uint(1);
   else if (t === 0xda) n = uint(2);
-  else return undefined;
-  if (n < 0 || pos + n > len) return undefined;
+  else return -1;
+  return n < 0 || pos + n > len ? -1 : n;
+}
+
+/** Index in KEYS of the key at `pos`, or -1 for anything else. */
+function key(): number {
+  const n = strLength();
+  if (n < 0) return -1;
+  for (let k = 0; k < KEY_BYTES.length; k++) {
+    const expected = KEY_BYTES[k] as Uint8Array;
+    if (expected.length !== n) continue;
+    let i = 0;
+    while (i < n && buf[pos + i] === expected[i]) i++;
+    if (i === n) {
+      pos += n;
+      return k;
+    }
+  }
+  return -1;
+}
+
+/** A token string of 1…`max` characters of `[A-Za-z0-9_-]`, or `undefined`. */
+function token(max: number): string | undefined {
+  const n = strLength();
+  if (n < 1 || n > max) return undefined;
+  const end = pos + n;
+  for (let i = pos; i < end; i++) if (TOKEN_BYTE[buf[i] as number] === 0) return undefined;
+  let out: string;
+  if (n <= 8) {
+    out = '';
+    for (let i = pos; i < end; i++) out += String.fromCharCode(buf[i] as number);
+  } else {
+    out = ascii.decode(buf.subarray(pos, end));
+  }
+  pos = end;
+  return out;
+}
+
+/** Any UTF-8 string, or `undefined` (not a string, or invalid UTF-8). */
+function str(): string | undefined {
+  const n = strLength();
+  if (n < 0) return undefined;
   const end = pos + n;
   let out = '';
   for (let i = pos; i < end; i++) {
@@ -113,16 +177,17 @@ function scan(): ScannedRouteRequest | undefined {
   let resourceId: string | undefined;
   let messageId: string | undefined;
   let params = false;
+  let paramsStart = -1;
+  let paramsEnd = -1;
   for (let e = 0; e < entries; e++) {
-    const key = str();
-    switch (key) {
-      case 'service_name':
-        if (service !== undefined || (service = str()) === undefined || nameProblem(service) !== undefined) return undefined;
+    switch (key()) {
+      case K_SERVICE:
+        if (service !== undefined || (service = token(MAX_NAME_LENGTH)) === undefined) return undefined;
         break;
-      case 'method':
-        if (method !== undefined || (method = str()) === undefined || nameProblem(method) !== undefined) return undefined;
+      case K_METHOD:
+        if (method !== undefined || (method = token(MAX_NAME_LENGTH)) === undefined) return undefined;
         break;
-      case 'params': {
+      case K_PARAMS: {
         if (params) return undefined;
         params = true;
         const t = buf[pos];
@@ -130,27 +195,28 @@ function scan(): ScannedRouteRequest | undefined {
         if (t === undefined || !((t >= 0x80 && t <= 0x8f) || t === 0xde || t === 0xdf)) return undefined;
         const end = skipValue(buf, pos);
         if (end < 0) return undefined;
-        pos = end;
+        paramsStart = pos;
+        paramsEnd = pos = end;
         break;
       }
-      case 'timeout':
+      case K_TIMEOUT:
         if (timeout !== undefined || (timeout = num()) === undefined || !(timeout > 0 && timeout <= MAX_ROUTE_TIMEOUT_S)) return undefined;
         break;
-      case 'trace_id':
-        if (traceId !== undefined || (traceId = str()) === undefined || !ID.test(traceId)) return undefined;
+      case K_TRACE_ID:
+        if (traceId !== undefined || (traceId = token(MAX_ID_LENGTH)) === undefined) return undefined;
         break;
-      case 'resource_id':
+      case K_RESOURCE_ID:
         if (resourceId !== undefined || (resourceId = str()) === undefined || resourceId.length === 0 || resourceId.length > 256) return undefined;
         break;
-      case 'message_id':
-        if (messageId !== undefined || (messageId = str()) === undefined || !ID.test(messageId)) return undefined;
+      case K_MESSAGE_ID:
+        if (messageId !== undefined || (messageId = token(MAX_ID_LENGTH)) === undefined) return undefined;
         break;
       default:
         return undefined;
     }
   }
   if (pos !== len || service === undefined || method === undefined) return undefined;
-  return { service_name: service, method, timeout, trace_id: traceId, resource_id: resourceId, message_id: messageId };
+  return { service_name: service, method, timeout, trace_id: traceId, resource_id: resourceId, message_id: messageId, params_start: paramsStart, params_end: paramsEnd };
 }
 
 /** Byte `i` of `b`, NaN past the end (so a length read beyond the end poisons the result). */

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { encode, routeRequest, scanRouteRequest, skipValue } from '@aegis-ipc/protocol';
+import { decode, encode, routeRequest, scanRouteRequest, skipValue } from '@aegis-ipc/protocol';
 import { Packr } from 'msgpackr';
 
 const base = { service_name: 'billing', method: 'charge', params: { amount: 12.5, items: [1, 'two', { three: null }], blob: new Uint8Array(300), note: 'é'.repeat(70) }, timeout: 2.5, trace_id: 'a'.repeat(32) };
 
 describe('scanRouteRequest', () => {
   it('reads the routing fields and steps over params', () => {
-    expect(scanRouteRequest(encode({ ...base, resource_id: 'order-7', message_id: 'm-1' }))).toEqual({
+    const bytes = encode({ ...base, resource_id: 'order-7', message_id: 'm-1' });
+    const scanned = scanRouteRequest(bytes);
+    expect(scanned).toMatchObject({
       service_name: 'billing', method: 'charge', timeout: 2.5, trace_id: 'a'.repeat(32), resource_id: 'order-7', message_id: 'm-1',
     });
+    // The params bytes alone decode to the params.
+    expect(decode(bytes.subarray(scanned?.params_start, scanned?.params_end))).toEqual((decode(bytes) as { params: unknown }).params);
+    expect(scanRouteRequest(encode({ method: 'm', service_name: 's' }))).toMatchObject({ params_start: -1, params_end: -1 });
     expect(scanRouteRequest(encode({ method: 'm', service_name: 's' }))).toMatchObject({ service_name: 's', method: 'm', timeout: undefined });
     expect(scanRouteRequest(encode({ service_name: 's', method: 'm', timeout: 16 }))?.timeout).toBe(16);
   });
@@ -26,6 +31,10 @@ describe('scanRouteRequest', () => {
       { ...base, trace_id: 'bad id' },
       { service_name: 's' },
       { ...base, resource_id: '' },
+      { ...base, service_name: 'café' },
+      { ...base, method: 'x'.repeat(65) },
+      { ...base, trace_id: 't'.repeat(65) },
+      { ...base, message_id: 'm id' },
     ];
     for (const c of cases) {
       const scanned = scanRouteRequest(encode(c));
