@@ -17,6 +17,9 @@ import {
   instanceInboxSubject,
   newTraceId,
   routeRequest,
+  scanRouteRequest,
+  DEFAULT_MAX_DEPTH,
+  type RouteRequest,
 } from '@aegis-ipc/protocol';
 import type { Logger } from 'pino';
 import { SpanKind } from '@opentelemetry/api';
@@ -49,6 +52,29 @@ function deliveryOf(msg: Msg): DeliveryInfo {
     hops: Number(h?.get(HEADERS.hops)) || 0,
     path: h?.get(HEADERS.path) ?? '',
   };
+}
+
+/** What the inbox reads of a routed request. */
+interface ServedRequest extends Pick<RouteRequest, 'method' | 'trace_id' | 'message_id' | 'resource_id' | 'timeout'> {
+  readonly params: Record<string, unknown>;
+}
+
+/**
+ * The request and its params. The routing fields are read by the same strict scanner the router
+ * uses and only the params map is decoded; anything the scanner declines (unusual encoding,
+ * invalid field) takes the full decode and schema check, which names the failing field.
+ * @throws AegisError `PAYLOAD_TOO_LARGE`, `DECODE_FAILED`, `VALIDATION_FAILED`
+ */
+function readRequest(data: Uint8Array, maxBytes: number): ServedRequest {
+  const scanned = data.length <= maxBytes ? scanRouteRequest(data) : undefined;
+  if (scanned === undefined) {
+    const body = routeRequest.parse(decode(data, { maxBytes }), 'routed request');
+    return { ...body, params: body.params ?? {} };
+  }
+  // The params map sits one level below the body: the same depth limit as a whole-body decode.
+  const params =
+    scanned.params_start < 0 ? {} : (decode(data.subarray(scanned.params_start, scanned.params_end), { maxBytes, maxDepth: DEFAULT_MAX_DEPTH - 1 }) as Record<string, unknown>);
+  return { method: scanned.method, trace_id: scanned.trace_id, message_id: scanned.message_id, resource_id: scanned.resource_id, timeout: scanned.timeout, params };
 }
 
 export class InboxServer {
@@ -90,11 +116,11 @@ export class InboxServer {
     let ctx: LazyCallContext;
     let params: Record<string, unknown>;
     try {
-      const body = routeRequest.parse(decode(msg.data, { maxBytes: this.#maxPayload() }), 'routed request');
+      const body = readRequest(msg.data, this.#maxPayload());
       // Headers are parsed only when the body lacks the trace id or the handler asks for
       // delivery details (attempt, signal, nested calls): see LazyCallContext.
       const traceId = body.trace_id ?? (msg.headers?.get(HEADERS.traceId) || newTraceId());
-      params = body.params ?? {};
+      params = body.params;
       ctx = new LazyCallContext(
         {
           traceId,
@@ -113,16 +139,21 @@ export class InboxServer {
       return;
     }
     this.#inFlight++;
-    const invoke = () =>
-      this.#options.asyncCallContext === true
-        ? callLineage.run(ctx.lineage, () => this.#table.invoke(ctx.method, params, ctx))
-        : this.#table.invoke(ctx.method, params, ctx);
-    const running = tracingActive() ? this.#traced(msg, ctx, invoke) : invoke();
+    // No named closure per call: tsx (esbuild keepNames) wraps each in a defineProperty call.
+    const running = tracingActive()
+      ? this.#traced(msg, ctx, () => this.#invoke(ctx, params))
+      : this.#invoke(ctx, params);
     // One settle step per call (no .finally/.catch chain): this is the instance's hot path.
     running.then(
       (result) => this.#settle(msg, { result }, ctx),
       (err: unknown) => this.#settle(msg, errorReply(err), ctx),
     );
+  }
+
+  #invoke(ctx: LazyCallContext, params: Record<string, unknown>): Promise<unknown> {
+    return this.#options.asyncCallContext === true
+      ? callLineage.run(ctx.lineage, () => this.#table.invoke(ctx.method, params, ctx))
+      : this.#table.invoke(ctx.method, params, ctx);
   }
 
   /** Runs the handler in an `ipc.instance.handle` span, child of the router's span. */
