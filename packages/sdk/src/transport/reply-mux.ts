@@ -1,7 +1,7 @@
 /**
  * One reply subscription for many requests (instead of a subscription or a nats.js `request()`
  * per request): each attempt gets its own token under a private inbox, a correlation entry and a
- * timer. An attempt that timed out is forgotten, so a late reply from a slow or paused responder
+ * deadline (one timer per distinct timeout, not per request: {@link DeadlineTimers}). An attempt that timed out is forgotten, so a late reply from a slow or paused responder
  * finds no entry and is dropped — it can never answer another request.
  *
  * Used by the router to forward calls and by the SDK's `client.call()`: nats.js `request()`
@@ -10,6 +10,7 @@
  */
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { AegisError } from '@aegis-ipc/protocol';
+import { DeadlineEntry, DeadlineTimers } from './deadline-timers.js';
 
 /** Why a request ended without an answer. */
 export type AttemptFailure = 'timeout' | 'no_responders';
@@ -24,16 +25,24 @@ export class AttemptFailed extends Error {
   }
 }
 
-interface Pending {
-  readonly resolve: (msg: Msg) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
+class Pending extends DeadlineEntry {
+  constructor(
+    readonly token: string,
+    readonly resolve: (msg: Msg) => void,
+    readonly reject: (err: Error) => void,
+  ) {
+    super();
+  }
 }
 
 export class ReplyMux {
   readonly #nc: NatsConnection;
   readonly #prefix: string;
   readonly #pending = new Map<string, Pending>();
+  // One timer per distinct timeout instead of one per request (see DeadlineTimers).
+  readonly #timers = new DeadlineTimers<Pending>((p) => {
+    if (this.#pending.delete(p.token)) p.reject(new AttemptFailed('timeout'));
+  });
   #seq = 0;
   #sub: Subscription | undefined;
   #closed = false;
@@ -75,14 +84,13 @@ export class ReplyMux {
     }
     const token = (++this.#seq).toString(36);
     return new Promise<Msg>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.#pending.delete(token)) reject(new AttemptFailed('timeout'));
-      }, timeoutMs);
-      this.#pending.set(token, { resolve, reject, timer });
+      const pending = new Pending(token, resolve, reject);
+      this.#timers.add(pending, timeoutMs);
+      this.#pending.set(token, pending);
       try {
         this.#nc.publish(subject, data, headers === undefined ? { reply: this.#prefix + token } : { reply: this.#prefix + token, headers });
       } catch (err) {
-        clearTimeout(timer);
+        this.#timers.remove(pending);
         this.#pending.delete(token);
         reject(err instanceof Error ? err : new Error(String(err)));
       }
@@ -94,8 +102,8 @@ export class ReplyMux {
     this.#closed = true;
     this.#sub?.unsubscribe();
     this.#sub = undefined;
+    this.#timers.clear();
     for (const [token, p] of this.#pending) {
-      clearTimeout(p.timer);
       this.#pending.delete(token);
       p.reject(new AegisError('CLOSED', 'the connection is closing'));
     }
@@ -109,7 +117,7 @@ export class ReplyMux {
       return;
     }
     this.#pending.delete(token);
-    clearTimeout(p.timer);
+    this.#timers.remove(p);
     // The server answers a publish nobody listens to with an empty 503 status message.
     if (msg.data.length === 0 && msg.headers?.code === 503) p.reject(new AttemptFailed('no_responders'));
     else p.resolve(msg);
