@@ -7,7 +7,7 @@
  * and path. The reply is `{ result }` or `{ error }`;
  * errors are rebuilt into the AegisError of the same code.
  */
-import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import {
   AegisError,
   HEADERS,
@@ -30,17 +30,35 @@ import { injectTraceContextInto } from '../tracing/nats-carrier.js';
 import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './call-options.js';
 
 /**
+ * Never throws: every failure, also one found before sending, is a rejection.
  * @throws AegisError `INVALID_NAME`/`VALIDATION_FAILED` (400) before sending, `PAYLOAD_TOO_LARGE`
  * before sending, `CANCELLED` when `signal` aborts, `TIMEOUT`, `CONNECTION_FAILED` (no router),
  * or the code the router or the handler answered with (`ROUTE_NO_INSTANCE`, `APPLICATION_ERROR`…).
  */
-export async function callService<T>(
+export function callService<T>(
   nc: NatsConnection,
   replies: ReplyMux,
   serviceName: string,
   method: string,
   params: Record<string, unknown> | undefined,
   options: CallOptions = {},
+): Promise<T> {
+  // A plain function returning the reply's promise (not an async one, whose returned promise
+  // would be adopted in two more microtask turns): this is every caller's hot path.
+  try {
+    return sendCall<T>(nc, replies, serviceName, method, params, options);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+function sendCall<T>(
+  nc: NatsConnection,
+  replies: ReplyMux,
+  serviceName: string,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  options: CallOptions,
 ): Promise<T> {
   assertName('service_name', serviceName);
   assertName('method', method);
@@ -73,48 +91,45 @@ export async function callService<T>(
   // Headers only for what the body cannot say: the trace id is in the body, and without a live
   // span the router derives the same W3C `traceparent` from it. A call without headers is
   // markedly cheaper for every party (no header block to build, parse or carry).
-  const pairs: string[] = [];
-  if (span !== undefined) {
-    for (const [key, value] of Object.entries(injectTraceContextInto({}, trace.setSpan(context.active(), span)))) pairs.push(key, value);
+  let h: MsgHdrs | undefined;
+  if (span !== undefined || options.messageId !== undefined || lineage !== undefined) {
+    const pairs: string[] = [];
+    if (span !== undefined) {
+      for (const [key, value] of Object.entries(injectTraceContextInto({}, trace.setSpan(context.active(), span)))) pairs.push(key, value);
+    }
+    if (options.messageId !== undefined) pairs.push(HEADERS.messageId, options.messageId);
+    if (lineage !== undefined) {
+      pairs.push(HEADERS.hops, String(lineage.hops));
+      if (lineage.path !== '') pairs.push(HEADERS.path, lineage.path);
+    }
+    // Prebuilt header bytes: nats.js only calls encode() on them (see NatsHeaderBlock).
+    h = new NatsHeaderBlock(pairs) as unknown as MsgHdrs;
   }
-  if (options.messageId !== undefined) pairs.push(HEADERS.messageId, options.messageId);
-  if (lineage !== undefined) {
-    pairs.push(HEADERS.hops, String(lineage.hops));
-    if (lineage.path !== '') pairs.push(HEADERS.path, lineage.path);
-  }
-  // Prebuilt header bytes: nats.js only calls encode() on them (see NatsHeaderBlock).
-  const h = pairs.length === 0 ? undefined : (new NatsHeaderBlock(pairs) as unknown as MsgHdrs);
 
   const waitMs = timeoutMs + CALL_REPLY_GRACE_MS;
   const request = replies.request(SUBJECTS.routeRequest, data, h, waitMs);
-  if (span === undefined) return readReply<T>(nc, request, options, serviceName, method, traceId, waitMs);
+  const waiting = options.signal === undefined ? request : abortable(request, options.signal);
+  const answered = waiting.then(
+    (reply) => unwrapReply<RouteReply<T>>(decode(reply.data, { maxBytes: nc.info?.max_payload })).result as T,
+    (err: unknown) => {
+      throw callFailure(err, serviceName, method, traceId, waitMs);
+    },
+  );
+  if (span === undefined) return answered;
   span.setAttribute('ipc.trace_id', traceId);
-  return endSpanWhenSettled(span, readReply<T>(nc, request, options, serviceName, method, traceId, waitMs));
+  return endSpanWhenSettled(span, answered);
 }
 
-async function readReply<T>(
-  nc: NatsConnection,
-  request: Promise<Msg>,
-  options: CallOptions,
-  serviceName: string,
-  method: string,
-  traceId: string,
-  waitMs: number,
-): Promise<T> {
-  let reply;
-  try {
-    reply = options.signal === undefined ? await request : await abortable(request, options.signal);
-  } catch (err) {
-    if (err instanceof AegisError) throw err;
-    const what = `call ${serviceName}.${method} (trace ${traceId})`;
-    if (err instanceof AttemptFailed) {
-      throw err.failure === 'timeout'
-        ? new AegisError('TIMEOUT', `${what}: no reply within ${waitMs} ms`)
-        : new AegisError('CONNECTION_FAILED', `${what}: no responder is listening (is the router running?)`);
-    }
-    throw fromNatsError(err, what, waitMs);
+/** The error a call that got no reply fails with. */
+function callFailure(err: unknown, serviceName: string, method: string, traceId: string, waitMs: number): Error {
+  if (err instanceof AegisError) return err;
+  const what = `call ${serviceName}.${method} (trace ${traceId})`;
+  if (err instanceof AttemptFailed) {
+    return err.failure === 'timeout'
+      ? new AegisError('TIMEOUT', `${what}: no reply within ${waitMs} ms`)
+      : new AegisError('CONNECTION_FAILED', `${what}: no responder is listening (is the router running?)`);
   }
-  return unwrapReply<RouteReply<T>>(decode(reply.data, { maxBytes: nc.info?.max_payload })).result as T;
+  return fromNatsError(err, what, waitMs);
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

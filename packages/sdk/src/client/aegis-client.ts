@@ -121,8 +121,14 @@ export class AegisClient implements AsyncDisposable {
    * @example
    * const sum = await client.call<number>('calculator', 'add', { a: 1, b: 2 }, { timeoutMs: 2_000 });
    */
-  async call<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: CallOptions): Promise<T> {
-    this.#assertOpen();
+  call<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: CallOptions): Promise<T> {
+    // Not an async function: returning callService's promise from one would add two microtask
+    // turns per call (ADR 0031 round 3); a throw still becomes a rejection.
+    try {
+      this.#assertOpen();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     return callService<T>(this.nc, (this.#replies ??= new ReplyMux(this.nc)), serviceName, method, params, options);
   }
 
