@@ -19,6 +19,7 @@ export { requestReply, assertFitsPayload } from './transport/request-reply.js';
 export { fromNatsError } from './transport/nats-error.js';
 export { ReplyMux, AttemptFailed, type AttemptFailure } from './transport/reply-mux.js';
 export { FoldedCounter, type BoundCounter } from './metrics/folded-counter.js';
+export { FoldedHistogram, type BoundObserver } from './metrics/folded-histogram.js';
 export { JetStreamPublisher, JetStreamPublishError, type PubAck } from './jetstream/jetstream-publisher.js';
 export { AegisError, isAegisError, type ErrorCode } from '@aegis-ipc/protocol';
 // Events (issue 5): QoS 0/1/2 publish/subscribe on NATS JetStream and Redis Streams.

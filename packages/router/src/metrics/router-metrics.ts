@@ -4,8 +4,8 @@
  * OpenMetrics convention: the SPEC's family name plus `_total` on the sample
  * (`ipc_router_loadbalancer_selections` → `ipc_router_loadbalancer_selections_total`).
  */
-import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
-import { FoldedCounter } from '@aegis-ipc/sdk';
+import { Counter, Gauge, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { FoldedCounter, FoldedHistogram } from '@aegis-ipc/sdk';
 import type { Registry } from '../registry/registry.js';
 
 export class RouterMetrics {
@@ -19,7 +19,8 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
-  readonly requestDuration = new Histogram({
+  // Observed on every routed call through a bound observer, folded in when collected.
+  readonly requestDuration = new FoldedHistogram({
     name: 'ipc_router_request_duration_seconds',
     help: 'End-to-end duration of routed requests as seen by the router.',
     labelNames: ['service_name'] as const,

@@ -19,12 +19,13 @@ interface ServiceChildren {
 }
 
 export function observeInterceptor(metrics: RouterMetrics, traces: TraceBuffer, registry: Registry, logger: Logger): RouteInterceptor {
-  // Bound once per series: the hot series count locally (FoldedCounter); binding serialises labels.
+  // Bound once per series: the hot series count locally (FoldedCounter, FoldedHistogram); binding
+  // serialises labels.
   const children = new Map<string, ServiceChildren>();
   const childrenOf = (service: string): ServiceChildren => {
     let c = children.get(service);
     if (c === undefined) {
-      c = { duration: metrics.requestDuration.labels({ service_name: service }), success: new Map() };
+      c = { duration: metrics.requestDuration.bind({ service_name: service }), success: new Map() };
       children.set(service, c);
     }
     return c;
