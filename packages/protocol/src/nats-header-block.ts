@@ -22,8 +22,9 @@ export function natsHeaderBlock(pairs: readonly string[]): Uint8Array {
  */
 export class NatsHeaderBlock {
   readonly #bytes: Uint8Array;
-  constructor(pairs: readonly string[]) {
-    this.#bytes = natsHeaderBlock(pairs);
+  /** From `[key, value, key, value…]`, or from bytes already in the block format. */
+  constructor(pairs: readonly string[] | Uint8Array) {
+    this.#bytes = pairs instanceof Uint8Array ? pairs : natsHeaderBlock(pairs);
   }
   encode(): Uint8Array {
     return this.#bytes;

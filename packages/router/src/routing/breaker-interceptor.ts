@@ -5,6 +5,7 @@
  */
 import { AegisError, encode } from '@aegis-ipc/protocol';
 import type { ServiceBreakers } from './service-breakers.js';
+import type { BreakerPermit } from './circuit-breaker.js';
 import type { RouteInterceptor } from './route-outcome.js';
 
 export interface BreakerInterceptorOptions {
@@ -22,23 +23,28 @@ export function breakerInterceptor(options: BreakerInterceptorOptions): RouteInt
 
   return async (input, next) => {
     const breaker = breakers.peek(input.serviceName);
-    const now = Date.now();
-    const permit = breaker === undefined ? 'pass' : breaker.acquire(now);
-    if (permit === 'reject') {
-      const fallback = fallbackReplies.get(input.serviceName);
-      if (fallback !== undefined) return { kind: 'fallback', data: fallback, attempts: [], considered: [], strategy: options.strategy };
-      const retryAfterMs = (breaker as NonNullable<typeof breaker>).retryAfterMs(now);
-      const error = new AegisError('ROUTE_CIRCUIT_OPEN', `the circuit breaker of "${input.serviceName}" is open; retry in ${retryAfterMs} ms`, {
-        details: { service_name: input.serviceName, retry_after_ms: retryAfterMs, trace_id: input.traceId },
-      });
-      return { kind: 'failed', error, attempts: [], considered: [], strategy: options.strategy };
+    // Breakers exist only for services that had a failure: the usual call reads no clock here.
+    let permit: BreakerPermit = 'pass';
+    if (breaker !== undefined) {
+      const now = Date.now();
+      permit = breaker.acquire(now);
+      if (permit === 'reject') {
+        const fallback = fallbackReplies.get(input.serviceName);
+        if (fallback !== undefined) return { kind: 'fallback', data: fallback, attempts: [], considered: [], strategy: options.strategy };
+        const retryAfterMs = breaker.retryAfterMs(now);
+        const error = new AegisError('ROUTE_CIRCUIT_OPEN', `the circuit breaker of "${input.serviceName}" is open; retry in ${retryAfterMs} ms`, {
+          details: { service_name: input.serviceName, retry_after_ms: retryAfterMs, trace_id: input.traceId },
+        });
+        return { kind: 'failed', error, attempts: [], considered: [], strategy: options.strategy };
+      }
     }
     const outcome = await next(input);
-    const after = Date.now();
     let failedAttempts = 0;
+    let after = 0;
     for (const attempt of outcome.attempts) {
       if (attempt.outcome !== 'timeout' && attempt.outcome !== 'no_responders') continue;
       failedAttempts++;
+      if (after === 0) after = Date.now();
       // `considered` is the routable set after the call (quarantined instances excluded), so a
       // service whose only routable instances all failed opens even if a quarantined one is ONLINE.
       breakers.get(input.serviceName).instanceFailed(attempt.instance_id, outcome.considered, after);
