@@ -24,16 +24,11 @@ export class StalledRequestWatcher {
       queue: QUEUE_GROUPS.router,
       callback: (err, msg) => {
         if (err) return;
-        let advisory: { stream_seq?: unknown; deliveries?: unknown };
-        try {
-          advisory = msg.json();
-        } catch {
-          return;
-        }
-        const seq = Number(advisory.stream_seq);
-        if (!Number.isInteger(seq) || seq <= 0) return;
+        const advisory = parseAdvisory(msg.data);
+        if (advisory === undefined) return;
+        const { seq, deliveries } = advisory;
         const park = async () => {
-          const messageId = await parkStalledRequest(this.nc, await this.statuses.store(), seq, Number(advisory.deliveries) || 0);
+          const messageId = await parkStalledRequest(this.nc, await this.statuses.store(), seq, deliveries);
           if (messageId !== undefined) this.log.warn({ event: 'message_dead_lettered', message_id: messageId, stream_seq: seq }, 'no instance parked a request past max_deliver; parked it FAILED');
         };
         park().catch((e: unknown) => this.log.error({ err: e, stream_seq: seq }, 'could not park a stalled reliable request'));
@@ -44,4 +39,24 @@ export class StalledRequestWatcher {
   close(): void {
     this.#sub?.unsubscribe();
   }
+}
+
+/**
+ * `stream_seq` and `deliveries` of a MAX_DELIVERIES advisory; undefined for anything malformed.
+ * It must never throw: a throwing subscription callback ends the connection's reader in nats.js
+ * ("reader closed"), and a `null` payload did exactly that — the whole router stopped serving
+ * (found by the watcher's integration test, ADR 0051). The server sends JSON numbers, so
+ * anything else (`true`, `"7"`) is malformed rather than coerced to a sequence.
+ */
+function parseAdvisory(data: Uint8Array): { seq: number; deliveries: number } | undefined {
+  let advisory: unknown;
+  try {
+    advisory = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+  if (typeof advisory !== 'object' || advisory === null) return undefined;
+  const { stream_seq: seq, deliveries } = advisory as { stream_seq?: unknown; deliveries?: unknown };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0) return undefined;
+  return { seq, deliveries: typeof deliveries === 'number' && Number.isSafeInteger(deliveries) && deliveries > 0 ? deliveries : 0 };
 }

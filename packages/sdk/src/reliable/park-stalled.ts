@@ -34,6 +34,15 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
   const target = parseReliableSubject(sm.subject);
   const messageId = sm.header?.get(HEADERS.messageId) ?? '';
   if (target === undefined || messageId === '') return undefined;
+  const previous = await statuses.get(messageId);
+  if (previous !== undefined && previous.state !== 'PENDING') {
+    // Already terminal: processed (or parked) by an instance whose broker ack/term was lost, the
+    // spare delivery then eaten by a dead one. Parking it turned an ACKNOWLEDGED message FAILED
+    // and sent its caller a failure ACK (found by the watcher's integration test, ADR 0051). The
+    // recorded outcome stands; the request is only cleared from the stream.
+    await jsm.streams.deleteMessage(RELIABLE_STREAM, seq, false).catch(() => undefined);
+    return undefined;
+  }
   const error = new AegisError('ACK_TIMEOUT', `retries exhausted: no instance acknowledged ${messageId} in ${deliveries} deliveries`, { retryable: false, details: { message_id: messageId, deliveries } });
   const h = natsHeaders();
   for (const [k, v] of sm.header ?? []) if (k !== HEADERS.natsMsgId && k !== RELIABLE_HEADERS.firstSend) for (const value of v) h.append(k, value);
@@ -41,13 +50,17 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
   h.set(RELIABLE_HEADERS.deliveries, String(deliveries));
   h.set(RELIABLE_HEADERS.deadLetteredAt, new Date().toISOString());
   const parked = await jetstream(nc).publish(deadLetterSubject(target.serviceName, target.method), sm.data, { headers: h, msgID: `dlq-${RELIABLE_STREAM}-${seq}` });
-  const previous = await statuses.get(messageId);
   const now = new Date().toISOString();
-  await statuses.put({
+  // Compare-and-set, not a blind put: an instance still running the last delivery may record its
+  // outcome meanwhile, and that outcome wins over this park.
+  const recorded = await statuses.updateUnlessTerminal(messageId, (current) => ({
     message_id: messageId, service_name: target.serviceName, method: target.method, state: 'FAILED', retry_count: Math.max(0, deliveries - 1),
-    last_error: `${error.code}: ${error.message}`, error: error.toWire(), trace_id: sm.header?.get(HEADERS.traceId) ?? previous?.trace_id ?? '',
-    created_at: previous?.created_at ?? now, updated_at: now, instance_id: null, dlq_seq: parked.seq, replays: previous?.replays ?? 0,
-  });
+    last_error: `${error.code}: ${error.message}`, error: error.toWire(), trace_id: sm.header?.get(HEADERS.traceId) ?? current?.trace_id ?? previous?.trace_id ?? '',
+    created_at: current?.created_at ?? previous?.created_at ?? now, updated_at: now, instance_id: null, dlq_seq: parked.seq, replays: current?.replays ?? previous?.replays ?? 0,
+  }));
+  // Ended meanwhile (another router parked it, or a late instance recorded its outcome): that
+  // outcome stands. A late ACKNOWLEDGED can leave this dead letter behind; replay refuses it.
+  if (!recorded) return undefined;
   await jsm.streams.deleteMessage(RELIABLE_STREAM, seq, false).catch(() => undefined);
   const ack: AckMessage = {
     message_id: messageId, service_name: target.serviceName, instance_id: '', status: 'failure', error_message: error.message,
