@@ -53,7 +53,9 @@ export class MessageStatusService {
             if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
               throw new AegisError('VALIDATION_FAILED', 'message_id must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/message_id', message: 'invalid message id' }] } });
             }
-            msg.respond(encode(await this.get(id)));
+            // Wrapped: a FAILED status has an `error` field of its own, and a reply with an `error`
+            // key is an error reply by the protocol's rule (docs/protocol.md, Conventions).
+            msg.respond(encode({ message_status: await this.get(id) }));
           } catch (e) {
             msg.respond(encode(errorReply(e)));
           }

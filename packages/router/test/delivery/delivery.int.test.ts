@@ -79,7 +79,7 @@ describe('message status', () => {
   it('is served on ipc.message.status and GET /api/v1/admin/messages/{id}', async () => {
     const messageId = newMessageId();
     expect(await caller.callReliable('calc', 'double', { n: 21 }, { messageId })).toEqual({ n: 42 });
-    const viaNats = await requestReply<MessageStatus>(caller.nc, SUBJECTS.messageStatus, { message_id: messageId }, { timeoutMs: 5_000 });
+    const viaNats = (await requestReply<{ message_status: MessageStatus }>(caller.nc, SUBJECTS.messageStatus, { message_id: messageId }, { timeoutMs: 5_000 })).message_status;
     expect(viaNats).toMatchObject({ message_id: messageId, state: 'ACKNOWLEDGED', retry_count: 0, service_name: 'calc', method: 'double', response: { n: 42 } });
     const viaHttp = await admin<MessageStatus>(`/messages/${messageId}`);
     expect(viaHttp.status).toBe(200);

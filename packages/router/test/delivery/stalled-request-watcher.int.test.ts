@@ -16,7 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NAMESPACE, SUBJECTS, ackSubject, decode, encode, newMessageId } from '@aegis-ipc/protocol';
+import { NAMESPACE, SUBJECTS, ackSubject, decode, newMessageId } from '@aegis-ipc/protocol';
 import { connectTestNats, deleteBuckets, deleteStreams, errorCodeOf, uniqueName, waitFor } from '@aegis-ipc/testing';
 import {
   MESSAGE_STATUS_BUCKET,
@@ -24,6 +24,7 @@ import {
   RELIABLE_STREAM,
   ReliableReceiver,
   consumerNameOf,
+  requestReply,
   type AckMessage,
   type AegisClient,
   type MessageStatus,
@@ -106,12 +107,12 @@ function countAcks(messageId: string): AckMessage[] {
 }
 
 /**
- * The status served on `ipc.message.status`, decoded without `requestReply`: a FAILED status
- * carries its error under `error`, which the reply envelope rule would read as an error reply.
+ * The status served on `ipc.message.status`, through the same `requestReply` any SDK caller
+ * uses: the status comes wrapped in `message_status`, so a FAILED status (which has an `error`
+ * field) is not mistaken for an error reply.
  */
 async function status(messageId: string): Promise<MessageStatus> {
-  const reply = await nc.request(SUBJECTS.messageStatus, encode({ message_id: messageId }), { timeout: 5_000 });
-  const body = decode(reply.data) as MessageStatus;
+  const body = (await requestReply<{ message_status: MessageStatus }>(nc, SUBJECTS.messageStatus, { message_id: messageId }, { timeoutMs: 5_000 })).message_status;
   expect(body.state).toBeTypeOf('string');
   return body;
 }
