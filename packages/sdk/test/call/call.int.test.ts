@@ -71,6 +71,15 @@ describe('instance inbox (router → instance)', () => {
     expect((await inbox({ service_name: service, method: 'boom' })).error).toMatchObject({ code: 'APPLICATION_ERROR', message: 'kaput' });
     expect((await inbox({ service_name: service, method: 'echo', params: 'x' })).error).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await inbox(new Uint8Array([0xc1]))).error).toMatchObject({ code: 'DECODE_FAILED' });
+    // A well-formed envelope around hostile params (the scanned path decodes only the params).
+    expect((await inbox({ service_name: service, method: 'echo', params: new Map([['__proto__', 1]]) })).error).toMatchObject({ code: 'DECODE_FAILED' });
+    expect((await inbox({ service_name: service, method: 'echo', params: new Map([[7, 'x']]) })).error).toMatchObject({ code: 'DECODE_FAILED' });
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    expect((await inbox({ service_name: service, method: 'echo', params: deep })).error).toMatchObject({ code: 'DECODE_FAILED' });
+    // What the scanner declines still gets the schema's field-level answer.
+    expect((await inbox({ service_name: 'café', method: 'echo' })).error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await inbox({ service_name: service, method: 'echo', params: {}, extra: 1 })).error).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('aborts ctx.signal when the attempt budget runs out', async () => {
