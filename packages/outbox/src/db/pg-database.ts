@@ -63,6 +63,14 @@ export class PgDatabase implements Database {
     // An idle client killed by the server (restart, pg_terminate_backend) is dropped by the pool;
     // without this handler the 'error' event would crash the process.
     this.pool.on('error', (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection lost'));
+    // pg-pool drops its idle 'error' listener when it hands a client out, and the caller adds its
+    // own only in a later microtask. A backend terminated as it became ready sends ReadyForQuery
+    // and its FATAL in one chunk: the parser hands the client out on the first and emits the
+    // second in the same synchronous loop, with no listener — an uncaught exception. So every
+    // pool client keeps a listener for life; the lost connection shows on its next query.
+    this.pool.on('connect', (client) => {
+      client.on('error', (err) => options.logger?.debug({ err }, 'PostgreSQL connection lost'));
+    });
     this.direct = new PgQueryable(this.pool);
     this.wakeup = new CoalescedWakeup(
       async () => {
