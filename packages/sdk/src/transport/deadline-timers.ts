@@ -82,7 +82,12 @@ export class DeadlineTimers<E extends DeadlineEntry> {
       this.#onExpired(head as E);
       head = list.head;
     }
-    if (list.timer !== undefined) return; // an onExpired callback added to this list and armed it
+    // An onExpired callback that added to this list armed it for the new entry's deadline, which
+    // is later than the head's when unexpired entries remain: arm for the head.
+    if (list.timer !== undefined) {
+      clearTimeout(list.timer);
+      list.timer = undefined;
+    }
     if (head !== undefined) this.#arm(list, Math.max(1, Math.ceil(head.deadline - now)));
     // An idle timeout's list goes, so timeouts chosen by callers cannot grow the map.
     else if (this.#lists.get(list.timeoutMs) === list) this.#lists.delete(list.timeoutMs);

@@ -45,6 +45,25 @@ describe('DeadlineTimers', () => {
     expect(expired).toEqual(['first', 'second']);
   });
 
+  it('a timeout added from an expiry callback does not delay the entries still waiting in that list', async () => {
+    const expired: Array<{ name: string; lateMs: number }> = [];
+    const timers: DeadlineTimers<Entry> = new DeadlineTimers<Entry>((e) => {
+      expired.push({ name: e.name, lateMs: performance.now() - e.deadline });
+      if (e.name === 'first') timers.add(new Entry('added'), 200);
+    });
+    timers.add(new Entry('first'), 200);
+    const start = performance.now();
+    while (performance.now() - start < 20) {
+      // busy-wait so 'waiting' gets a later deadline in the same 200 ms list
+    }
+    timers.add(new Entry('waiting'), 200);
+    await vi.waitFor(() => expect(expired.map((e) => e.name)).toContain('waiting'), { timeout: 2_000 });
+    // Before the fix 'waiting' expired with 'added', about 180 ms late.
+    expect(expired.map((e) => e.name).slice(0, 2)).toEqual(['first', 'waiting']);
+    expect(expired.find((e) => e.name === 'waiting')!.lateMs).toBeLessThan(120);
+    timers.clear();
+  });
+
   it('handles removal from the middle, the front and the back of one list', async () => {
     const expired: string[] = [];
     const timers = new DeadlineTimers<Entry>((e) => expired.push(e.name));
