@@ -25,8 +25,12 @@ export class ConcurrencyLimiter {
     this.running++;
     // One reaction for both outcomes (not .catch().finally(): two more promises per task).
     task().then(this.release, (err: unknown) => {
-      onError(err);
-      this.release();
+      // The slot is freed even if onError throws, or idle() (and so close()) would never resolve.
+      try {
+        onError(err);
+      } finally {
+        this.release();
+      }
     });
   }
 
