@@ -4,6 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventBus } from '@aegis-ipc/sdk';
+import { decode } from '@aegis-ipc/protocol';
+import { RESP_TYPES } from 'redis';
 import { Harness } from './helpers.js';
 
 describe('batched Redis publishes', () => {
@@ -29,6 +31,22 @@ describe('batched Redis publishes', () => {
     expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'PUBLISH_FAILED' });
     expect(String((rejected[0] as PromiseRejectedResult).reason.message)).toContain('WRONGTYPE');
     expect(await h.redis.xLen(`${h.names.redisKeyPrefix}:s:orders.fine`)).toBe(10);
+  });
+
+  it('QoS 1 without an id: each publish of a turn spread over several streams gets the entry id of its own event', async () => {
+    // Interleaved topics and QoS levels: XADD_MANY groups them by stream, so the replies come
+    // back in another order than the publishes; each id must still name that publish's entry.
+    const plan = ['a', 'b', 'a', 'c', 'b', 'a', 'c', 'c', 'b', 'a'].map((t, i) => ({ topic: `orders.${t}`, i, qos: i % 4 === 3 ? (0 as const) : (1 as const) }));
+    const results = await Promise.all(plan.map((p) => bus.publish(p.topic, { i: p.i }, { qos: p.qos })));
+    const binary = h.redis.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    for (const [n, p] of plan.entries()) {
+      if (p.qos === 0) continue; // a UUID, not a position
+      const id = results[n]!.messageId;
+      expect(id).toMatch(/^\d+-\d+$/);
+      const [entry] = (await binary.xRange(`${h.names.redisKeyPrefix}:s:${p.topic}`, id, id)) as Array<{ message: Record<string, Buffer> }>;
+      expect(entry?.message.h).toBeUndefined(); // a plain QoS 1 event has no header field
+      expect(decode(entry!.message.d!)).toEqual({ i: p.i });
+    }
   });
 
   it('QoS 2: a message id published twice in one batch is stored once, the second flagged duplicate', async () => {
