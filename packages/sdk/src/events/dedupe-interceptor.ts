@@ -38,7 +38,7 @@ export interface DedupeStage {
 export function dedupeStage(options: DedupeInterceptorOptions): DedupeStage {
   const writes = new Set<Promise<void>>();
   const interceptor: DeliveryInterceptor = async (delivery, next) => {
-    const key = dedupeKey(delivery.topic, delivery.group, delivery.messageId);
+    const key = dedupeKey(delivery.topic, delivery.group, delivery.dedupeId);
     let claim;
     try {
       claim = await options.store.claim(key, options.leaseMs);

@@ -12,6 +12,12 @@ export interface Delivery {
   readonly topic: string;
   readonly group: string;
   readonly messageId: string;
+  /**
+   * What QoS 2 dedupe keys on: the message id, except for a NATS event named by its stream
+   * position (ADR 0025), whose sequence restarts when the stream is recreated — there it also
+   * carries the time the stream stored it, so a new event never meets an old one's record.
+   */
+  readonly dedupeId: string;
   readonly key: string | undefined;
   readonly qos: Qos;
   /** User headers only (reserved `Ipc-`/`Nats-` headers removed). */

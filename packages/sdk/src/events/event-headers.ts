@@ -46,6 +46,8 @@ export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracesta
 /** The parsed reserved part of an event's headers. */
 export interface EventEnvelope {
   readonly messageId: string;
+  /** True when the headers named the message (false: `messageId` is the fallback given). */
+  readonly hasMessageId: boolean;
   readonly qos: Qos;
   readonly key: string | undefined;
   readonly user: Record<string, string>;
@@ -76,11 +78,14 @@ export function readEnvelopeRecord(headers: Readonly<Record<string, unknown>>, f
 type MutableEnvelope = { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] };
 
 function newEnvelope(fallbackId: string): MutableEnvelope {
-  return { messageId: fallbackId, qos: 1, key: undefined, user: {}, trace: undefined };
+  return { messageId: fallbackId, hasMessageId: false, qos: 1, key: undefined, user: {}, trace: undefined };
 }
 
 function addHeader(env: MutableEnvelope, name: string, value: string): void {
-  if (name === EVENT_HEADERS.messageId) env.messageId = value;
+  if (name === EVENT_HEADERS.messageId) {
+    env.messageId = value;
+    env.hasMessageId = true;
+  }
   else if (name === EVENT_HEADERS.qos) env.qos = value === '2' ? 2 : value === '0' ? 0 : 1;
   else if (name === EVENT_HEADERS.key) env.key = value;
   else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (env.trace ??= {})[name] = value;

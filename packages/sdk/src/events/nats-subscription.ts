@@ -24,14 +24,21 @@ export async function subscribeNats(
   return options.qos === 0 ? subscribeCore(ctx, topic, options, pipeline) : subscribeDurable(ctx, topic, options, pipeline);
 }
 
-function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg | JsMsg, fallbackId: string, deliveryCount: number): Delivery {
+/** How a message without an `Ipc-Message-Id` header is named: its id and its QoS 2 dedupe id. */
+interface Unnamed {
+  readonly id: string;
+  readonly dedupeId: string;
+}
+
+function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg | JsMsg, unnamed: Unnamed, deliveryCount: number): Delivery {
   // MsgHdrs iterates its own map as [name, values]; its get() would scan the keys per call.
-  const env = readEnvelope(msg.headers ?? [], fallbackId);
+  const env = readEnvelope(msg.headers ?? [], unnamed.id);
   return {
     transport: 'nats',
     topic,
     group: options.group,
     messageId: env.messageId,
+    dedupeId: env.hasMessageId ? env.messageId : unnamed.dedupeId,
     key: env.key,
     qos: env.qos,
     headers: env.user,
@@ -49,7 +56,8 @@ function subscribeCore(ctx: NatsContext, topic: string, options: ResolvedSubscri
     for await (const msg of sub) {
       await limiter.slot();
       limiter.run(async () => {
-        const outcome = await pipeline(toDelivery(topic, options, msg, `core-${Date.now()}`, 1));
+        const id = `core-${Date.now()}`;
+        const outcome = await pipeline(toDelivery(topic, options, msg, { id, dedupeId: id }, 1));
         // At most once: a failure is logged and the message is gone.
         if (outcome.type !== 'ack') ctx.logger.warn({ topic, group: options.group, outcome }, 'QoS 0 event dropped after a handler failure');
       }, onError);
@@ -133,7 +141,10 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
 
   const handle = async (msg: JsMsg): Promise<void> => {
     const position = ackPositionOf(msg);
-    const delivery = toDelivery(topic, options, msg, streamPositionId(ctx.options.stream, position.streamSequence), position.deliveryCount);
+    const id = streamPositionId(ctx.options.stream, position.streamSequence);
+    // The stored time makes the dedupe id unique across stream lifetimes: a recreated stream
+    // counts from 1 again while the dedupe bucket still remembers the old ids (ADR 0025).
+    const delivery = toDelivery(topic, options, msg, { id, dedupeId: `${id}-${position.storedAt}` }, position.deliveryCount);
     inFlight.set(msg, Date.now());
     let outcome: Outcome;
     try {

@@ -113,6 +113,8 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
       topic,
       group,
       messageId: env.messageId,
+      // Entry ids come from Redis's clock, so a recreated stream does not reuse them.
+      dedupeId: env.messageId,
       key: env.key,
       qos: env.qos,
       headers: env.user,

@@ -15,6 +15,12 @@ export interface AckPosition {
   readonly deliveryCount: number;
   /** The message's sequence in the stream. */
   readonly streamSequence: number;
+  /**
+   * When the stream stored the message (Unix nanoseconds, kept as the subject's digits: they do
+   * not fit a double). With the sequence it names the message across the stream's lifetimes — a
+   * deleted and recreated stream counts from 1 again (ADR 0025).
+   */
+  readonly storedAt: string;
 }
 
 /** The delivery count and stream sequence of an ack subject, or undefined when it is not one. */
@@ -25,8 +31,10 @@ export function readAckPosition(reply: string): AckPosition | undefined {
   if (at < 0) return undefined;
   const deliveryCount = Number(tokens[at]);
   const streamSequence = Number(tokens[at + 1]);
+  const storedAt = tokens[at + 3] ?? '';
   if (!Number.isSafeInteger(deliveryCount) || !Number.isSafeInteger(streamSequence) || deliveryCount < 1 || streamSequence < 1) return undefined;
-  return { deliveryCount, streamSequence };
+  if (!/^\d{1,20}$/.test(storedAt)) return undefined;
+  return { deliveryCount, streamSequence, storedAt };
 }
 
 /**
@@ -35,5 +43,8 @@ export function readAckPosition(reply: string): AckPosition | undefined {
  */
 export function ackPositionOf(msg: JsMsg): AckPosition {
   const reply = (msg as JsMsg & { readonly reply?: string }).reply;
-  return (reply === undefined ? undefined : readAckPosition(reply)) ?? msg.info;
+  const position = reply === undefined ? undefined : readAckPosition(reply);
+  if (position !== undefined) return position;
+  const info = msg.info;
+  return { deliveryCount: info.deliveryCount, streamSequence: info.streamSequence, storedAt: String(info.timestampNanos) };
 }

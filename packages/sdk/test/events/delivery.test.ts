@@ -8,6 +8,7 @@ const delivery = (deliveryCount: number): Delivery => ({
   topic: 't',
   group: 'g',
   messageId: 'm1',
+  dedupeId: 'm1',
   key: undefined,
   qos: 1,
   headers: {},

@@ -46,8 +46,14 @@ describe('event headers', () => {
 
   it('round-trips the envelope and keeps user headers apart', () => {
     const h = { tenant: 'acme', ...envelopeHeaders('m-1', 2, 'order-7') };
-    expect(readEnvelope(Object.entries(h), 'fallback')).toEqual({ messageId: 'm-1', qos: 2, key: 'order-7', user: { tenant: 'acme' } });
-    expect(readEnvelope([], 'fallback').messageId).toBe('fallback');
+    expect(readEnvelope(Object.entries(h), 'fallback')).toEqual({ messageId: 'm-1', hasMessageId: true, qos: 2, key: 'order-7', user: { tenant: 'acme' } });
+    expect(readEnvelope([], 'fallback')).toMatchObject({ messageId: 'fallback', hasMessageId: false, qos: 1 });
+  });
+
+  it('sends no envelope headers for a plain QoS 1 publish (ADR 0025)', () => {
+    expect(envelopeHeaders(undefined, 1, undefined)).toEqual({});
+    expect(envelopeHeaders(undefined, 1, 'order-7')).toEqual({ 'Ipc-Event-Key': 'order-7' });
+    expect(envelopeHeaders('m-1', 0, undefined)).toEqual({ 'Ipc-Message-Id': 'm-1', 'Ipc-Qos': '0' });
   });
 });
 

@@ -97,6 +97,23 @@ describe.each(TRANSPORTS)('event bus on %s', (transport) => {
     await waitFor(() => seen.filter((s) => s.id === poison.messageId).length === 2, { what: 'the replay, under the same id' });
   });
 
+  it('a recreated stream reuses sequence numbers, yet a QoS 2 group does not take a new event for an old one', async () => {
+    if (transport !== 'nats') return; // Redis entry ids come from its clock and are not reused
+    const seen: string[] = [];
+    const first = await bus.subscribe('orders.reborn', (m) => void seen.push(m.messageId), { qos: 2, group: 'billing' });
+    const before = await bus.publish('orders.reborn', { n: 1 });
+    await waitFor(() => seen.length === 1, { what: 'the first event' });
+    await first.close();
+    await bus.close();
+    // An operator deletes the event stream; the dedupe bucket (and its records) stays.
+    await (await jetstreamManager(h.nc)).streams.delete(h.names.stream);
+    const reborn = await h.bus({ defaultTransport: transport });
+    await reborn.subscribe('orders.reborn', (m) => void seen.push(m.messageId), { qos: 2, group: 'billing' });
+    const after = await reborn.publish('orders.reborn', { n: 2 });
+    expect(after.messageId).toBe(before.messageId); // same stream, same sequence: the same position id
+    await waitFor(() => seen.length === 2, { what: 'the new event, not skipped as a duplicate of the old one' });
+  });
+
   it('balances a group across subscribers and gives every group all events', async () => {
     const seen = { a1: [] as string[], a2: [] as string[], b: [] as string[] };
     const record = (list: string[]) => async (m: EventMessage) => {
