@@ -79,4 +79,12 @@ describe('end-to-end tracing', () => {
     expect(routeSpan?.events.some((e) => e.name === 'attempt')).toBe(true);
     await slow.close();
   });
+
+  it('ends the call span as an error when the call fails before it is sent (oversized params)', async () => {
+    tracing.exporter.reset();
+    const huge = { blob: 'x'.repeat((nc.info?.max_payload ?? 1024 * 1024) + 1) };
+    await expect(client.call(uniqueName('svc'), 'echo', huge)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    const callSpan = tracing.exporter.getFinishedSpans().find((s) => s.name === 'ipc.client.call');
+    expect(callSpan?.attributes['error.type']).toBe('PAYLOAD_TOO_LARGE');
+  });
 });

@@ -17,6 +17,7 @@ import {
   decode,
   encode,
   newTraceId,
+  toAegisError,
   unwrapReply,
   type RouteReply,
 } from '@aegis-ipc/protocol';
@@ -24,7 +25,7 @@ import { callLineage, lineageOf } from '../instance/call-context.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
 import { AttemptFailed, type ReplyMux } from '../transport/reply-mux.js';
-import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { endSpanWhenSettled, tracer, tracingActive } from '../tracing/index.js';
 import { injectTraceContextInto } from '../tracing/nats-carrier.js';
 import { CALL_REPLY_GRACE_MS, resolveCallTimeout, type CallOptions } from './call-options.js';
@@ -67,6 +68,9 @@ function sendCall<T>(
   }
   const timeoutMs = resolveCallTimeout(options);
   options.signal?.throwIfAborted();
+  if (options.traceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(options.traceId)) {
+    throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
+  }
   const lineage = options.parent === undefined ? callLineage.getStore() : lineageOf(options.parent);
   // With a tracer provider registered the call is an `ipc.client.call` span, and a fresh trace
   // id is the span's, so the AegisIPC trace id and the OpenTelemetry trace are the same thing.
@@ -74,19 +78,28 @@ function sendCall<T>(
     ? tracer().startSpan('ipc.client.call', { kind: SpanKind.CLIENT, attributes: { 'ipc.service_name': serviceName, 'ipc.method': method } })
     : undefined;
   const traceId = options.traceId ?? lineage?.traceId ?? span?.spanContext().traceId ?? newTraceId();
-  if (options.traceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(traceId)) {
-    throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
+  let data: Uint8Array;
+  try {
+    data = encode({
+      service_name: serviceName,
+      method,
+      params: params ?? {},
+      timeout: timeoutMs / 1000,
+      trace_id: traceId,
+      resource_id: options.resourceId,
+      message_id: options.messageId,
+    });
+    assertFitsPayload(nc, data.length);
+  } catch (err) {
+    // Unencodable or oversized params: the span started above must still end (as an error).
+    if (span !== undefined) {
+      const e = toAegisError(err);
+      span.setAttribute('error.type', e.code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+      span.end();
+    }
+    throw err;
   }
-  const data = encode({
-    service_name: serviceName,
-    method,
-    params: params ?? {},
-    timeout: timeoutMs / 1000,
-    trace_id: traceId,
-    resource_id: options.resourceId,
-    message_id: options.messageId,
-  });
-  assertFitsPayload(nc, data.length);
 
   // Headers only for what the body cannot say: the trace id is in the body, and without a live
   // span the router derives the same W3C `traceparent` from it. A call without headers is
