@@ -10,9 +10,20 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * A short-lived admin connection. Its 'error' listener keeps a backend terminated under it (a
+ * test that kills connections, a server restart) from becoming an uncaught exception in the test
+ * process; the statement in flight fails on its own.
+ */
+function adminClient(): pg.Client {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  client.on('error', () => undefined);
+  return client;
+}
+
 export async function createTestDatabase(prefix = 'aegis_test'): Promise<TestDatabase> {
   const name = uniqueName(prefix).toLowerCase();
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  const admin = adminClient();
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${name}"`);
@@ -25,7 +36,7 @@ export async function createTestDatabase(prefix = 'aegis_test'): Promise<TestDat
     name,
     url: url.toString(),
     async drop() {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      const client = adminClient();
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
