@@ -10,6 +10,8 @@ export const EVENT_HEADERS = {
   natsMsgId: HEADERS.natsMsgId,
   qos: 'Ipc-Qos',
   key: 'Ipc-Event-Key',
+  /** Written by a dead letter of a position-named event: its QoS 2 dedupe id, kept by a replay (ADR 0025). */
+  dedupeId: 'Ipc-Dedupe-Id',
   dlqTopic: 'Ipc-Dlq-Topic',
   dlqGroup: 'Ipc-Dlq-Group',
   dlqError: 'Ipc-Dlq-Error',
@@ -48,6 +50,8 @@ export interface EventEnvelope {
   readonly messageId: string;
   /** True when the headers named the message (false: `messageId` is the fallback given). */
   readonly hasMessageId: boolean;
+  /** The QoS 2 dedupe id a replayed dead letter carries, when it differs from the message id. */
+  readonly dedupeId: string | undefined;
   readonly qos: Qos;
   readonly key: string | undefined;
   readonly user: Record<string, string>;
@@ -78,7 +82,7 @@ export function readEnvelopeRecord(headers: Readonly<Record<string, unknown>>, f
 type MutableEnvelope = { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] };
 
 function newEnvelope(fallbackId: string): MutableEnvelope {
-  return { messageId: fallbackId, hasMessageId: false, qos: 1, key: undefined, user: {}, trace: undefined };
+  return { messageId: fallbackId, hasMessageId: false, dedupeId: undefined, qos: 1, key: undefined, user: {}, trace: undefined };
 }
 
 function addHeader(env: MutableEnvelope, name: string, value: string): void {
@@ -88,6 +92,7 @@ function addHeader(env: MutableEnvelope, name: string, value: string): void {
   }
   else if (name === EVENT_HEADERS.qos) env.qos = value === '2' ? 2 : value === '0' ? 0 : 1;
   else if (name === EVENT_HEADERS.key) env.key = value;
+  else if (name === EVENT_HEADERS.dedupeId) env.dedupeId = value;
   else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (env.trace ??= {})[name] = value;
   else if (!RESERVED.test(name)) env.user[name] = value;
 }

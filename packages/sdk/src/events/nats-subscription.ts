@@ -38,7 +38,7 @@ function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg |
     topic,
     group: options.group,
     messageId: env.messageId,
-    dedupeId: env.hasMessageId ? env.messageId : unnamed.dedupeId,
+    dedupeId: env.dedupeId ?? (env.hasMessageId ? env.messageId : unnamed.dedupeId),
     key: env.key,
     qos: env.qos,
     headers: env.user,
@@ -186,8 +186,10 @@ async function publishDeadLetter(ctx: NatsContext, msg: JsMsg, delivery: Deliver
   delete h[EVENT_HEADERS.natsMsgId];
   Object.assign(h, {
     // Written out: an event published without an id is known by its position in the event
-    // stream (ADR 0025), which the dead letter and a replay must keep.
+    // stream (ADR 0025), which the dead letter and a replay must keep — and so is its dedupe id,
+    // or QoS 2 groups that completed the original would run the replay again.
     [EVENT_HEADERS.messageId]: delivery.messageId,
+    ...(delivery.dedupeId === delivery.messageId ? {} : { [EVENT_HEADERS.dedupeId]: delivery.dedupeId }),
     [EVENT_HEADERS.dlqTopic]: delivery.topic,
     [EVENT_HEADERS.dlqGroup]: delivery.group,
     [EVENT_HEADERS.dlqError]: error,

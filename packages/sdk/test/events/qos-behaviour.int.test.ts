@@ -114,6 +114,28 @@ describe.each(TRANSPORTS)('event bus on %s', (transport) => {
     await waitFor(() => seen.length === 2, { what: 'the new event, not skipped as a duplicate of the old one' });
   });
 
+  it('a replayed dead letter of a position-named event is skipped by the QoS 2 groups that completed it', async () => {
+    const runs = { shipping: 0, billing: 0 };
+    await bus.subscribe('orders.split', () => void runs.shipping++, { qos: 2, group: 'shipping' });
+    await bus.subscribe(
+      'orders.split',
+      () => {
+        runs.billing++;
+        throw new AegisError('CONFIG_INVALID', 'billing refuses it', { retryable: false });
+      },
+      { qos: 2, group: 'billing' },
+    );
+    const { messageId } = await bus.publish('orders.split', { n: 1 }); // QoS 1, named by position
+    await waitFor(async () => runs.shipping === 1 && (await bus.deadLetters()).length === 1, { what: 'shipping done, billing dead-lettered' });
+    const [dl] = await bus.deadLetters();
+    expect(dl?.messageId).toBe(messageId);
+    expect(await bus.replay(dl!.id)).toBe(true);
+    await waitFor(() => runs.billing === 2, { what: 'billing runs the replay' });
+    await sleep(500);
+    console.log(`[${transport}] replay: shipping ran ${runs.shipping}, billing ${runs.billing}`);
+    expect(runs.shipping).toBe(1); // completed before: the replay is a duplicate for this group
+  });
+
   it('balances a group across subscribers and gives every group all events', async () => {
     const seen = { a1: [] as string[], a2: [] as string[], b: [] as string[] };
     const record = (list: string[]) => async (m: EventMessage) => {
