@@ -18,6 +18,7 @@ export { withRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry/retry
 export { requestReply, assertFitsPayload } from './transport/request-reply.js';
 export { fromNatsError } from './transport/nats-error.js';
 export { ReplyMux, AttemptFailed, type AttemptFailure } from './transport/reply-mux.js';
+export { guardedCallback, type NatsCallback } from './transport/guarded-callback.js';
 export { FoldedCounter, type BoundCounter } from './metrics/folded-counter.js';
 export { FoldedHistogram, type BoundObserver } from './metrics/folded-histogram.js';
 export { JetStreamPublisher, JetStreamPublishError, type PubAck } from './jetstream/jetstream-publisher.js';

@@ -7,7 +7,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { AegisError, QUEUE_GROUPS, SUBJECTS, decode, encode, errorReply } from '@aegis-ipc/protocol';
-import { DEFAULT_STATUS_TTL_MS, MessageStatusStore, type MessageStatus } from '@aegis-ipc/sdk';
+import { DEFAULT_STATUS_TTL_MS, guardedCallback, MessageStatusStore, type MessageStatus } from '@aegis-ipc/sdk';
 import { StalledRequestWatcher } from './stalled-request-watcher.js';
 
 export class MessageStatusService {
@@ -44,7 +44,7 @@ export class MessageStatusService {
     this.#watcher.start();
     this.#sub = this.#nc.subscribe(SUBJECTS.messageStatus, {
       queue: QUEUE_GROUPS.router,
-      callback: (err, msg) => {
+      callback: guardedCallback((err, msg) => {
         if (err || !msg.reply) return;
         const answer = async () => {
           try {
@@ -61,7 +61,7 @@ export class MessageStatusService {
           }
         };
         answer().catch((e: unknown) => this.#log.warn({ err: e }, 'message status reply failed'));
-      },
+      }, (err) => this.#log.error({ err }, 'a subscription callback threw; that message was dropped')),
     });
   }
 

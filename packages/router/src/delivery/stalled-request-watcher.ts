@@ -7,7 +7,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { QUEUE_GROUPS } from '@aegis-ipc/protocol';
-import { maxDeliveriesAdvisorySubject, parkStalledRequest } from '@aegis-ipc/sdk';
+import { guardedCallback, maxDeliveriesAdvisorySubject, parkStalledRequest } from '@aegis-ipc/sdk';
 import type { MessageStatusService } from './message-status-service.js';
 
 export class StalledRequestWatcher {
@@ -22,7 +22,7 @@ export class StalledRequestWatcher {
   start(): void {
     this.#sub = this.nc.subscribe(maxDeliveriesAdvisorySubject(), {
       queue: QUEUE_GROUPS.router,
-      callback: (err, msg) => {
+      callback: guardedCallback((err, msg) => {
         if (err) return;
         const advisory = parseAdvisory(msg.data);
         if (advisory === undefined) return;
@@ -32,7 +32,7 @@ export class StalledRequestWatcher {
           if (messageId !== undefined) this.log.warn({ event: 'message_dead_lettered', message_id: messageId, stream_seq: seq }, 'no instance parked a request past max_deliver; parked it FAILED');
         };
         park().catch((e: unknown) => this.log.error({ err: e, stream_seq: seq }, 'could not park a stalled reliable request'));
-      },
+      }, (err) => this.log.error({ err }, 'a subscription callback threw; that message was dropped')),
     });
   }
 

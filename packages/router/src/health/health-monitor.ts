@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import type { RegistryWriter } from '../registry/registry-writer.js';
 import type { Liveness } from './liveness.js';
+import { guardedCallback } from '@aegis-ipc/sdk';
 
 export interface HealthMonitorOptions {
   readonly heartbeatTimeoutMs: number;
@@ -53,9 +54,13 @@ export class HealthMonitor {
   }
 
   start(): void {
-    this.#sub = this.#nc.subscribe(SUBJECTS.heartbeatAll, { callback: (err, msg) => {
-        if (!err) this.#onHeartbeat(msg.subject, msg.data);
-      },
+    this.#sub = this.#nc.subscribe(SUBJECTS.heartbeatAll, {
+      callback: guardedCallback(
+        (err, msg) => {
+          if (!err) this.#onHeartbeat(msg.subject, msg.data);
+        },
+        (err) => this.#options.logger.error({ err }, 'a subscription callback threw; that message was dropped'),
+      ),
     });
     // Sweep often enough that detection stays well under timeout + 1 s.
     const every = Math.max(100, Math.min(500, Math.floor(this.#options.heartbeatTimeoutMs / 4)));

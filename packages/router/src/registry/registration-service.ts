@@ -28,6 +28,7 @@ import {
 import type { Logger } from 'pino';
 import type { Liveness } from '../health/liveness.js';
 import type { RegistryWriter } from './registry-writer.js';
+import { guardedCallback } from '@aegis-ipc/sdk';
 
 export interface RegistrationServiceOptions {
   readonly heartbeatIntervalMs: number;
@@ -52,12 +53,12 @@ export class RegistrationService {
   start(): void {
     const queue = QUEUE_GROUPS.router;
     this.#subs.push(
-      this.#nc.subscribe(SUBJECTS.register, { queue, callback: (err, msg) => {
+      this.#nc.subscribe(SUBJECTS.register, { queue, callback: guardedCallback((err, msg) => {
         if (!err) void this.#serve(msg, (m) => this.register(m));
-      } }),
-      this.#nc.subscribe(SUBJECTS.unregister, { queue, callback: (err, msg) => {
+      }, (err) => this.#options.logger.error({ err }, 'a subscription callback threw; that message was dropped')) }),
+      this.#nc.subscribe(SUBJECTS.unregister, { queue, callback: guardedCallback((err, msg) => {
         if (!err) void this.#serve(msg, (m) => this.unregister(m));
-      } }),
+      }, (err) => this.#options.logger.error({ err }, 'a subscription callback threw; that message was dropped')) }),
     );
   }
 

@@ -7,7 +7,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply, toAegisError } from '@aegis-ipc/protocol';
-import { tracingActive } from '@aegis-ipc/sdk';
+import { guardedCallback, tracingActive } from '@aegis-ipc/sdk';
 import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
 import type { Registry } from '../registry/registry.js';
@@ -109,9 +109,12 @@ export class RouteService {
     this.#mux.start();
     this.#sub = this.#nc.subscribe(SUBJECTS.routeRequest, {
       queue: QUEUE_GROUPS.router,
-      callback: (err, msg) => {
-        if (err === null) this.#onRequest(msg);
-      },
+      callback: guardedCallback(
+        (err, msg) => {
+          if (err === null) this.#onRequest(msg);
+        },
+        (err) => this.#logger.error({ err }, 'a subscription callback threw; that message was dropped'),
+      ),
     });
   }
 

@@ -27,6 +27,7 @@ import { inSpan, tracingActive } from '../tracing/index.js';
 import { extractTraceContext } from '../tracing/nats-carrier.js';
 import { LazyCallContext, callLineage, type DeliveryInfo } from './call-context.js';
 import type { MethodTable } from './method-table.js';
+import { guardedCallback } from '../transport/guarded-callback.js';
 
 export interface InboxServerOptions {
   readonly serviceName: string;
@@ -99,9 +100,12 @@ export class InboxServer {
   start(): void {
     if (this.#sub !== undefined) return;
     this.#sub = this.#nc.subscribe(instanceInboxSubject(this.#options.instanceId), {
-      callback: (err, msg) => {
-        if (err === null) this.#serve(msg);
-      },
+      callback: guardedCallback(
+        (err, msg) => {
+          if (err === null) this.#serve(msg);
+        },
+        (err) => this.#options.logger.error({ err }, 'a subscription callback threw; that message was dropped'),
+      ),
     });
   }
 

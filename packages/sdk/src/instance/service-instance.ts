@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { requestReply } from '../transport/request-reply.js';
 import { MethodTable, type MethodHandler } from './method-table.js';
 import { InboxServer } from './inbox-server.js';
+import { guardedCallback } from '../transport/guarded-callback.js';
 
 /** What a ServiceInstance needs from the client that registered it. */
 export interface InstanceContext {
@@ -60,7 +61,7 @@ export class ServiceInstance implements AsyncDisposable {
     // Listen before the first heartbeat: the router may route to us as soon as it sees us ONLINE.
     this.#inbox.start();
     this.#startHeartbeat(reply.heartbeat_interval_ms);
-    this.#control = ctx.nc.subscribe(instanceControlSubject(instanceId), { callback: (err, msg) => {
+    this.#control = ctx.nc.subscribe(instanceControlSubject(instanceId), { callback: guardedCallback((err, msg) => {
       if (err) return;
       let type: string;
       try {
@@ -73,7 +74,7 @@ export class ServiceInstance implements AsyncDisposable {
       } else {
         this.#reregister();
       }
-    } });
+    }, (err) => ctx.logger.error({ err }, 'a subscription callback threw; that message was dropped')) });
   }
 
   /** The NATS connection this instance lives on (for features layered on the instance). */

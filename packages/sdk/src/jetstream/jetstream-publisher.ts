@@ -10,6 +10,7 @@
  * guarantee is unchanged: a publish resolves only when the stream stored the message.
  */
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { guardedCallback } from '../transport/guarded-callback.js';
 
 /** The stream's answer to a stored publish. */
 export interface PubAck {
@@ -64,7 +65,7 @@ export class JetStreamPublisher {
   ) {
     // Honour a custom inbox prefix (permissions often allow only `<prefix>.>` for replies).
     this.prefix = `${createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix)}.`;
-    this.sub = nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => (err === null ? this.onReply(msg) : this.failAll(err)) });
+    this.sub = nc.subscribe(`${this.prefix}*`, { callback: guardedCallback((err, msg) => (err === null ? this.onReply(msg) : this.failAll(err))) });
     // One timer for every outstanding publish instead of one per publish; a timeout fires at
     // most a quarter of the timeout late.
     const every = Math.max(10, Math.floor(timeoutMs / 4));

@@ -26,6 +26,7 @@ import { lazyChild } from './lazy-child.js';
 import { ensureReliableStreams, requestSubject } from './reliable-topology.js';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { DEFAULT_STATUS_TTL_MS } from './receiver-options.js';
+import { guardedCallback } from '../transport/guarded-callback.js';
 
 /** Options of one `callReliable()`. */
 export interface ReliableCallOptions {
@@ -111,7 +112,7 @@ export class ReliableCaller {
     if (this.#ackInbox === undefined) {
       // The connection's inbox prefix, so deployments that only allow their own inboxes work.
       const inbox = createInbox((this.#nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
-      this.#nc.subscribe(`${inbox}.*`, { callback: (err, m) => (err ? undefined : this.#ackWaiters.get(m.subject)?.(m.data)) });
+      this.#nc.subscribe(`${inbox}.*`, { callback: guardedCallback((err, m) => (err ? undefined : this.#ackWaiters.get(m.subject)?.(m.data))) });
       this.#nc.closed().then(() => {
         for (const wake of this.#ackWaiters.values()) wake(undefined);
       }, () => undefined);
@@ -209,7 +210,7 @@ export class ReliableCaller {
         if (duplicate && (existing === undefined || existing.state === 'PENDING')) {
           // Another copy answers to its own caller: listen on `ipc.ack.{id}` first, then read the
           // record, so an ACK published in between is seen in the record.
-          sub = this.#nc.subscribe(ackSubject(messageId), { max: 1, callback: (err, m) => wake(err ? undefined : m.data) });
+          sub = this.#nc.subscribe(ackSubject(messageId), { max: 1, callback: guardedCallback((err, m) => wake(err ? undefined : m.data)) });
           existing = await store.recorded(messageId);
         }
         span?.setAttribute('ipc.reliable.duplicate_publish', duplicate);

@@ -11,6 +11,7 @@
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { AegisError } from '@aegis-ipc/protocol';
 import { DeadlineEntry, DeadlineTimers } from './deadline-timers.js';
+import { guardedCallback } from './guarded-callback.js';
 
 /** Why a request ended without an answer. */
 export type AttemptFailure = 'timeout' | 'no_responders';
@@ -58,9 +59,9 @@ export class ReplyMux {
   start(): void {
     if (this.#sub !== undefined) return;
     this.#sub = this.#nc.subscribe(`${this.#prefix}*`, {
-      callback: (err, msg) => {
+      callback: guardedCallback((err, msg) => {
         if (err === null) this.#onReply(msg);
-      },
+      }),
     });
   }
 
