@@ -23,7 +23,8 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
     responseTtlMs,
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
       if (input.pending === undefined) throw new Error('the status-record guard needs the pending record');
-      if (input.onlyCopy === true) return runUnclaimed(statuses, input.pending, invoke, afterEffect);
+      // The only copy: no claim, and its records are create-only writes.
+      if (input.onlyCopy === true) return runHandler(input.pending, (record) => statuses.createRecord(record), invoke, afterEffect);
       const pending = input.pending();
       const now = Date.now();
       const claim = await statuses.claim(
@@ -35,36 +36,25 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
       if (claim.state === 'terminal') {
         return claim.status.state === 'ACKNOWLEDGED' ? { kind: 'duplicate', response: claim.status.response } : { kind: 'terminal', status: claim.status };
       }
-      let response: unknown;
-      try {
-        response = await invoke(undefined);
-      } catch (err) {
-        // Give the lease back with the error, so the retry claims at once and the status shows why.
-        await statuses.replace(failedAttempt(claim.record, err), claim.revision).catch(() => undefined);
-        throw err;
-      }
-      afterEffect();
-      return {
-        kind: 'processed',
-        response,
-        completion: Promise.resolve(),
-        async recordOutcome(status) {
-          await statuses.replace(released(status), claim.revision);
-        },
-      };
+      // Every write after the claim is a compare-and-set on its revision.
+      return runHandler(() => claim.record, (record) => statuses.replace(record, claim.revision), invoke, afterEffect);
     },
   };
 }
 
-/** The `onlyCopy` path: handler, then the outcome as a create-only record. */
-async function runUnclaimed(
-  statuses: MessageStatusStore, pending: () => MessageStatus, invoke: (tx: undefined) => Promise<unknown>, afterEffect: () => void,
+/**
+ * Runs the handler. `write` stores its records: a compare-and-set on the claim's revision, or (the
+ * `onlyCopy` path) a create-only write. A failure writes the error over `base` (built only then)
+ * and gives the lease back, so the retry claims at once and the status shows why.
+ */
+async function runHandler(
+  base: () => MessageStatus, write: (record: MessageStatus) => Promise<number>, invoke: (tx: undefined) => Promise<unknown>, afterEffect: () => void,
 ): Promise<GuardResult> {
   let response: unknown;
   try {
     response = await invoke(undefined);
   } catch (err) {
-    await statuses.createRecord(failedAttempt(pending(), err)).catch(() => undefined);
+    await write(failedAttempt(base(), err)).catch(() => undefined);
     throw err;
   }
   afterEffect();
@@ -72,10 +62,8 @@ async function runUnclaimed(
     kind: 'processed',
     response,
     completion: Promise.resolve(),
-    // The create's promise itself: no extra async layer per call.
-    recordOutcome(status) {
-      return statuses.createRecord(released(status)) as Promise<unknown> as Promise<void>;
-    },
+    // The write's promise itself: no extra async layer per call.
+    recordOutcome: (status) => write(released(status)) as Promise<unknown> as Promise<void>,
   };
 }
 
