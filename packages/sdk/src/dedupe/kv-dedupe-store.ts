@@ -40,12 +40,17 @@ const DONE_TRUE = encode({ s: 'done', r: true } satisfies DedupeRecord);
 
 /**
  * A JetStream KV dedupe store; call {@link KvDedupeStore.open}. The two writes every processed id
- * makes (the first claim and the completion) are plain JetStream publishes to the bucket's
- * subject, sent through a {@link JetStreamPublisher} (ADR 0023); the rare paths (taking over an
- * expired lease, release) use the KV API.
+ * makes (the first claim and the completion) are plain publishes to the bucket's subject: the
+ * claim through a {@link JetStreamPublisher} (ADR 0023; its ack says whether it won), the
+ * completion without asking for an ack (ADR 0026); the rare paths (taking over an expired lease,
+ * release) use the KV API.
  */
 export class KvDedupeStore implements DedupeStore {
+  /** Completion records of this turn (see complete()). */
+  private records: Array<{ readonly id: string; readonly data: Uint8Array; resolve(): void; reject(err: unknown): void }> = [];
+
   private constructor(
+    private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly subjectPrefix: string,
     private readonly publisher: JetStreamPublisher,
@@ -63,7 +68,7 @@ export class KvDedupeStore implements DedupeStore {
         ttl: options.ttlMs ?? DEFAULT_DEDUPE_TTL_MS,
         replicas: options.replicas ?? 1,
       });
-      return new KvDedupeStore(kv, `$KV.${bucket}.`, new JetStreamPublisher(nc, WRITE_TIMEOUT_MS));
+      return new KvDedupeStore(nc, kv, `$KV.${bucket}.`, new JetStreamPublisher(nc, WRITE_TIMEOUT_MS));
     } catch (err) {
       throw storageFailure(`cannot open dedupe bucket ${bucket}`, err);
     }
@@ -100,19 +105,43 @@ export class KvDedupeStore implements DedupeStore {
     }
   }
 
-  async complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
-    try {
-      const record = response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord);
-      await this.publisher.publish(this.subjectPrefix + id, record);
-    } catch (err) {
-      throw storageFailure(`dedupe complete of ${id} failed`, err);
-    }
+  /**
+   * Writes the completion record without asking for the stream's ack (ADR 0026): the record is
+   * best effort by design (a missing one only weakens dedupe for that id, and the caller never
+   * waited for it), so a PubAck would cost the server a reply and this client a parse per event
+   * for nothing. Resolves once the record is handed to the connection — written to the socket
+   * at the end of this event-loop turn, together with the turn's other records.
+   */
+  complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
+    const data = response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord);
+    return new Promise((resolve, reject) => {
+      if (this.records.push({ id, data, resolve, reject }) === 1) setImmediate(this.writeRecords);
+    });
   }
 
-  /** Stops the write publisher once its outstanding writes settle (the bucket stays). */
-  close(): Promise<void> {
-    return this.publisher.close();
+  /**
+   * Stops the write publisher once its outstanding writes settle (the bucket stays). Records
+   * still queued are written, and a flush round trip makes sure the server has read them.
+   */
+  async close(): Promise<void> {
+    this.writeRecords();
+    await this.publisher.close();
+    if (!this.nc.isClosed()) await this.nc.flush().catch(() => undefined);
   }
+
+  private readonly writeRecords = (): void => {
+    const batch = this.records;
+    this.records = [];
+    for (const r of batch) {
+      try {
+        this.nc.publish(this.subjectPrefix + r.id, r.data);
+        r.resolve();
+      } catch (err) {
+        // A closed or draining connection throws synchronously.
+        r.reject(storageFailure(`dedupe complete of ${r.id} failed`, err));
+      }
+    }
+  };
 
   async release(id: string): Promise<void> {
     try {
