@@ -25,6 +25,13 @@ export interface Delivery {
   readonly data: Uint8Array;
   /** Broker-counted deliveries of this message to this group, 1 on the first. */
   readonly deliveryCount: number;
+  /**
+   * QoS 2 (ADR 0026): how long the handler may run before this delivery must hold the id's lease.
+   * Absent or 0: claim before the handler. Only the first delivery of an SDK-made id on NATS gets more.
+   */
+  readonly claimGraceMs?: number;
+  /** QoS 2: wait this long before claiming at all (a replay whose original may still run unclaimed elsewhere). */
+  readonly claimWaitMs?: number;
   /** The publisher's W3C trace context (`traceparent`, `tracestate`), when the message carries one. */
   readonly trace: Readonly<Record<string, string>> | undefined;
 }

@@ -89,7 +89,10 @@ export class EventBus {
     assertUserHeaders(options.headers);
     const transport = this.transport(options.transport);
     const data = encode(payload);
-    const envelope = envelopeHeaders(messageId, qos, options.key);
+    // A QoS 2 id made here is known to nobody else until this publish returns: NATS receivers
+    // may run its first delivery before claiming it (ADR 0026). Redis receivers always claim
+    // first, so there the mark would be bytes for nothing.
+    const envelope = envelopeHeaders(messageId, qos, options.key, options.messageId === undefined && transport.name === 'nats');
     const result = tracingActive()
       ? await tracedPublish({ transport: transport.name, topic, qos }, (traceHeaders) =>
           // Trace headers go after the user's: with tracing on, the publish span is the parent.

@@ -12,6 +12,17 @@ export const EVENT_HEADERS = {
   key: 'Ipc-Event-Key',
   /** Written by a dead letter of a position-named event: its QoS 2 dedupe id, kept by a replay (ADR 0025). */
   dedupeId: 'Ipc-Dedupe-Id',
+  /**
+   * `1` on a QoS 2 publish whose id the SDK made for it (no caller id): no other copy of that id
+   * can be stored until the stream's duplicate window has passed, so its first delivery may run
+   * before claiming the id (ADR 0026). Never copied into a dead letter.
+   */
+  madeId: 'Ipc-Made-Id',
+  /**
+   * Written by a dead letter of an event carrying {@link EVENT_HEADERS.madeId}: when the stream
+   * stored the original (epoch ms). A replay waits until the original's unclaimed runs are over.
+   */
+  firstStoredAt: 'Ipc-First-Stored-At',
   dlqTopic: 'Ipc-Dlq-Topic',
   dlqGroup: 'Ipc-Dlq-Group',
   dlqError: 'Ipc-Dlq-Error',
@@ -52,6 +63,10 @@ export interface EventEnvelope {
   readonly hasMessageId: boolean;
   /** The QoS 2 dedupe id a replayed dead letter carries, when it differs from the message id. */
   readonly dedupeId: string | undefined;
+  /** The publisher made the id for this publish (`Ipc-Made-Id`, ADR 0026). */
+  readonly madeId: boolean;
+  /** A replay's `Ipc-First-Stored-At` (epoch ms), 0 when absent or malformed. */
+  readonly firstStoredAt: number;
   readonly qos: Qos;
   readonly key: string | undefined;
   readonly user: Record<string, string>;
@@ -82,7 +97,7 @@ export function readEnvelopeRecord(headers: Readonly<Record<string, unknown>>, f
 type MutableEnvelope = { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] };
 
 function newEnvelope(fallbackId: string): MutableEnvelope {
-  return { messageId: fallbackId, hasMessageId: false, dedupeId: undefined, qos: 1, key: undefined, user: {}, trace: undefined };
+  return { messageId: fallbackId, hasMessageId: false, dedupeId: undefined, madeId: false, firstStoredAt: 0, qos: 1, key: undefined, user: {}, trace: undefined };
 }
 
 function addHeader(env: MutableEnvelope, name: string, value: string): void {
@@ -93,6 +108,8 @@ function addHeader(env: MutableEnvelope, name: string, value: string): void {
   else if (name === EVENT_HEADERS.qos) env.qos = value === '2' ? 2 : value === '0' ? 0 : 1;
   else if (name === EVENT_HEADERS.key) env.key = value;
   else if (name === EVENT_HEADERS.dedupeId) env.dedupeId = value;
+  else if (name === EVENT_HEADERS.madeId) env.madeId = value === '1';
+  else if (name === EVENT_HEADERS.firstStoredAt) env.firstStoredAt = Number.isSafeInteger(Number(value)) ? Number(value) : 0;
   else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (env.trace ??= {})[name] = value;
   else if (!RESERVED.test(name)) env.user[name] = value;
 }
@@ -108,10 +125,11 @@ export function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
  * cannot tell otherwise. QoS 1 is the default a receiver assumes, and a QoS 1 event without a
  * caller's id takes its broker position as id (ADR 0025), so a plain QoS 1 publish has none.
  */
-export function envelopeHeaders(messageId: string | undefined, qos: Qos, key: string | undefined): Record<string, string> {
+export function envelopeHeaders(messageId: string | undefined, qos: Qos, key: string | undefined, madeId = false): Record<string, string> {
   const out: Record<string, string> = {};
   if (messageId !== undefined) out[EVENT_HEADERS.messageId] = messageId;
   if (qos !== 1) out[EVENT_HEADERS.qos] = String(qos);
+  if (madeId && qos === 2) out[EVENT_HEADERS.madeId] = '1';
   if (key !== undefined) out[EVENT_HEADERS.key] = key.replace(/[\r\n]/g, ' ').slice(0, MAX_HEADER_VALUE);
   return out;
 }

@@ -7,11 +7,13 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Msg } from '@nats-io/nats-core';
 import { ackPositionOf } from '../jetstream/ack-subject.js';
+import type { Logger } from 'pino';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
 import type { ResolvedSubscribeOptions } from './event-bus-options.js';
 import { EVENT_HEADERS, readEnvelope } from './event-headers.js';
 import { headerEntries, streamPositionId, toNatsHeaders, type NatsContext } from './nats-transport.js';
+import { LazyClaimWindow } from './lazy-claim-window.js';
 import { ensureConsumer } from './nats-topology.js';
 import type { EventSubscription } from './types.js';
 
@@ -30,10 +32,25 @@ interface Unnamed {
   readonly dedupeId: string;
 }
 
-function toDelivery(topic: string, options: ResolvedSubscribeOptions, msg: Msg | JsMsg, unnamed: Unnamed, deliveryCount: number): Delivery {
+/** Where a QoS 2 delivery stands towards claiming its id (ADR 0026). */
+interface ClaimTiming {
+  readonly window: LazyClaimWindow;
+  readonly storedAt: string;
+}
+
+function toDelivery(
+  topic: string,
+  options: ResolvedSubscribeOptions,
+  msg: Msg | JsMsg,
+  unnamed: Unnamed,
+  deliveryCount: number,
+  timing?: ClaimTiming,
+): Delivery {
   // MsgHdrs iterates its own map as [name, values]; its get() would scan the keys per call.
   const env = readEnvelope(msg.headers ?? [], unnamed.id);
   return {
+    claimGraceMs: timing === undefined ? 0 : timing.window.graceMs(env.madeId, deliveryCount, timing.storedAt),
+    claimWaitMs: timing === undefined ? 0 : timing.window.waitMs(env.firstStoredAt),
     transport: 'nats',
     topic,
     group: options.group,
@@ -76,15 +93,16 @@ function subscribeCore(ctx: NatsContext, topic: string, options: ResolvedSubscri
 async function subscribeDurable(ctx: NatsContext, topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
   const name = await ensureConsumer(ctx.jsm, ctx.options, topic, options);
   const consumer = await ctx.js.consumers.get(ctx.options.stream, name);
+  const log = ctx.logger.child({ topic, group: options.group, consumer: name });
   // Prefetch a little beyond what runs at once: enough to keep handlers busy, not so much that
   // buffered messages sit out their ack_wait behind a slow handler.
   // Pull requests expire no later than ack_wait: on NATS 2.9 a SIGKILLed subscriber's open pulls
   // keep receiving (and burning) redeliveries until they expire, so the client's 30 s default
   // could use up max_deliver with no live subscriber seeing the message.
   const expires = Math.min(30_000, Math.max(1_000, ctx.options.ackWaitMs));
+  const window = options.qos === 2 ? await openClaimWindow(ctx, name, log) : undefined;
   const messages = await consumer.consume({ max_messages: Math.max(options.concurrency * 2, 8), expires });
   const limiter = new ConcurrencyLimiter(options.concurrency);
-  const log = ctx.logger.child({ topic, group: options.group, consumer: name });
   let closing = false;
   // One sweeper per subscription (not a timer per message): handlers running longer than a third
   // of ack_wait tell the server they are still working, so a slow handler is not redelivered.
@@ -144,7 +162,8 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
     const id = streamPositionId(ctx.options.stream, position.streamSequence);
     // The stored time makes the dedupe id unique across stream lifetimes: a recreated stream
     // counts from 1 again while the dedupe bucket still remembers the old ids (ADR 0025).
-    const delivery = toDelivery(topic, options, msg, { id, dedupeId: `${id}-${position.storedAt}` }, position.deliveryCount);
+    const timing = window === undefined ? undefined : { window, storedAt: position.storedAt };
+    const delivery = toDelivery(topic, options, msg, { id, dedupeId: `${id}-${position.storedAt}` }, position.deliveryCount, timing);
     inFlight.set(msg, Date.now());
     let outcome: Outcome;
     try {
@@ -177,13 +196,35 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
       await limiter.idle();
       sendAcks();
       clearInterval(sweeper);
+      window?.close();
     })());
   return { topic, group: options.group, transport: 'nats', close, [Symbol.asyncDispose]: close };
+}
+
+/** The lazy-claim window of a QoS 2 subscription, from the stream's and consumer's server settings. */
+async function openClaimWindow(ctx: NatsContext, consumer: string, log: Logger): Promise<LazyClaimWindow> {
+  const { jsm, options } = ctx;
+  const window = new LazyClaimWindow(
+    async () => {
+      const [stream, info] = await Promise.all([jsm.streams.info(options.stream), jsm.consumers.info(options.stream, consumer)]);
+      return { duplicateWindowMs: stream.config.duplicate_window / 1e6, ackWaitMs: (info.config.ack_wait ?? 0) / 1e6 };
+    },
+    Math.floor(Math.min(options.duplicateWindowMs, options.ackWaitMs) / 2),
+    (err) => log.warn({ err }, 'cannot read the duplicate window and ack_wait; QoS 2 deliveries claim first until they are known'),
+  );
+  await window.start();
+  return window;
 }
 
 async function publishDeadLetter(ctx: NatsContext, msg: JsMsg, delivery: Delivery, error: string): Promise<void> {
   const h = Object.fromEntries(headerEntries(msg.headers));
   delete h[EVENT_HEADERS.natsMsgId];
+  if (h[EVENT_HEADERS.madeId] !== undefined) {
+    // A replay is not the first copy of its id: it claims first. It also waits until the
+    // original's unclaimed runs in other groups are over, so it needs the original's stored time.
+    delete h[EVENT_HEADERS.madeId];
+    h[EVENT_HEADERS.firstStoredAt] ??= ackPositionOf(msg).storedAt.slice(0, -6);
+  }
   Object.assign(h, {
     // Written out: an event published without an id is known by its position in the event
     // stream (ADR 0025), which the dead letter and a replay must keep — and so is its dedupe id,

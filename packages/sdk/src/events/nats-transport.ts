@@ -107,8 +107,11 @@ export class NatsTransport implements EventTransport {
 
   async publish(event: OutgoingEvent): Promise<PublishResult> {
     const { nc, publisher, subjects, options } = this.context();
-    // QoS 2: Nats-Msg-Id makes a retried publish inside the duplicate window a no-op.
-    const natsMsgId = event.qos === 2 ? event.messageId : undefined;
+    // Nats-Msg-Id makes a retried publish inside the duplicate window a no-op. QoS 1 sends it too
+    // when the caller named the event: then no copy of an id can be stored twice within the
+    // window at either level, which is what lets a QoS 2 receiver run an SDK-made id's first
+    // delivery before claiming it (ADR 0026).
+    const natsMsgId = event.qos === 0 ? undefined : event.messageId;
     // A plain QoS 1 publish has nothing to say in headers: sending none spares the header block
     // on the client, the server and every receiver (ADR 0025).
     const block = natsMsgId === undefined && !hasHeaders(event.headers) ? undefined : new EventHeaderBlock(event.headers, natsMsgId);

@@ -57,7 +57,10 @@ describe('retry policy', () => {
 describe('dedupe interceptor', () => {
   class MemoryStore implements DedupeStore {
     readonly records = new Map<string, ClaimResult>();
+    claims = 0;
+    releases = 0;
     claim(id: string): Promise<ClaimResult> {
+      this.claims++;
       const r = this.records.get(id);
       if (r !== undefined) return Promise.resolve(r);
       this.records.set(id, { state: 'in-progress' });
@@ -68,6 +71,7 @@ describe('dedupe interceptor', () => {
       return Promise.resolve();
     }
     release(id: string): Promise<void> {
+      this.releases++;
       this.records.delete(id);
       return Promise.resolve();
     }
@@ -102,6 +106,74 @@ describe('dedupe interceptor', () => {
       Promise.resolve<Outcome>({ type: 'ack' }),
     );
     expect(await pipeline(delivery(1))).toEqual({ type: 'busy', delayMs: 750 });
+  });
+
+  describe('lazy claim (ADR 0026)', () => {
+    const lazy = (graceMs: number, deliveryCount = 1): Delivery => ({ ...delivery(deliveryCount), claimGraceMs: graceMs });
+    const stage = (store: MemoryStore, errors: string[] = []) =>
+      dedupeStage({ store, leaseMs: 1000, ttlMs: 1000, onError: (err, what) => void errors.push(`${what}: ${String(err)}`) });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('runs a young first delivery without claiming and still writes the completion record', async () => {
+      const store = new MemoryStore();
+      const pipeline = composeDelivery([stage(store).interceptor], () => Promise.resolve<Outcome>({ type: 'ack' }));
+      expect(await pipeline(lazy(5_000))).toEqual({ type: 'ack' });
+      expect(store.claims).toBe(0);
+      expect(store.records.get('t.g.m1')).toEqual({ state: 'done', response: true });
+      // A later copy (a redelivery claims first) meets the record.
+      expect(await pipeline(delivery(2))).toEqual({ type: 'ack', duplicate: true });
+    });
+
+    it('claims late when the handler outlives the grace, so a copy arriving then finds the lease', async () => {
+      const store = new MemoryStore();
+      let during: ClaimResult | undefined;
+      const pipeline = composeDelivery([stage(store).interceptor], async () => {
+        await sleep(80);
+        during = store.records.get('t.g.m1');
+        return { type: 'ack' };
+      });
+      expect(await pipeline(lazy(20))).toEqual({ type: 'ack' });
+      expect(store.claims).toBe(1);
+      expect(during).toEqual({ state: 'in-progress' });
+      expect(store.records.get('t.g.m1')).toEqual({ state: 'done', response: true });
+    });
+
+    it('an unclaimed failure leaves nothing to release; a late-claimed one releases', async () => {
+      const store = new MemoryStore();
+      const quick = composeDelivery([stage(store).interceptor], () => Promise.resolve(fail));
+      expect((await quick(lazy(5_000))).type).toBe('fail');
+      expect([store.claims, store.releases, store.records.size]).toEqual([0, 0, 0]);
+      const slow = composeDelivery([stage(store).interceptor], async () => {
+        await sleep(60);
+        return fail;
+      });
+      expect((await slow(lazy(10))).type).toBe('fail');
+      expect([store.claims, store.releases, store.records.size]).toEqual([1, 1, 0]);
+    });
+
+    it('a late claim that finds another holder is reported and that holder is not released', async () => {
+      const store = new MemoryStore();
+      const errors: string[] = [];
+      const pipeline = composeDelivery([stage(store, errors).interceptor], async () => {
+        store.records.set('t.g.m1', { state: 'in-progress' }); // someone else claimed meanwhile
+        await sleep(60);
+        return fail;
+      });
+      expect((await pipeline(lazy(10))).type).toBe('fail');
+      expect(store.releases).toBe(0);
+      expect(errors.join()).toMatch(/late claim found in-progress/);
+    });
+
+    it('a replay waiting for its original\'s unclaimed runs is busy without running the handler', async () => {
+      const store = new MemoryStore();
+      let called = false;
+      const pipeline = composeDelivery([stage(store).interceptor], () => {
+        called = true;
+        return Promise.resolve<Outcome>({ type: 'ack' });
+      });
+      expect(await pipeline({ ...delivery(1), claimWaitMs: 1234 })).toEqual({ type: 'busy', delayMs: 1234 });
+      expect([called, store.claims]).toEqual([false, 0]);
+    });
   });
 });
 

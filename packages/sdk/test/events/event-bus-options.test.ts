@@ -46,7 +46,17 @@ describe('event headers', () => {
 
   it('round-trips the envelope and keeps user headers apart', () => {
     const h = { tenant: 'acme', ...envelopeHeaders('m-1', 2, 'order-7') };
-    expect(readEnvelope(Object.entries(h), 'fallback')).toEqual({ messageId: 'm-1', hasMessageId: true, qos: 2, key: 'order-7', user: { tenant: 'acme' } });
+    expect(readEnvelope(Object.entries(h), 'fallback')).toEqual({
+      messageId: 'm-1',
+      hasMessageId: true,
+      dedupeId: undefined,
+      madeId: false,
+      firstStoredAt: 0,
+      qos: 2,
+      key: 'order-7',
+      user: { tenant: 'acme' },
+      trace: undefined,
+    });
     expect(readEnvelope([], 'fallback')).toMatchObject({ messageId: 'fallback', hasMessageId: false, qos: 1 });
   });
 
@@ -54,6 +64,14 @@ describe('event headers', () => {
     expect(envelopeHeaders(undefined, 1, undefined)).toEqual({});
     expect(envelopeHeaders(undefined, 1, 'order-7')).toEqual({ 'Ipc-Event-Key': 'order-7' });
     expect(envelopeHeaders('m-1', 0, undefined)).toEqual({ 'Ipc-Message-Id': 'm-1', 'Ipc-Qos': '0' });
+  });
+
+  it('marks only a QoS 2 id the SDK made, and reads the mark and a replay\'s first stored time back (ADR 0026)', () => {
+    expect(envelopeHeaders('m-1', 2, undefined, true)).toEqual({ 'Ipc-Message-Id': 'm-1', 'Ipc-Qos': '2', 'Ipc-Made-Id': '1' });
+    expect(envelopeHeaders('m-1', 0, undefined, true)).toEqual({ 'Ipc-Message-Id': 'm-1', 'Ipc-Qos': '0' });
+    expect(readEnvelope(Object.entries(envelopeHeaders('m-1', 2, undefined, true)), 'f')).toMatchObject({ madeId: true, firstStoredAt: 0 });
+    expect(readEnvelope([['Ipc-First-Stored-At', '1763850000123']], 'f')).toMatchObject({ madeId: false, firstStoredAt: 1763850000123 });
+    expect(readEnvelope([['Ipc-First-Stored-At', 'soon']], 'f')).toMatchObject({ firstStoredAt: 0 });
   });
 });
 
