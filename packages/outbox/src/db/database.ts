@@ -18,6 +18,30 @@ export interface Queryable {
   query<R extends object = Record<string, unknown>>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]>;
 }
 
+/**
+ * The rows of a statement run by {@link Transaction.queryAtCommit}, readable once the
+ * transaction has committed (reading them earlier throws).
+ */
+export interface AtCommit<R> {
+  readonly rows: R[];
+}
+
+/**
+ * What a transaction's function receives: a {@link Queryable} whose statements all run in the
+ * transaction, plus a way to make the last statement travel with COMMIT.
+ */
+export interface Transaction extends Queryable {
+  /**
+   * Runs `sql` as the transaction's LAST statement, sent together with COMMIT where the database
+   * can (PostgreSQL: one extended-protocol message ending in one Sync, so if the statement fails
+   * COMMIT is never executed and nothing is written). Its rows are available from the returned
+   * object once `transaction()` has resolved; if the statement or COMMIT fails, `transaction()`
+   * rejects with that error. At most once per transaction, and no statement may follow it.
+   * @throws Error when called twice, or when a statement is issued after it.
+   */
+  queryAtCommit<R extends object = Record<string, unknown>>(sql: NamedStatement, params?: readonly unknown[]): AtCommit<R>;
+}
+
 /** Transaction isolation levels accepted by {@link Database.transaction}. */
 export const ISOLATION_LEVELS = {
   REPEATABLE_READ: 'REPEATABLE READ',
@@ -61,7 +85,13 @@ export const WAKE_AFTER_COMMIT_SETTING = 'aegis.outbox_wake';
 /** A database the outbox can use: autocommit queries, transactions and LISTEN. */
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs `fn` in one transaction and commits if it resolves, rolls back if it throws. On
+   * PostgreSQL nothing is sent before `fn`'s first statement: the opening (aggregate locks,
+   * BEGIN, SET LOCAL) travels in the same message as that statement, so a transaction whose
+   * function runs no statement sends nothing and takes no lock (ADR 0013, round 4).
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Calls `onNotify` for each notification on `channel`, and once after every reconnection
    * (notifications sent while disconnected are lost, so the caller should look for work).

@@ -2,17 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import {
-  ISOLATION_LEVELS,
-  OUTBOX_CHANNEL,
-  WAKE_AFTER_COMMIT_SETTING,
-  type Database,
-  type NamedStatement,
-  type Queryable,
-  type TransactionOptions,
-} from './database.js';
-import { advisoryLockStatements } from './aggregate-lock-key.js';
+import { OUTBOX_CHANNEL, type Database, type NamedStatement, type Transaction, type TransactionOptions } from './database.js';
 import { CoalescedWakeup } from './coalesced-wakeup.js';
+import { PgQueryable } from './pg-queryable.js';
+import { PgTransaction } from './pg-transaction.js';
+import { rollbackText } from './transaction-statements.js';
 
 export interface PgDatabaseOptions {
   readonly connectionString: string;
@@ -25,20 +19,6 @@ export interface PgDatabaseOptions {
 
 /** Time between LISTEN reconnection attempts. */
 const LISTEN_RECONNECT_MS = 500;
-
-class PgQueryable implements Queryable {
-  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
-  async query<R extends object>(sql: string | NamedStatement, params: readonly unknown[] = []): Promise<R[]> {
-    const result =
-      typeof sql === 'string'
-        ? await this.client.query<R>(sql, params as unknown[])
-        : await this.client.query<R>({ name: sql.name, text: sql.text, values: params as unknown[] });
-    // Several statements without parameters (simple protocol) give one result each: like PGlite,
-    // the last one's rows are the answer.
-    const results = result as pg.QueryResult<R> | Array<pg.QueryResult<R>>;
-    return Array.isArray(results) ? (results.at(-1)?.rows ?? []) : results.rows;
-  }
-}
 
 export class PgDatabase implements Database {
   readonly kind = 'postgres' as const;
@@ -87,18 +67,16 @@ export class PgDatabase implements Database {
     return this.direct.query<R>(sql, params);
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
-    const locks = advisoryLockStatements(options.lockKeys ?? []);
-    const wakeAfterCommit = options.wakeRelaysAfterCommit === true;
-    // SET LOCAL takes no snapshot, so a REPEATABLE READ snapshot is still fixed by the first
-    // real statement (after the locks); it tells the outbox trigger to leave the NOTIFY to us
-    // and only note that one is due (000002).
-    const begin =
-      `BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}` +
-      (wakeAfterCommit ? `; SET LOCAL ${WAKE_AFTER_COMMIT_SETTING} = 'after_commit'` : '');
-    // With locks, the transaction's ends also release them, in the same round trip.
-    const unlock = locks === '' ? '' : '; SELECT pg_advisory_unlock_all()';
+    const shape = {
+      isolation: options.isolation ?? 'REPEATABLE_READ',
+      lockKeys: options.lockKeys ?? [],
+      wakeAfterCommit: options.wakeRelaysAfterCommit === true,
+    } as const;
+    // Nothing is sent before fn's first statement; the opening and that statement share one
+    // message, as do the last statement and COMMIT (pg-transaction.ts, ADR 0013 round 4).
+    const tx = new PgTransaction(client, shape);
     let broken: Error | undefined;
     // True once no transaction is open and no lock of ours is held on this connection.
     let ended = false;
@@ -111,45 +89,36 @@ export class PgDatabase implements Database {
     };
     client.on('error', onError);
     try {
-      // Locks first (session-level), then BEGIN: the snapshot is taken after the lock is held.
-      // One round trip (simple protocol, several statements; the lock keys are integers we
-      // computed, never text from a caller): the locks are taken in a short READ COMMITTED
-      // transaction of their own, which commits (no xid, no WAL) before `BEGIN ISOLATION LEVEL`
-      // opens the real one with no snapshot yet. `SELECT lock; BEGIN …` alone would not do: the
-      // SELECT opens an implicit transaction whose snapshot predates the lock and BEGIN could no
-      // longer set its isolation level. Session locks outlive the transaction they were taken in.
-      await client.query(locks === '' ? begin : `BEGIN ISOLATION LEVEL READ COMMITTED; ${locks} COMMIT; ${begin}`);
-      const result = await fn(new PgQueryable(client));
-      // COMMIT and unlock in one round trip; if COMMIT fails the unlock is skipped (the rest of
-      // the message is) and the catch below releases the locks. With a post-commit wake-up, the
-      // same message first reads whether the outbox trigger saw rows to announce (000002).
+      const result = await fn(tx);
       commitSent = true;
-      if (wakeAfterCommit) {
-        const results = (await client.query(`SELECT current_setting('${WAKE_AFTER_COMMIT_SETTING}', true) AS wake; COMMIT${unlock}`)) as unknown as Array<pg.QueryResult<{ wake: string | null }>>;
-        ended = true;
-        if (results[0]?.rows[0]?.wake === 'due') this.wakeup.request();
-      } else {
-        await client.query(`COMMIT${unlock}`);
-        ended = true;
-      }
+      const outcome = await tx.commit();
+      ended = true;
+      // The outbox trigger noted rows to announce (000002): wake the relays now that they are
+      // committed and visible.
+      if (outcome.wakeDue) this.wakeup.request();
       return result;
     } catch (err) {
-      // Whatever failed — the lock or BEGIN message, a statement, the handler, COMMIT — end any
+      // Whatever failed — the opening message, a statement, the handler, COMMIT — end any
       // transaction (ROLLBACK outside one only warns) and release the locks in one round trip,
-      // so the connection goes back to the pool idle and holding nothing.
-      await client.query(`ROLLBACK${unlock}`).then(
-        () => {
-          ended = true;
-        },
-        (rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        },
-      );
+      // so the connection goes back to the pool idle and holding nothing. If nothing was sent,
+      // there is nothing to end.
+      if (!tx.started) {
+        ended = true;
+      } else {
+        await client.query(rollbackText(shape)).then(
+          () => {
+            ended = true;
+          },
+          (rollbackErr: unknown) => {
+            broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+          },
+        );
+      }
       // A lost connection must not go back to the pool.
       if (broken === undefined && isConnectionError(err)) broken = err as Error;
       // The connection died with COMMIT in flight: it may have committed rows nobody announced
       // (a spare wake-up costs the relays one claim).
-      if (wakeAfterCommit && commitSent && isConnectionError(err)) this.wakeup.request();
+      if (shape.wakeAfterCommit && commitSent && isConnectionError(err)) this.wakeup.request();
       throw err;
     } finally {
       client.off('error', onError);

@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { ISOLATION_LEVELS, type Database, type NamedStatement, type Queryable, type TransactionOptions } from './database.js';
+import { ISOLATION_LEVELS, type AtCommit, type Database, type NamedStatement, type Queryable, type Transaction, type TransactionOptions } from './database.js';
 
 interface PgliteLike {
   query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
@@ -25,6 +25,45 @@ class PgliteQueryable implements Queryable {
     }
     const result = await this.target.query<R>(text, [...params]);
     return result.rows;
+  }
+}
+
+/**
+ * A PGlite transaction. In process there is no round trip to save: the at-commit statement simply
+ * runs after `fn` returns, still inside the transaction, with the same contract as on PostgreSQL.
+ */
+class PgliteTransaction extends PgliteQueryable implements Transaction {
+  private last: { readonly sql: NamedStatement; readonly params: readonly unknown[]; rows?: unknown[] } | undefined;
+
+  override query<R extends object>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+    if (this.last !== undefined) return Promise.reject(new Error('no statement may follow queryAtCommit in a transaction'));
+    return super.query<R>(sql, params);
+  }
+
+  queryAtCommit<R extends object>(sql: NamedStatement, params: readonly unknown[] = []): AtCommit<R> {
+    if (this.last !== undefined) throw new Error('queryAtCommit may be called once per transaction');
+    const last: { sql: NamedStatement; params: readonly unknown[]; rows?: unknown[] } = { sql, params };
+    this.last = last;
+    let committed = false;
+    this.committed = () => {
+      committed = true;
+    };
+    return {
+      get rows(): R[] {
+        if (!committed || last.rows === undefined) throw new Error('queryAtCommit rows are available once the transaction has committed');
+        return last.rows as R[];
+      },
+    };
+  }
+
+  /** Called once the transaction committed. */
+  committed: () => void = () => undefined;
+
+  /** Runs the at-commit statement, if any; the last thing before COMMIT. */
+  async beforeCommit(): Promise<void> {
+    const last = this.last;
+    if (last === undefined) return;
+    last.rows = await super.query(last.sql, last.params);
   }
 }
 
@@ -47,11 +86,17 @@ export class PgliteDatabase implements Database {
     return this.direct.query<R>(sql, params);
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    return this.db.transaction(async (tx) => {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    let transaction: PgliteTransaction | undefined;
+    const result = await this.db.transaction(async (tx) => {
       await tx.query(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`);
-      return fn(new PgliteQueryable(tx));
+      transaction = new PgliteTransaction(tx);
+      const value = await fn(transaction);
+      await transaction.beforeCommit();
+      return value;
     });
+    transaction?.committed();
+    return result;
   }
 
   async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {

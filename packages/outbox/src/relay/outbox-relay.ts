@@ -13,7 +13,7 @@
  */
 import { OUTBOX_CHANNEL, type Database } from '../db/database.js';
 import { claimOutboxHeads } from '../sql/claim-outbox-heads.js';
-import { markOutboxSent } from '../sql/mark-outbox-sent.js';
+import { markOutboxSentAtCommit } from '../sql/mark-outbox-sent.js';
 import { markOutboxAttemptFailed } from '../sql/mark-outbox-attempt-failed.js';
 import type { OutboxSink } from '../sinks/outbox-sink.js';
 import type { OutboxRecord } from '../types.js';
@@ -93,7 +93,6 @@ export class OutboxRelay {
         // One row per aggregate, so publishing them concurrently cannot reorder an aggregate.
         const outcomes = await Promise.all(rows.map((row) => this.publishOne(row)));
         const sentIds = rows.filter((_, i) => outcomes[i] === undefined).map((r) => r.id);
-        await markOutboxSent(tx, sentIds);
         let retried = 0;
         let failed = 0;
         for (const [i, row] of rows.entries()) {
@@ -110,6 +109,8 @@ export class OutboxRelay {
             this.options.logger?.warn({ relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempt: row.attempts + 1, retry_in_ms: delay, err: error }, 'publish failed; retry scheduled');
           }
         }
+        // Last, so it travels with COMMIT: one round trip for the marks and the commit.
+        markOutboxSentAtCommit(tx, sentIds);
         return { claimed: rows.length, sent: sentIds.length, retried, failed };
       },
       { isolation: 'READ_COMMITTED' },

@@ -1,4 +1,4 @@
-import type { NamedStatement, Queryable } from '../db/database.js';
+import type { NamedStatement, Queryable, Transaction } from '../db/database.js';
 import type { CommandStatus, DomainEvent } from '../types.js';
 
 /** One event of {@link AppendEventsParams}; the envelope fields are shared by all of them. */
@@ -63,7 +63,20 @@ const APPEND_EVENTS: NamedStatement = {
  * commit order per aggregate. Not idempotent: `event_id` is unique, a repeat fails with 23505.
  */
 export async function appendEventsWithOutbox(db: Queryable, p: AppendEventsParams): Promise<DomainEvent[]> {
-  const rows = await db.query<{ event: DomainEvent }>(APPEND_EVENTS, [
+  return eventsOf(await db.query<{ event: DomainEvent }>(APPEND_EVENTS, appendParams(p)), p);
+}
+
+/**
+ * The same statement as the transaction's last, sent with its COMMIT (one round trip for both;
+ * if it fails, COMMIT is not executed). The events are readable once the transaction committed.
+ */
+export function appendEventsWithOutboxAtCommit(tx: Transaction, p: AppendEventsParams): () => DomainEvent[] {
+  const written = tx.queryAtCommit<{ event: DomainEvent }>(APPEND_EVENTS, appendParams(p));
+  return () => eventsOf(written.rows, p);
+}
+
+function appendParams(p: AppendEventsParams): unknown[] {
+  return [
     JSON.stringify(
       p.events.map((e, ord) => ({
         ord,
@@ -84,7 +97,10 @@ export async function appendEventsWithOutbox(db: Queryable, p: AppendEventsParam
     p.command?.status ?? null,
     p.command?.result === undefined ? null : JSON.stringify(p.command.result),
     p.command?.error === undefined ? null : JSON.stringify(p.command.error),
-  ]);
+  ];
+}
+
+function eventsOf(rows: ReadonlyArray<{ event: DomainEvent }>, p: AppendEventsParams): DomainEvent[] {
   if (rows.length !== p.events.length) throw new Error(`insert into domain_events returned ${rows.length} rows for ${p.events.length} events`);
   return rows.map((r) => r.event);
 }

@@ -5,15 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AegisError } from '@aegis-ipc/protocol';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable, Transaction } from '../db/database.js';
 import { insertCommand } from '../sql/insert-command.js';
 import { findCommandByIdempotencyKey } from '../sql/find-command-by-idempotency-key.js';
 import { findPendingCommandId } from '../sql/find-pending-command.js';
 import { findEventsCausedBy } from '../sql/find-events-caused-by.js';
-import { appendEventsWithOutbox } from '../sql/append-events-with-outbox.js';
+import { appendEventsWithOutbox, appendEventsWithOutboxAtCommit, type AppendEventsParams } from '../sql/append-events-with-outbox.js';
 import { lockCommand } from '../sql/lock-command.js';
 import { findCommand } from '../sql/find-command.js';
-import { updateCommandStatus } from '../sql/update-command-status.js';
+import { updateCommandStatusAtCommit } from '../sql/update-command-status.js';
 import { COMMAND_STATUS, type CommandRecord, type CommandStatus, type DomainEvent } from '../types.js';
 import { assertEventName } from './event-name.js';
 import { isRetryableTransactionError, isUniqueViolation, toStorageError } from './db-errors.js';
@@ -103,11 +103,11 @@ export class OutboxWriter {
             const outcome = await handler({ tx, command });
             const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.RECEIVED;
             const update = status !== COMMAND_STATUS.RECEIVED || outcome.result !== undefined ? { id: commandId, status, result: outcome.result } : undefined;
-            const events = await this.writeOutcome(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata), update);
-            return { commandId, status, events, result: outcome.result ?? null, replayed: false };
+            const events = this.writeOutcomeAtCommit(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata), update);
+            return { commandId, status, events, result: outcome.result ?? null };
           },
           { isolation: this.options.isolation, lockKeys: [input.sessionId], wakeRelaysAfterCommit: true },
-        );
+        ).then((r) => ({ ...r, events: r.events(), replayed: false }));
       } catch (err) {
         if (isUniqueViolation(err)) {
           const resolved = await this.resolveConflict(input);
@@ -165,11 +165,11 @@ export class OutboxWriter {
           const outcome = await handler({ tx, command });
           const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.FAILED;
           const update = { id: commandId, status, result: outcome.result, error: outcome.error };
-          const events = await this.writeOutcome(tx, outcome.events ?? [], this.envelopeFor(command, aggregateType, trace, metadata), update);
-          return { commandId, status, events, result: outcome.result ?? null, replayed: false };
+          const events = this.writeOutcomeAtCommit(tx, outcome.events ?? [], this.envelopeFor(command, aggregateType, trace, metadata), update);
+          return { commandId, status, events, result: outcome.result ?? null };
         },
         { isolation: this.options.isolation, lockKeys: [sessionId], wakeRelaysAfterCommit: true },
-      );
+      ).then((r) => ({ ...r, events: r.events(), replayed: false }));
     } catch (err) {
       throw toStorageError(err, `finishing command ${commandId}`);
     }
@@ -185,7 +185,7 @@ export class OutboxWriter {
           details: { command_id: commandId, status: command.status },
         });
       }
-      await updateCommandStatus(tx, commandId, COMMAND_STATUS.PROCESSING);
+      updateCommandStatusAtCommit(tx, commandId, COMMAND_STATUS.PROCESSING);
     });
   }
 
@@ -198,14 +198,26 @@ export class OutboxWriter {
    * @throws AegisError `EVENT_NAME_INVALID`, `VALIDATION_FAILED`.
    */
   async appendEvents(tx: Queryable, drafts: readonly EventDraft[], envelope: EventEnvelope): Promise<DomainEvent[]> {
-    return this.writeOutcome(tx, drafts, envelope, undefined);
+    const write = this.outcomeWrite(drafts, envelope, undefined);
+    return write === undefined ? [] : appendEventsWithOutbox(tx, write);
   }
 
   /**
-   * Events, their outbox rows and the command's new status: one statement (see
-   * `sql/append-events-with-outbox.ts`); every draft is validated before anything is written.
+   * Events, their outbox rows and the command's new status as ONE statement (see
+   * `sql/append-events-with-outbox.ts`), sent with the transaction's COMMIT: the command's second
+   * and last round trip. Every draft is validated before anything is written. The events are
+   * readable once the transaction committed.
    */
-  private async writeOutcome(tx: Queryable, drafts: readonly EventDraft[], envelope: EventEnvelope, command: CommandUpdate | undefined): Promise<DomainEvent[]> {
+  private writeOutcomeAtCommit(tx: Transaction, drafts: readonly EventDraft[], envelope: EventEnvelope, command: CommandUpdate | undefined): () => DomainEvent[] {
+    const write = this.outcomeWrite(drafts, envelope, command);
+    if (write !== undefined) return appendEventsWithOutboxAtCommit(tx, write);
+    // No outbox row, so no statement that would wake the relays for nothing.
+    if (command !== undefined) updateCommandStatusAtCommit(tx, command.id, command.status, command);
+    return () => [];
+  }
+
+  /** Validates the drafts; the append statement's parameters, or undefined when there are no events. */
+  private outcomeWrite(drafts: readonly EventDraft[], envelope: EventEnvelope, command: CommandUpdate | undefined): AppendEventsParams | undefined {
     requireText('correlation_id', envelope.correlationId);
     requireText('causation_id', envelope.causationId);
     for (const draft of drafts) assertEventName(draft.eventType);
@@ -213,12 +225,8 @@ export class OutboxWriter {
       const version = draft.eventVersion ?? 1;
       if (!Number.isInteger(version) || version < 1) requireText('event_version', '');
     }
-    if (drafts.length === 0) {
-      // No outbox row, so no statement that would NOTIFY the relays for nothing.
-      if (command !== undefined) await updateCommandStatus(tx, command.id, command.status, command);
-      return [];
-    }
-    return appendEventsWithOutbox(tx, {
+    if (drafts.length === 0) return undefined;
+    return {
       correlationId: envelope.correlationId,
       causationId: envelope.causationId,
       aggregateType: envelope.aggregateType,
@@ -233,7 +241,7 @@ export class OutboxWriter {
         metadata: { ...envelope.metadata, ...draft.metadata, trace: envelope.trace },
       })),
       command,
-    });
+    };
   }
 
   /** Events of a command: correlated with its flow, caused by the command itself. */

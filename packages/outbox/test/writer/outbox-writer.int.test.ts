@@ -34,10 +34,14 @@ describe('OutboxWriter on PostgreSQL', () => {
   });
 
   describe('atomicity (OB-2): a failure after any of the three writes leaves none of them', () => {
-    // Each failure point is a trigger that raises inside the same transaction: on the command
-    // insert, on the event insert, on the outbox insert, and at COMMIT (deferred).
+    // Each failure point is a trigger that raises inside the same transaction: before and after
+    // the command insert (the end of the first message: locks, BEGIN, INSERT), after the event
+    // insert, the outbox insert and the status update (all in the statement that travels with
+    // COMMIT: a failure there must skip the COMMIT of the same message), and at COMMIT (deferred).
     const points = [
       ['command_inbox', 'BEFORE INSERT', false],
+      ['command_inbox', 'AFTER INSERT', false],
+      ['command_inbox', 'AFTER UPDATE', false],
       ['domain_events', 'AFTER INSERT', false],
       ['event_outbox', 'AFTER INSERT', false],
       ['event_outbox', 'AFTER INSERT', true],
