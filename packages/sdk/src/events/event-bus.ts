@@ -38,7 +38,8 @@ export class EventBus {
   private readonly subscriptions = new Set<EventSubscription>();
   private readonly dedupeStores = new Map<TransportName, Promise<DedupeStore>>();
   private readonly validTopics = new Set<string>();
-  private readonly publishedCounters = new Map<string, { inc(): void }>();
+  /** Bound `published` counters per topic, indexed by transport and QoS (see publishedCounter). */
+  private readonly publishedCounters = new Map<string, Array<{ inc(): void } | undefined>>();
   private starting: Promise<void> | undefined;
   private started = false;
   private closed = false;
@@ -177,14 +178,15 @@ export class EventBus {
     await this.close();
   }
 
+  /** A topic's counters live in one small array: no key string is built per publish. */
   private publishedCounter(transport: TransportName, topic: string, qos: Qos): { inc(): void } {
-    const key = `${transport} ${topic} ${qos}`;
-    let counter = this.publishedCounters.get(key);
-    if (counter === undefined) {
-      counter = this.metrics.published.bind({ transport, topic, qos: String(qos) });
-      if (this.publishedCounters.size < 10_000) this.publishedCounters.set(key, counter);
+    let byTopic = this.publishedCounters.get(topic);
+    if (byTopic === undefined) {
+      byTopic = [];
+      if (this.publishedCounters.size < 10_000) this.publishedCounters.set(topic, byTopic);
     }
-    return counter;
+    const at = (transport === 'nats' ? 0 : 3) + qos;
+    return (byTopic[at] ??= this.metrics.published.bind({ transport, topic, qos: String(qos) }));
   }
 
   private assertOpen(): void {

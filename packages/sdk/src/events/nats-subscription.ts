@@ -171,6 +171,11 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
     } finally {
       inFlight.delete(msg);
     }
+    // The common case without another async call (and its promise) per event.
+    if (outcome.type === 'ack') {
+      if (acks.push(msg) === 1) setImmediate(sendAcks);
+      return;
+    }
     await settle(msg, delivery, outcome);
   };
 

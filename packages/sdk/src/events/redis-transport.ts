@@ -95,7 +95,10 @@ export interface RedisContext {
 }
 
 /** A batch's entries per stream, streams in first-seen order. */
-function groupByStream(batch: readonly PendingXadd[]): PendingXadd[][] {
+function groupByStream(batch: readonly PendingXadd[]): readonly PendingXadd[][] {
+  // The common batch is one busy topic: no map, no copies.
+  const first = batch[0]?.key;
+  if (batch.every((p) => p.key === first)) return [batch as PendingXadd[]];
   const byKey = new Map<string, PendingXadd[]>();
   for (const p of batch) {
     const list = byKey.get(p.key);
@@ -125,6 +128,9 @@ export class RedisTransport implements EventTransport {
   private readonly shas = new Map<string, string>();
   private xadds: PendingXadd[] = [];
   private onceXadds: PendingXadd[] = [];
+  /** The stream bounds as the script arguments they become (not converted per publish). */
+  private readonly maxLen: string;
+  private readonly volatileMaxLen: string;
 
   constructor(client: AnyRedisClient, options: ResolvedEventBusOptions, logger: Logger) {
     this.ctx = {
@@ -134,6 +140,8 @@ export class RedisTransport implements EventTransport {
       options,
       logger,
     };
+    this.maxLen = String(options.redisMaxLen);
+    this.volatileMaxLen = String(options.redisVolatileMaxLen);
   }
 
   async start(): Promise<void> {
@@ -156,7 +164,7 @@ export class RedisTransport implements EventTransport {
     const { keys, options } = this.ctx;
     // No `h` field when there is nothing to say: a plain QoS 1 event is its payload (ADR 0025).
     const h = hasHeaders(event.headers) ? JSON.stringify(event.headers) : '';
-    const size = event.data.length + Buffer.byteLength(h);
+    const size = h === '' ? event.data.length : event.data.length + Buffer.byteLength(h);
     if (size > options.redisMaxPayloadBytes) {
       throw new AegisError('PAYLOAD_TOO_LARGE', `event of ${size} bytes exceeds the Redis event limit of ${options.redisMaxPayloadBytes}`, {
         details: { size, limit: options.redisMaxPayloadBytes },
@@ -166,11 +174,11 @@ export class RedisTransport implements EventTransport {
     try {
       if (event.qos === 2 && event.messageId !== undefined) {
         const once = { key: keys.published(event.messageId), windowMs: String(options.duplicateWindowMs) };
-        const entryId = await this.xadd(keys.durable(event.topic), options.redisMaxLen, h, data, once);
+        const entryId = await this.xadd(keys.durable(event.topic), this.maxLen, h, data, once);
         return { messageId: event.messageId, duplicate: entryId === undefined };
       }
       const volatile = event.qos === 0;
-      const entryId = await this.xadd(volatile ? keys.volatile(event.topic) : keys.durable(event.topic), volatile ? options.redisVolatileMaxLen : options.redisMaxLen, h, data, undefined);
+      const entryId = await this.xadd(volatile ? keys.volatile(event.topic) : keys.durable(event.topic), volatile ? this.volatileMaxLen : this.maxLen, h, data, undefined);
       // Without the caller's id a QoS 1 event is known by its entry id, as every delivery sees it (ADR 0025).
       return { messageId: event.messageId ?? entryId ?? '', duplicate: false };
     } catch (err) {
@@ -187,10 +195,10 @@ export class RedisTransport implements EventTransport {
    * A batch goes out as one `EVALSHA` running the same commands per entry; a lone QoS 0/1 publish
    * is the plain XADD. Each publish still resolves only on Redis's reply for its own entry.
    */
-  private xadd(key: string, maxLen: number, h: string, d: Buffer, once: PendingXadd['once']): Promise<string | undefined> {
+  private xadd(key: string, maxLen: string, h: string, d: Buffer, once: PendingXadd['once']): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const queue = once === undefined ? this.xadds : this.onceXadds;
-      if (queue.push({ key, maxLen: String(maxLen), h, d, once, resolve, reject }) === 1) setImmediate(() => void this.flushXadds(once !== undefined));
+      if (queue.push({ key, maxLen, h, d, once, resolve, reject }) === 1) setImmediate(() => void this.flushXadds(once !== undefined));
     });
   }
 
@@ -206,7 +214,7 @@ export class RedisTransport implements EventTransport {
         return;
       }
       const groups = once ? [batch] : groupByStream(batch);
-      const ordered = groups.flat(); // the order of the replies
+      const ordered = groups.length === 1 ? batch : groups.flat(); // the order of the replies
       const replies = once
         ? await this.script(PUBLISH_ONCE_MANY, {
             keys: batch.flatMap((p) => [p.key, p.once!.key]),
