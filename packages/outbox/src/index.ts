@@ -15,7 +15,17 @@
  * const relay = new OutboxRelay(db, await NatsJetStreamSink.create());
  * await relay.start();
  */
-export { type Database, type Queryable, type NamedStatement, type IsolationLevel, type TransactionOptions, ISOLATION_LEVELS, OUTBOX_CHANNEL } from './db/database.js';
+export {
+  type Database,
+  type Queryable,
+  type Transaction,
+  type AtCommit,
+  type NamedStatement,
+  type IsolationLevel,
+  type TransactionOptions,
+  ISOLATION_LEVELS,
+  OUTBOX_CHANNEL,
+} from './db/database.js';
 export { openDatabase, type OpenDatabaseOptions } from './db/open-database.js';
 export { PgDatabase, type PgDatabaseOptions } from './db/pg-database.js';
 export { PgliteDatabase } from './db/pglite-database.js';
