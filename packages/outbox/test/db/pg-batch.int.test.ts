@@ -193,6 +193,26 @@ describe('PgDatabase transactions through batches', () => {
     }
   });
 
+  it('the snapshot is taken after the lock on the batch path too: a REPEATABLE READ transaction that waited sees the holder\'s commit', async () => {
+    const db = new PgDatabase({ connectionString: testDb.url, poolSize: 1, applicationName: 'aegis-batch-snapshot' });
+    const countT = { name: 'test_tx_count_t', text: 'SELECT count(*)::int AS n, current_setting($1) AS iso FROM t' };
+    try {
+      await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
+      await outside.query('BEGIN');
+      await outside.query('INSERT INTO t VALUES (1)');
+      // Opening (lock, BEGIN REPEATABLE READ, SET LOCAL) and this named statement: one batch,
+      // whose Parse (first use on the connection) and Bind come after the lock is granted.
+      const tx = db.transaction(async (q) => (await q.query<{ n: number; iso: string }>(countT, ['transaction_isolation']))[0], { lockKeys: [KEY], wakeRelaysAfterCommit: true });
+      await new Promise((r) => setTimeout(r, 200));
+      await outside.query('COMMIT');
+      await outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
+      expect(await tx).toEqual({ n: 1, iso: 'repeatable read' });
+      expect(await locksHeld()).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('a failed lock never lets the first statement run: nothing written, no lock held, the same connection is reused', async () => {
     const db = single('aegis-batch-lock-fail');
     try {
