@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TraceBuffer, type TraceEntry } from '../../src/routing/trace-buffer.js';
+import type { AttemptRecord } from '../../src/routing/route-outcome.js';
 
 function entry(traceId: string, n: number): TraceEntry {
   return {
@@ -42,5 +43,41 @@ describe('TraceBuffer', () => {
     expect(recent[0]?.path).toEqual(['a:a-1', 'b:b-1']);
     expect(recent[0]?.received_at).toBe(new Date(1_700_000_000_005).toISOString());
     expect(buffer.recent(1)).toHaveLength(1);
+  });
+
+  it('gives back each call as recorded: attempts (none, one, several), trace ids of any valid form', () => {
+    const buffer = new TraceBuffer(8);
+    const answered: AttemptRecord = { attempt: 1, instance_id: 'svc-1', outcome: 'answered', duration_ms: 0.42, timeout_ms: 4999 };
+    const errorReply: AttemptRecord = { attempt: 1, instance_id: 'svc-2', outcome: 'error_reply', error_type: 'APPLICATION_ERROR', duration_ms: 1, timeout_ms: 5000 };
+    const failover: AttemptRecord[] = [
+      { attempt: 1, instance_id: 'svc-1', outcome: 'timeout', error_type: 'ROUTE_INSTANCE_TIMEOUT', duration_ms: 5000.01, timeout_ms: 5000 },
+      { attempt: 2, instance_id: 'svc-2', outcome: 'answered', duration_ms: 0.5, timeout_ms: 5000 },
+    ];
+    const hex = 'a'.repeat(32);
+    const longest = `${'Z'.repeat(63)}_`;
+    buffer.record({ ...entry(hex, 1), attempts: [answered] });
+    buffer.record({ ...entry('t-2', 2), attempts: [errorReply], outcome: 'error_reply', error_code: 'APPLICATION_ERROR' });
+    buffer.record({ ...entry(longest, 3), attempts: failover });
+    buffer.record({ ...entry('é-not-ascii', 4), attempts: [] });
+    buffer.record({ ...entry(`${hex}b`, 5), attempts: [answered] });
+
+    const [one] = buffer.get(hex);
+    expect(one?.trace_id).toBe(hex);
+    expect(one?.attempts).toEqual([answered]);
+    expect(Object.keys(one?.attempts[0] ?? {})).toEqual(Object.keys(answered));
+    expect(buffer.get('t-2')[0]?.attempts).toEqual([errorReply]);
+    expect(buffer.get(longest)[0]?.attempts).toEqual(failover);
+    expect(buffer.get(longest)[0]?.trace_id).toBe(longest);
+    expect(buffer.get('é-not-ascii')[0]?.attempts).toEqual([]);
+    expect(buffer.get('é-not-ascii')[0]?.trace_id).toBe('é-not-ascii');
+    expect(buffer.get(`${hex}b`)).toHaveLength(1);
+    expect(buffer.get(hex.slice(1))).toEqual([]);
+    // A view is a copy: changing it does not change the ring.
+    buffer.get(hex)[0]?.attempts.pop();
+    expect(buffer.get(hex)[0]?.attempts).toHaveLength(1);
+    // Slots are reused in place: overwriting keeps nothing of the previous call.
+    for (let n = 0; n < 8; n++) buffer.record({ ...entry(`r${n}`, n), attempts: n % 2 === 0 ? failover : [answered] });
+    expect(buffer.get(hex)).toEqual([]);
+    expect(buffer.recent(8).map((v) => v.attempts.length)).toEqual([1, 2, 1, 2, 1, 2, 1, 2]);
   });
 });
