@@ -28,9 +28,6 @@ export interface ScannedRouteRequest {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// Only ever given bytes already checked to be ASCII token characters, where latin1 (windows-1252
-// in WHATWG terms) and ASCII agree; one native call beats building a string char by char.
-const ascii = new TextDecoder('latin1');
 
 /** The keys of a routed request, matched as bytes (no string built per key). */
 const KEYS = ['service_name', 'method', 'params', 'timeout', 'trace_id', 'resource_id', 'message_id'] as const;
@@ -93,20 +90,49 @@ function key(): number {
   return -1;
 }
 
+/**
+ * The last token read for one field. A router and an instance see the same service and method
+ * names call after call: comparing the bytes with the last ones (already checked) replaces
+ * checking them again and building the string (ADR 0031 round 4). One entry per field, so a
+ * caller cannot grow it.
+ */
+class LastToken {
+  readonly bytes = new Uint8Array(MAX_NAME_LENGTH);
+  n = 0;
+  value = '';
+}
+const lastService = new LastToken();
+const lastMethod = new LastToken();
+
 /** A token string of 1…`max` characters of `[A-Za-z0-9_-]`, or `undefined`. */
-function token(max: number): string | undefined {
+function token(max: number, last?: LastToken): string | undefined {
   const n = strLength();
   if (n < 1 || n > max) return undefined;
   const end = pos + n;
+  if (last !== undefined && last.n === n) {
+    let i = 0;
+    while (i < n && buf[pos + i] === last.bytes[i]) i++;
+    if (i === n) {
+      pos = end;
+      return last.value;
+    }
+  }
   for (let i = pos; i < end; i++) if (TOKEN_BYTE[buf[i] as number] === 0) return undefined;
-  let out: string;
-  if (n <= 8) {
-    out = '';
-    for (let i = pos; i < end; i++) out += String.fromCharCode(buf[i] as number);
-  } else {
-    out = ascii.decode(buf.subarray(pos, end));
+  // ASCII only (checked above): one flat string from the char codes. TextDecoder('latin1') cost
+  // more per call in its own bookkeeping than the copy (~560 vs ~300 ns for 32 bytes).
+  const out = n <= 8 ? shortString(pos, end) : String.fromCharCode.apply(null, buf.subarray(pos, end) as unknown as number[]);
+  if (last !== undefined && n <= last.bytes.length) {
+    last.bytes.set(buf.subarray(pos, end));
+    last.n = n;
+    last.value = out;
   }
   pos = end;
+  return out;
+}
+
+function shortString(from: number, end: number): string {
+  let out = '';
+  for (let i = from; i < end; i++) out += String.fromCharCode(buf[i] as number);
   return out;
 }
 
@@ -182,10 +208,10 @@ function scan(): ScannedRouteRequest | undefined {
   for (let e = 0; e < entries; e++) {
     switch (key()) {
       case K_SERVICE:
-        if (service !== undefined || (service = token(MAX_NAME_LENGTH)) === undefined) return undefined;
+        if (service !== undefined || (service = token(MAX_NAME_LENGTH, lastService)) === undefined) return undefined;
         break;
       case K_METHOD:
-        if (method !== undefined || (method = token(MAX_NAME_LENGTH)) === undefined) return undefined;
+        if (method !== undefined || (method = token(MAX_NAME_LENGTH, lastMethod)) === undefined) return undefined;
         break;
       case K_PARAMS: {
         if (params) return undefined;

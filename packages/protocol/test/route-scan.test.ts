@@ -56,6 +56,20 @@ describe('scanRouteRequest', () => {
     const twice = new Uint8Array([0x83, ...dup.pack('service_name'), ...dup.pack('s'), ...dup.pack('method'), ...dup.pack('m'), ...dup.pack('method'), ...dup.pack('n')]);
     expect(scanRouteRequest(twice)).toBeUndefined();
   });
+
+  it('reads each name afresh when it differs from the last one (the last-name memo never answers for other bytes)', () => {
+    const names = ['svc_aaaa1', 'svc_aaaa2', 'svc_aaaa1', 'a', 'svc_aaaa1'];
+    for (const name of names) {
+      expect(scanRouteRequest(encode({ ...base, service_name: name, method: `${name}_m` }))).toMatchObject({ service_name: name, method: `${name}_m` });
+    }
+    // Same length as the remembered name, one byte invalid: declined, not taken from the memo.
+    expect(scanRouteRequest(encode({ ...base, service_name: 'svc aaaa1' }))).toBeUndefined();
+    expect(scanRouteRequest(encode({ ...base, service_name: 'svc_aaaa1', method: 'svc_aaaa1_' }))).toMatchObject({ method: 'svc_aaaa1_' });
+    // The longest name (64) is remembered and compared like any other.
+    const longest = 'n'.repeat(64);
+    for (let k = 0; k < 2; k++) expect(scanRouteRequest(encode({ ...base, service_name: longest }))?.service_name).toBe(longest);
+    expect(scanRouteRequest(encode({ ...base, service_name: `${'n'.repeat(63)}o` }))?.service_name).toBe(`${'n'.repeat(63)}o`);
+  });
 });
 
 describe('skipValue', () => {
