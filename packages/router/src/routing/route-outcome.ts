@@ -35,7 +35,10 @@ export interface RouteOutcome {
 
 export type RouteHandler = (input: RouteInput) => Promise<RouteOutcome>;
 
-/** Cross-cutting routing behaviour (breaker, metrics, traces), STYLE habit 7. Must not mutate `input`. */
+/**
+ * Cross-cutting routing behaviour (breaker, metrics, traces), STYLE habit 7. Must not mutate
+ * `input`. Returns a promise; the router answers a synchronous throw like a rejection.
+ */
 export type RouteInterceptor = (input: RouteInput, next: RouteHandler) => Promise<RouteOutcome>;
 
 /** Chains `interceptors` (first = outermost) around `terminal`. */

@@ -170,8 +170,16 @@ export class RouteService {
       return;
     }
     this.#inFlight++;
+    // Interceptors are plain functions returning promises (ADR 0031 round 4): a synchronous throw
+    // from one is answered like a rejection, never lost with the message.
+    let routed: Promise<RouteOutcome>;
+    try {
+      routed = (tracingActive() ? this.#tracedPipeline : this.#pipeline)(input);
+    } catch (err) {
+      routed = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     // One settle step per call (no .finally/.catch chain): this is the router's hot path.
-    (tracingActive() ? this.#tracedPipeline : this.#pipeline)(input).then(
+    routed.then(
       (outcome) => this.#answer(msg, input, outcome),
       (err: unknown) => this.#answer(msg, input, undefined, err),
     );
