@@ -65,6 +65,8 @@ export interface EventEnvelope {
   readonly dedupeId: string | undefined;
   /** The publisher made the id for this publish (`Ipc-Made-Id`, ADR 0026). */
   readonly madeId: boolean;
+  /** The `Nats-Msg-Id` the stream de-duplicated this copy by, when it had one. */
+  readonly natsMsgId: string | undefined;
   /** A replay's `Ipc-First-Stored-At` (epoch ms), 0 when absent or malformed. */
   readonly firstStoredAt: number;
   readonly qos: Qos;
@@ -97,7 +99,7 @@ export function readEnvelopeRecord(headers: Readonly<Record<string, unknown>>, f
 type MutableEnvelope = { -readonly [K in keyof EventEnvelope]: EventEnvelope[K] };
 
 function newEnvelope(fallbackId: string): MutableEnvelope {
-  return { messageId: fallbackId, hasMessageId: false, dedupeId: undefined, madeId: false, firstStoredAt: 0, qos: 1, key: undefined, user: {}, trace: undefined };
+  return { messageId: fallbackId, hasMessageId: false, dedupeId: undefined, madeId: false, natsMsgId: undefined, firstStoredAt: 0, qos: 1, key: undefined, user: {}, trace: undefined };
 }
 
 function addHeader(env: MutableEnvelope, name: string, value: string): void {
@@ -109,6 +111,7 @@ function addHeader(env: MutableEnvelope, name: string, value: string): void {
   else if (name === EVENT_HEADERS.key) env.key = value;
   else if (name === EVENT_HEADERS.dedupeId) env.dedupeId = value;
   else if (name === EVENT_HEADERS.madeId) env.madeId = value === '1';
+  else if (name === EVENT_HEADERS.natsMsgId) env.natsMsgId = value;
   else if (name === EVENT_HEADERS.firstStoredAt) env.firstStoredAt = Number.isSafeInteger(Number(value)) ? Number(value) : 0;
   else if (name === TRACE_HEADERS.traceparent || name === TRACE_HEADERS.tracestate) (env.trace ??= {})[name] = value;
   else if (!RESERVED.test(name)) env.user[name] = value;

@@ -21,6 +21,13 @@ export interface ClaimWindowSettings {
 /** How often the settings are read again. @default 30 s */
 export const CLAIM_WINDOW_REFRESH_MS = 30_000;
 
+/**
+ * Graces are rounded down to this step. Node keeps one timer list per distinct duration, so
+ * graces differing by a millisecond each would cost a list (and a priority-queue insert) per
+ * delivery; rounded, a burst's late-claim timers share a few lists. Down is the safe way.
+ */
+const GRACE_STEP_MS = 100;
+
 export class LazyClaimWindow {
   /** `L` in ms; 0 while unknown (every delivery then claims first). */
   private limitMs = 0;
@@ -59,7 +66,7 @@ export class LazyClaimWindow {
     const limit = this.limitMs;
     if (!madeId || deliveryCount !== 1 || limit <= 0 || storedAtNs.length <= 6) return 0;
     const age = now - Number(storedAtNs.slice(0, -6));
-    return age >= -limit / 2 && age < limit ? limit - age : 0;
+    return age >= -limit / 2 && age < limit ? Math.floor((limit - age) / GRACE_STEP_MS) * GRACE_STEP_MS : 0;
   }
 
   /**

@@ -49,7 +49,9 @@ function toDelivery(
   // MsgHdrs iterates its own map as [name, values]; its get() would scan the keys per call.
   const env = readEnvelope(msg.headers ?? [], unnamed.id);
   return {
-    claimGraceMs: timing === undefined ? 0 : timing.window.graceMs(env.madeId, deliveryCount, timing.storedAt),
+    // Only a copy the stream de-duplicated by its own id counts as the first copy: a replay's
+    // Nats-Msg-Id is its own, and a dead letter written by an older SDK kept the mark (ADR 0026).
+    claimGraceMs: timing === undefined ? 0 : timing.window.graceMs(env.madeId && env.natsMsgId === env.messageId, deliveryCount, timing.storedAt),
     claimWaitMs: timing === undefined ? 0 : timing.window.waitMs(env.firstStoredAt),
     transport: 'nats',
     topic,

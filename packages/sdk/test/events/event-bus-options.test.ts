@@ -51,6 +51,7 @@ describe('event headers', () => {
       hasMessageId: true,
       dedupeId: undefined,
       madeId: false,
+      natsMsgId: undefined,
       firstStoredAt: 0,
       qos: 2,
       key: 'order-7',

@@ -20,6 +20,8 @@ describe('LazyClaimWindow (ADR 0026)', () => {
   it('gives grace only to the first delivery of an SDK-made id younger than the limit', async () => {
     const w = await windowOf(600_000, 30_000);
     expect(w.graceMs(true, 1, ns(NOW - 100), NOW)).toBe(14_900);
+    expect(w.graceMs(true, 1, ns(NOW - 150), NOW)).toBe(14_800); // rounded down to 100 ms
+    expect(w.graceMs(true, 1, ns(NOW - 14_950), NOW)).toBe(0); // less than a step left: claim first
     expect(w.graceMs(false, 1, ns(NOW - 100), NOW)).toBe(0); // a caller's id
     expect(w.graceMs(true, 2, ns(NOW - 100), NOW)).toBe(0); // a redelivery claims first
     expect(w.graceMs(true, 1, ns(NOW - 15_000), NOW)).toBe(0); // too old

@@ -9,7 +9,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Kvm, type KV } from '@nats-io/kv';
 import { waitFor } from '@aegis-ipc/testing';
-import { AegisError, decode } from '@aegis-ipc/protocol';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { AegisError, decode, encode } from '@aegis-ipc/protocol';
 import type { EventBus } from '@aegis-ipc/sdk';
 import { Harness, sleep } from './helpers.js';
 
@@ -137,6 +139,19 @@ describe('QoS 2 lazy claim on nats (ADR 0026)', () => {
     await sleep(500);
     // The replay is young and delivered once, but it is not the first copy of its id.
     expect(runs.shipping).toBe(1);
+  });
+
+  it('a copy keeping the mark but stored under another Nats-Msg-Id (an older SDK\'s replay) claims first', async () => {
+    let runs = 0;
+    await bus.subscribe('orders.old', () => void runs++, { qos: 2, group: 'g' });
+    const { messageId } = await bus.publish('orders.old', { n: 1 }, { qos: 2 });
+    await waitFor(async () => (await recordOf('orders.old', 'g', messageId)) === 'done', { what: 'the original completed' });
+    // What a replay of a dead letter written by an SDK before ADR 0026 looks like: the mark kept.
+    const headers = natsHeaders();
+    for (const [name, value] of [['Ipc-Message-Id', messageId], ['Ipc-Qos', '2'], ['Ipc-Made-Id', '1']] as const) headers.set(name, value);
+    await jetstream(h.nc).publish(`${h.names.subjectPrefix}.orders.old`, encode({ n: 1 }), { headers, msgID: `replay-old-${messageId}` });
+    await sleep(800);
+    expect(runs).toBe(1);
   });
 
   it('a caller\'s republish of an id inside the window is refused by the stream at QoS 1 as at QoS 2', async () => {
