@@ -1,9 +1,11 @@
 /**
- * `npm run bench -- outbox [--commands N] [--rounds R]` — the transactional outbox against raw
- * baselines, measured in the same run on the same PostgreSQL and NATS. Raw and AegisIPC phases
- * alternate in R rounds (default 3, after an unmeasured warm-up of every path) so each ratio
- * compares phases that ran under the same load; the headline ratios are the medians of the
- * per-round ratios (also printed per round):
+ * `npm run bench -- outbox [--commands N] [--rounds R] [--relay-rounds D]` — the transactional
+ * outbox against raw baselines, measured in the same run on the same PostgreSQL and NATS. Raw and
+ * AegisIPC phases alternate — the writes in R rounds (default 3), the drains in D smaller rounds
+ * (default 10, ABBA order), after an unmeasured warm-up of every path — so each ratio compares
+ * phases that ran under the same load; the headline ratios are the medians of the per-round
+ * ratios (also printed per round). This process's CPU time per command/event is printed too:
+ * steadier than the rates on a shared machine.
  *
  * - raw loop: N rows bulk-inserted into a bare table, then a minimal `SKIP LOCKED` claim →
  *   JetStream publish (Nats-Msg-Id) → mark SENT loop, batch 100: the floor any relay pays. It
@@ -33,10 +35,17 @@ import { createRawCaller } from './_lib/raw-caller.js';
 import { NatsJetStreamSink, OutboxRelay, OutboxWriter, PgDatabase, migrate, stats } from '@aegis-ipc/outbox';
 
 const { values } = parseArgs({
-  options: { commands: { type: 'string', default: '5000' }, latency: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    commands: { type: 'string', default: '5000' },
+    latency: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    'relay-rounds': { type: 'string', default: '10' },
+  },
 });
 const N = Number(values.commands);
 const ROUNDS = Number(values.rounds);
+/** Drains per side: the N rows are drained in this many raw/relay pairs (see the rounds below). */
+const RELAY_ROUNDS = Number(values['relay-rounds']);
 const LATENCY_N = Number(values.latency);
 const WRITERS = 16;
 const BATCH = 100;
@@ -50,11 +59,17 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] ?? 0) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
 };
-/** Rows done in `ms` by one side of one round. */
+/** Rows done in `ms` by one side of one round, and this process's CPU time meanwhile. */
 interface Sample {
   rows: number;
   ms: number;
+  cpuUs: number;
 }
+/** This process's CPU time (user + system) since `from`, in µs. */
+const cpuSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+};
 /** A relay drain: `drained` rows in all (target bookkeeping), `setupMs` spent in start() and close(). */
 interface RelaySample extends Sample {
   drained: number;
@@ -110,8 +125,10 @@ try {
     );
     return performance.now() - start;
   };
+  const markRawSent = (table: string) => ({ name: `bench_mark_sent_${table}`, text: `UPDATE ${table} SET status = 'SENT' WHERE id = ANY($1::bigint[])` });
   /** Drains at least `target` rows (whole batches) or until the table is empty. */
   const drainRaw = async (table: string, message: 'event' | 'tiny', target: number): Promise<Sample> => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     let rows = 0;
     while (rows < target) {
@@ -137,7 +154,9 @@ try {
               return rawPublisher.publishJetStream(`${rawTopic}.${r.key}`, enc.encode(JSON.stringify(r.payload)), 30_000, h);
             }),
           );
-          if (claimed.length > 0) await tx.query(`UPDATE ${table} SET status = 'SENT' WHERE id = ANY($1::bigint[])`, [claimed.map((r) => r.id)]);
+          // With COMMIT in one message, as the relay marks its batch (a hand-written loop can
+          // send `UPDATE …; COMMIT` together too).
+          if (claimed.length > 0) tx.queryAtCommit(markRawSent(table), [claimed.map((r) => r.id)]);
           return claimed.length;
         },
         { isolation: 'READ_COMMITTED' },
@@ -145,7 +164,7 @@ try {
       if (n === 0) break;
       rows += n;
     }
-    return { rows, ms: performance.now() - start };
+    return { rows, ms: performance.now() - start, cpuUs: cpuSince(cpu) };
   };
   await setupRaw('raw_outbox_tiny', 'tiny');
   const rawInsertMs = await setupRaw('raw_outbox', 'event');
@@ -157,7 +176,9 @@ try {
   // ── raw transactional write ───────────────────────────────────────────────
   // The floor of a hand-written outbox write, same 16 writers and pool: BEGIN; INSERT the command;
   // INSERT its event as an outbox row; COMMIT — no aggregate lock, no separate event table, no
-  // duplicate/idempotency indexes, no validation.
+  // duplicate/idempotency indexes, no validation. In two round trips like the writer's (BEGIN with
+  // the first INSERT, the second INSERT with COMMIT), where the command row must exist before the
+  // handler runs.
   await db.query(`CREATE TABLE raw_commands (id uuid PRIMARY KEY, session_id text NOT NULL, payload jsonb NOT NULL)`);
   await db.query(`CREATE TABLE raw_write_outbox (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
   // Named prepared statements, as the writer uses: parsed and planned once per connection (with
@@ -168,7 +189,7 @@ try {
     db.transaction(
       async (tx) => {
         await tx.query(insertRawCommand, [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
-        await tx.query(insertRawOutbox, [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
+        tx.queryAtCommit(insertRawOutbox, [randomUUID(), `agg-${i % AGGREGATES}`, JSON.stringify({ n: i })]);
       },
       { isolation: 'READ_COMMITTED' },
     );
@@ -184,21 +205,43 @@ try {
   /** `WRITERS` closed loops over the indexes [from, to). */
   const writeRange = async (from: number, to: number, one: (i: number) => Promise<unknown>): Promise<Sample> => {
     let next = from;
+    const cpu = process.cpuUsage();
     const start = performance.now();
     await Promise.all(
       Array.from({ length: WRITERS }, async () => {
         for (let i = next++; i < to; i = next++) await one(i);
       }),
     );
-    return { rows: to - from, ms: performance.now() - start };
+    return { rows: to - from, ms: performance.now() - start, cpuUs: cpuSince(cpu) };
   };
 
   // ── AegisIPC relay ────────────────────────────────────────────────────────
   const relay = new OutboxRelay(db, sink, { batchSize: BATCH });
   // The end of a drain is read from the relay's own `sent` counter (incremented after each batch
   // commits), not by counting the table every 20 ms: that query competed with the relay for the
-  // database and rounded the drain up to the next 20 ms tick — the raw loop pays neither.
-  const relaySent = async (): Promise<number> => (await relay.metrics.sent.get()).values[0]?.value ?? 0;
+  // database and rounded the drain up to the next 20 ms tick — the raw loop pays neither. The
+  // counter is observed as it is incremented, not read every 2 ms (a timer and a registry read
+  // ~50 times per drain in this process, and a 2 ms rounding of a ~150 ms window).
+  let relaySentTotal = 0;
+  let onRelaySent: (() => void) | undefined;
+  const sentCounter = relay.metrics.sent;
+  const inc = sentCounter.inc.bind(sentCounter) as (value?: number) => void;
+  (sentCounter as unknown as { inc: (value?: number) => void }).inc = (value?: number) => {
+    inc(value);
+    relaySentTotal += value ?? 1;
+    onRelaySent?.();
+  };
+  const relaySent = (): number => relaySentTotal;
+  const relaySentReaches = (count: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (relaySentTotal < count) return;
+        onRelaySent = undefined;
+        resolve();
+      };
+      onRelaySent = check;
+      check();
+    });
   /**
    * Runs the relay until it has sent `target` more rows. The rate is timed from start() having
    * its LISTEN connection to the counter reaching the target: opening and closing that
@@ -207,19 +250,18 @@ try {
    * commits during close(), for the next round's target.
    */
   const drainRelay = async (target: number): Promise<RelaySample> => {
-    const before = await relaySent();
+    const before = relaySent();
     const opening = performance.now();
     await relay.start();
+    const cpu = process.cpuUsage();
     const start = performance.now();
-    let rows = (await relaySent()) - before;
-    while (rows < target) {
-      await new Promise((r) => setTimeout(r, 2));
-      rows = (await relaySent()) - before;
-    }
+    await relaySentReaches(before + target);
     const ms = performance.now() - start;
+    const cpuUs = cpuSince(cpu);
+    const rows = relaySent() - before;
     const closing = performance.now();
     await relay.close();
-    return { rows, ms, drained: (await relaySent()) - before, setupMs: start - opening + (performance.now() - closing) };
+    return { rows, ms, cpuUs, drained: relaySent() - before, setupMs: start - opening + (performance.now() - closing) };
   };
 
   // ── interleaved rounds ────────────────────────────────────────────────────
@@ -235,7 +277,7 @@ try {
   await writeRange(0, WARMUP, (i) => submit(N + LATENCY_N + i));
   await drainRelay(WARMUP);
   const perRound = Math.ceil(N / ROUNDS);
-  const rounds: Array<{ rawWrite: Sample; write: Sample; rawLoop: Sample; tinyLoop: Sample; relay: RelaySample }> = [];
+  const rounds: Array<{ rawWrite: Sample; write: Sample }> = [];
   for (let r = 0; r < ROUNDS; r++) {
     const from = r * perRound;
     const to = Math.min(N, from + perRound);
@@ -251,29 +293,39 @@ try {
       () => writeRange(from, to, rawWrite),
       () => writeRange(from, to, submit),
     );
-    rounds.push({ rawWrite: rawW, write, rawLoop: { rows: 0, ms: 0 }, tinyLoop: { rows: 0, ms: 0 }, relay: { rows: 0, ms: 0, drained: 0, setupMs: 0 } });
+    rounds.push({ rawWrite: rawW, write });
   }
-  for (const [r, round_] of rounds.entries()) {
-    const target = r === ROUNDS - 1 ? N - rounds.slice(0, r).reduce((a, x) => a + x.relay.drained, 0) : perRound;
-    const rawTarget = r === ROUNDS - 1 ? N - rounds.slice(0, r).reduce((a, x) => a + x.rawLoop.rows, 0) : perRound;
-    const tinyTarget = r === ROUNDS - 1 ? N - rounds.slice(0, r).reduce((a, x) => a + x.tinyLoop.rows, 0) : perRound;
+  // The drains are short (a few hundred ms for all N rows), so they alternate in more, smaller
+  // rounds than the writes, in ABBA order (raw, relay, relay, raw, …): a raw drain and a relay
+  // drain that are compared ran next to each other, under the same load. With 3 rounds of
+  // ~1,700 rows the per-round ratio swung 0.55–1.39 on this machine.
+  const perDrain = Math.ceil(N / RELAY_ROUNDS);
+  const drains: Array<{ rawLoop: Sample; tinyLoop: Sample; relay: RelaySample }> = [];
+  for (let r = 0; r < RELAY_ROUNDS; r++) {
+    const last = r === RELAY_ROUNDS - 1;
+    const target = last ? N - drains.reduce((a, x) => a + x.relay.drained, 0) : perDrain;
+    const rawTarget = last ? N - drains.reduce((a, x) => a + x.rawLoop.rows, 0) : perDrain;
+    const tinyTarget = last ? N - drains.reduce((a, x) => a + x.tinyLoop.rows, 0) : perDrain;
+    // The relay drain sits between the two raw ones, next to the raw loop it is compared with.
     if (r % 2 === 0) {
-      round_.rawLoop = await drainRaw('raw_outbox', 'event', rawTarget);
-      round_.tinyLoop = await drainRaw('raw_outbox_tiny', 'tiny', tinyTarget);
-      round_.relay = await drainRelay(target);
+      const rawLoop = await drainRaw('raw_outbox', 'event', rawTarget);
+      const relay = await drainRelay(target);
+      drains.push({ rawLoop, relay, tinyLoop: await drainRaw('raw_outbox_tiny', 'tiny', tinyTarget) });
     } else {
-      round_.relay = await drainRelay(target);
-      round_.tinyLoop = await drainRaw('raw_outbox_tiny', 'tiny', tinyTarget);
-      round_.rawLoop = await drainRaw('raw_outbox', 'event', rawTarget);
+      const tinyLoop = await drainRaw('raw_outbox_tiny', 'tiny', tinyTarget);
+      const relay = await drainRelay(target);
+      drains.push({ tinyLoop, relay, rawLoop: await drainRaw('raw_outbox', 'event', rawTarget) });
     }
   }
   if ((await stats(db)).sent < N + WARMUP) throw new Error('relay counted rows as sent that are not SENT in the table');
   const rate = (x: Sample): number => x.rows / (x.ms / 1000);
-  const total = (xs: Sample[]): Sample => ({ rows: xs.reduce((a, x) => a + x.rows, 0), ms: xs.reduce((a, x) => a + x.ms, 0) });
-  const relayVsRaw = rounds.map((x) => rate(x.relay) / rate(x.rawLoop));
-  const relayVsTiny = rounds.map((x) => rate(x.relay) / rate(x.tinyLoop));
+  const total = (xs: Sample[]): Sample => ({ rows: xs.reduce((a, x) => a + x.rows, 0), ms: xs.reduce((a, x) => a + x.ms, 0), cpuUs: xs.reduce((a, x) => a + x.cpuUs, 0) });
+  /** This process's CPU µs per row over all rounds: steadier than rates on a shared machine. */
+  const cpuPerRow = (xs: Sample[]): number => round(total(xs).cpuUs / total(xs).rows);
+  const relayVsRaw = drains.map((x) => rate(x.relay) / rate(x.rawLoop));
+  const relayVsTiny = drains.map((x) => rate(x.relay) / rate(x.tinyLoop));
   const writeVsRaw = rounds.map((x) => rate(x.write) / rate(x.rawWrite));
-  const relayTotal = total(rounds.map((x) => x.relay));
+  const relayTotal = total(drains.map((x) => x.relay));
   await relay.start();
 
   // ── commit-to-publish latency (relay running, idle, woken by NOTIFY) ─────
@@ -307,19 +359,24 @@ try {
     writers: WRITERS,
     aggregates: AGGREGATES,
     rounds: ROUNDS,
+    relay_rounds: RELAY_ROUNDS,
     raw_bulk_insert_rows_per_s: round(N / (rawInsertMs / 1000)),
-    raw_loop_events_per_s: round(rate(total(rounds.map((x) => x.rawLoop)))),
-    raw_loop_events_per_s_rounds: rounds.map((x) => round(rate(x.rawLoop))),
-    raw_loop_tiny_msg_events_per_s: round(rate(total(rounds.map((x) => x.tinyLoop)))),
+    raw_loop_events_per_s: round(rate(total(drains.map((x) => x.rawLoop)))),
+    raw_loop_events_per_s_rounds: drains.map((x) => round(rate(x.rawLoop))),
+    raw_loop_node_cpu_us_per_event: cpuPerRow(drains.map((x) => x.rawLoop)),
+    raw_loop_tiny_msg_events_per_s: round(rate(total(drains.map((x) => x.tinyLoop)))),
     raw_write_txn_per_s: round(rate(total(rounds.map((x) => x.rawWrite)))),
     raw_write_txn_per_s_rounds: rounds.map((x) => round(rate(x.rawWrite))),
+    raw_write_node_cpu_us_per_txn: cpuPerRow(rounds.map((x) => x.rawWrite)),
     commands_per_s: round(rate(total(rounds.map((x) => x.write)))),
     commands_per_s_rounds: rounds.map((x) => round(rate(x.write))),
+    node_cpu_us_per_command: cpuPerRow(rounds.map((x) => x.write)),
     ratio_commands_vs_raw_write: round(median(writeVsRaw), 3),
     ratio_commands_vs_raw_write_rounds: writeVsRaw.map((x) => round(x, 3)),
     relay_events_per_s: round(rate(relayTotal)),
-    relay_events_per_s_rounds: rounds.map((x) => round(rate(x.relay))),
-    relay_start_close_ms_rounds: rounds.map((x) => round(x.relay.setupMs)),
+    relay_events_per_s_rounds: drains.map((x) => round(rate(x.relay))),
+    relay_node_cpu_us_per_event: cpuPerRow(drains.map((x) => x.relay)),
+    relay_start_close_ms_rounds: drains.map((x) => round(x.relay.setupMs)),
     ratio_relay_vs_raw_loop: round(median(relayVsRaw), 3),
     ratio_relay_vs_raw_loop_rounds: relayVsRaw.map((x) => round(x, 3)),
     ratio_relay_vs_tiny_msg_loop: round(median(relayVsTiny), 3),
@@ -331,19 +388,19 @@ try {
   };
   const rows: Array<[string, string]> = [
     ['raw bulk insert (rows/s)', String(figures.raw_bulk_insert_rows_per_s)],
-    ['raw SKIP LOCKED loop (events/s)', String(figures.raw_loop_events_per_s)],
+    ['raw SKIP LOCKED loop (events/s)', `${figures.raw_loop_events_per_s}  (Node CPU ${figures.raw_loop_node_cpu_us_per_event} µs/event)`],
     ['  same loop, {"n":1} + 1 header (events/s)', String(figures.raw_loop_tiny_msg_events_per_s)],
-    ['raw BEGIN/2×INSERT/COMMIT (txn/s)', String(figures.raw_write_txn_per_s)],
-    ['AegisIPC commands (commands/s)', String(figures.commands_per_s)],
+    ['raw BEGIN/2×INSERT/COMMIT (txn/s)', `${figures.raw_write_txn_per_s}  (Node CPU ${figures.raw_write_node_cpu_us_per_txn} µs/txn)`],
+    ['AegisIPC commands (commands/s)', `${figures.commands_per_s}  (Node CPU ${figures.node_cpu_us_per_command} µs/command)`],
     ['commands / raw write (median)', `${figures.ratio_commands_vs_raw_write}  rounds ${figures.ratio_commands_vs_raw_write_rounds.join(' ')}`],
-    ['AegisIPC relay drain (events/s)', String(figures.relay_events_per_s)],
+    ['AegisIPC relay drain (events/s)', `${figures.relay_events_per_s}  (Node CPU ${figures.relay_node_cpu_us_per_event} µs/event)`],
     ['relay / raw loop (median)', `${figures.ratio_relay_vs_raw_loop}  rounds ${figures.ratio_relay_vs_raw_loop_rounds.join(' ')}`],
     ['relay / tiny-message loop (median)', String(figures.ratio_relay_vs_tiny_msg_loop)],
     ['commit→publish p50 (ms)', String(figures.commit_to_publish_p50_ms)],
     ['commit→publish p99 (ms)', String(figures.commit_to_publish_p99_ms)],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`outbox benchmark: ${N} commands, ${WRITERS} writers, ${AGGREGATES} aggregates, batch ${BATCH}, ${ROUNDS} interleaved rounds`);
+  console.log(`outbox benchmark: ${N} commands, ${WRITERS} writers, ${AGGREGATES} aggregates, batch ${BATCH}, ${ROUNDS} interleaved write rounds, ${RELAY_ROUNDS} drain rounds`);
   for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
   console.log(
     JSON.stringify({
@@ -351,6 +408,7 @@ try {
       ...figures,
       summary: {
         commands_per_s: figures.commands_per_s,
+        node_cpu_us_per_command: figures.node_cpu_us_per_command,
         ratio_commands_vs_raw_write: figures.ratio_commands_vs_raw_write,
         relay_events_per_s: figures.relay_events_per_s,
         ratio_relay_vs_raw_loop: figures.ratio_relay_vs_raw_loop,
