@@ -41,6 +41,31 @@ export function randomHex(bytes: number): string {
   return zero ? randomHex(bytes) : out;
 }
 
+/** ASCII codes of the lowercase hex digits. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/**
+ * Writes `bytes` CSPRNG bytes as lowercase hex ASCII into `target` at `offset` (never all zero),
+ * from the same pool as {@link randomHex}: for callers assembling bytes (the router's header
+ * block), where building the string first and copying its characters back cost more.
+ * @returns the offset just past what was written.
+ */
+export function randomHexInto(target: Uint8Array, offset: number, bytes: number): number {
+  if (poolPos + bytes > POOL_SIZE) {
+    globalThis.crypto.getRandomValues(pool);
+    poolPos = 0;
+  }
+  let at = offset;
+  let any = 0;
+  for (let i = 0; i < bytes; i++) {
+    const b = pool[poolPos++] as number;
+    any |= b;
+    target[at++] = HEX_CODES[b >> 4] as number;
+    target[at++] = HEX_CODES[b & 15] as number;
+  }
+  return any === 0 ? randomHexInto(target, offset, bytes) : at;
+}
+
 /** True when `value` is a W3C trace id (32 lowercase hex, not all zero). */
 export function isTraceId(value: unknown): value is string {
   return typeof value === 'string' && TRACE_ID.test(value) && value !== '0'.repeat(32);

@@ -14,7 +14,7 @@ export { assertName, assertTopic, nameProblem, MAX_NAME_LENGTH, MAX_TOPIC_LENGTH
 export { NAMESPACE, DEFAULT_NAMESPACE, resolveNamespace } from './namespace.js';
 export { SUBJECTS, QUEUE_GROUPS, heartbeatSubject, instanceInboxSubject, instanceControlSubject, ackSubject, parseHeartbeatSubject } from './subjects.js';
 export { HEADERS } from './headers.js';
-export { newMessageId, newTraceId, isUuidV4, isTraceId, randomHex } from './ids.js';
+export { newMessageId, newTraceId, isUuidV4, isTraceId, randomHex, randomHexInto } from './ids.js';
 export { Type, compileSchema, type CompiledSchema, type Static, type TSchema } from './schema.js';
 export { errorReply, isErrorReply, unwrapReply, type ErrorReply } from './envelope.js';
 export { INSTANCE_STATUS, type InstanceStatus } from './schemas/instance-status.js';

@@ -10,7 +10,7 @@
  * choosing the instance (ADR 0031 round 3). Any other call builds the block from pairs.
  */
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { HEADERS, NatsHeaderBlock, formatTraceparent, newSpanId, type InstanceRecord } from '@aegis-ipc/protocol';
+import { HEADERS, NatsHeaderBlock, formatTraceparent, randomHexInto, type InstanceRecord } from '@aegis-ipc/protocol';
 import { extendPath } from './loop-guard.js';
 import type { RouteInput } from './route-input.js';
 
@@ -74,8 +74,9 @@ export class AttemptHeaders {
       out[at++] = c;
     }
     out[at++] = CHAR_DASH;
-    const spanId = newSpanId();
-    for (let i = 0; i < 16; i++) out[at++] = spanId.charCodeAt(i);
+    // The span id (8 random bytes) is written as hex straight into the block: no string to build
+    // and copy back character by character (ADR 0031 round 4).
+    at = randomHexInto(out, at, 8);
     out.set(TRACEPARENT_CLOSE, at);
     return out;
   }
