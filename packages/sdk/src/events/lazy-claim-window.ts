@@ -72,12 +72,13 @@ export class LazyClaimWindow {
   /**
    * How long a replayed dead letter whose original was stored at `firstStoredAtMs` must wait
    * before claiming: until `2L` after it, when any unclaimed run of the original in another
-   * group has claimed or finished. 0 when there is nothing to wait for.
+   * group has claimed or finished. 0 when there is nothing to wait for; never more than `2L`
+   * (a stored time ahead of this clock, or a forged header, must not park an event for long).
    */
   waitMs(firstStoredAtMs: number, now = Date.now()): number {
     if (firstStoredAtMs <= 0) return 0;
     const limit = Math.max(this.limitMs, this.fallbackLimitMs);
-    return Math.max(0, firstStoredAtMs + 2 * limit - now);
+    return Math.min(2 * limit, Math.max(0, firstStoredAtMs + 2 * limit - now));
   }
 
   private async refresh(): Promise<void> {

@@ -103,7 +103,13 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   // could use up max_deliver with no live subscriber seeing the message.
   const expires = Math.min(30_000, Math.max(1_000, ctx.options.ackWaitMs));
   const window = options.qos === 2 ? await openClaimWindow(ctx, name, log) : undefined;
-  const messages = await consumer.consume({ max_messages: Math.max(options.concurrency * 2, 8), expires });
+  let messages;
+  try {
+    messages = await consumer.consume({ max_messages: Math.max(options.concurrency * 2, 8), expires });
+  } catch (err) {
+    window?.close(); // its refresh timer would otherwise keep asking the server
+    throw err;
+  }
   const limiter = new ConcurrencyLimiter(options.concurrency);
   let closing = false;
   // One sweeper per subscription (not a timer per message): handlers running longer than a third

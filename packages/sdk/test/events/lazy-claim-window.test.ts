@@ -46,5 +46,6 @@ describe('LazyClaimWindow (ADR 0026)', () => {
     expect(w.waitMs(0, NOW)).toBe(0);
     expect(w.waitMs(NOW - 10_000, NOW)).toBe(20_000);
     expect(w.waitMs(NOW - 40_000, NOW)).toBe(0);
+    expect(w.waitMs(NOW + 3_600_000, NOW)).toBe(30_000); // never more than 2L
   });
 });
