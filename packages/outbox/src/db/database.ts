@@ -32,12 +32,13 @@ export interface AtCommit<R> {
  */
 export interface Transaction extends Queryable {
   /**
-   * Runs `sql` as the transaction's LAST statement, sent together with COMMIT where the database
-   * can (PostgreSQL: one extended-protocol message ending in one Sync, so if the statement fails
-   * COMMIT is never executed and nothing is written). Its rows are available from the returned
-   * object once `transaction()` has resolved; if the statement or COMMIT fails, `transaction()`
-   * rejects with that error. At most once per transaction, and no statement may follow it.
-   * @throws Error when called twice, or when a statement is issued after it.
+   * Runs `sql` at the END of the transaction, sent together with COMMIT where the database can
+   * (PostgreSQL: one extended-protocol message ending in one Sync, so if the statement fails
+   * COMMIT is never executed and nothing is written). Several calls run in call order. The rows
+   * are available from the returned object once `transaction()` has resolved; if a statement or
+   * COMMIT fails, `transaction()` rejects with that error. No ordinary statement (`query`) may
+   * follow the first call. A transaction made only of these is one round trip, opening included.
+   * @throws Error when `query` is called after it.
    */
   queryAtCommit<R extends object = Record<string, unknown>>(sql: NamedStatement, params?: readonly unknown[]): AtCommit<R>;
 }

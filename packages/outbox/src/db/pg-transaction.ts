@@ -7,8 +7,8 @@
  *   statement or SQL with parameters, a simple-protocol message for SQL text without parameters
  *   (which may hold several statements). Either way the message stops at its first error, so a
  *   failed lock never lets the statement run outside the transaction;
- * - the statement given to {@link PgTransaction.queryAtCommit} travels with COMMIT (and the
- *   wake-up flag read and the unlock) in one batch, so a failure of it skips COMMIT.
+ * - the statements given to {@link PgTransaction.queryAtCommit} travel with COMMIT (and the
+ *   wake-up flag read and the unlock) in one batch, so a failure of one skips COMMIT.
  *
  * A `submitCommand` is thus two round trips: [locks, BEGIN, SET LOCAL, INSERT command] before the
  * handler runs, [INSERT events + outbox rows + status, wake flag, COMMIT, unlock] after.
@@ -41,7 +41,8 @@ export interface CommitOutcome {
 
 export class PgTransaction implements Transaction {
   private opened = false;
-  private last: { readonly step: BatchStep; readonly rows: AtCommitRows<unknown> } | undefined;
+  /** Statements to send with COMMIT, in call order. */
+  private readonly finals: Array<{ readonly step: BatchStep; readonly rows: AtCommitRows<unknown> }> = [];
   private readonly plain: PgQueryable;
 
   constructor(
@@ -57,7 +58,7 @@ export class PgTransaction implements Transaction {
   }
 
   async query<R extends object>(sql: string | NamedStatement, params: readonly unknown[] = []): Promise<R[]> {
-    if (this.last !== undefined) throw new Error('no statement may follow queryAtCommit in a transaction');
+    if (this.finals.length > 0) throw new Error('no statement may follow queryAtCommit in a transaction');
     if (this.opened) return this.plain.query<R>(sql, params);
     // Set before anything is awaited: a second statement issued without awaiting the first
     // queues behind this message in the client instead of opening the transaction again.
@@ -70,33 +71,32 @@ export class PgTransaction implements Transaction {
   }
 
   queryAtCommit<R extends object>(sql: NamedStatement, params: readonly unknown[] = []): AtCommit<R> {
-    if (this.last !== undefined) throw new Error('queryAtCommit may be called once per transaction');
     const rows = new AtCommitRows<R>();
-    this.last = { step: { sql, params, rows: true }, rows };
+    this.finals.push({ step: { sql, params, rows: true }, rows });
     return rows;
   }
 
   /**
-   * Sends the end — [opening if nothing was sent,] [the at-commit statement,] [wake flag,] COMMIT,
-   * [unlock] — as one batch.
+   * Sends the end — [opening if nothing was sent,] [the at-commit statements,] [wake flag,]
+   * COMMIT, [unlock] — as one batch.
    * @throws the failing statement's error (nothing was committed), or an Error when COMMIT
    *   answered ROLLBACK (an earlier statement had failed and the transaction was aborted).
    */
   async commit(): Promise<CommitOutcome> {
     const steps: BatchStep[] = [];
     if (!this.opened) {
-      if (this.last === undefined) return { sent: false, wakeDue: false };
+      if (this.finals.length === 0) return { sent: false, wakeDue: false };
       steps.push(...openingSteps(this.shape));
       this.opened = true;
     }
-    if (this.last !== undefined) steps.push(this.last.step);
-    const lastIndex = steps.length - 1;
+    const firstFinal = steps.length;
+    for (const f of this.finals) steps.push(f.step);
     const closing = closingSteps(this.shape);
     const results = await runBatch(this.client, [...steps, ...closing.steps]);
     const at = (i: number) => results[steps.length + i];
     // COMMIT of an aborted transaction rolls back without an error; its tag tells.
     if (at(closing.commitIndex)?.command !== 'COMMIT') throw new Error('transaction rolled back at COMMIT: an earlier statement of it had failed');
-    if (this.last !== undefined) this.last.rows.set(results[lastIndex]?.rows ?? []);
+    for (const [i, f] of this.finals.entries()) f.rows.set(results[firstFinal + i]?.rows ?? []);
     return { sent: true, wakeDue: closing.wakeIndex !== undefined && at(closing.wakeIndex)?.rows[0]?.wake === 'due' };
   }
 }

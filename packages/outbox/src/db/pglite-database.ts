@@ -33,37 +33,34 @@ class PgliteQueryable implements Queryable {
  * runs after `fn` returns, still inside the transaction, with the same contract as on PostgreSQL.
  */
 class PgliteTransaction extends PgliteQueryable implements Transaction {
-  private last: { readonly sql: NamedStatement; readonly params: readonly unknown[]; rows?: unknown[] } | undefined;
+  private readonly finals: Array<{ readonly sql: NamedStatement; readonly params: readonly unknown[]; rows?: unknown[] }> = [];
+  private committed = false;
 
   override query<R extends object>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
-    if (this.last !== undefined) return Promise.reject(new Error('no statement may follow queryAtCommit in a transaction'));
+    if (this.finals.length > 0) return Promise.reject(new Error('no statement may follow queryAtCommit in a transaction'));
     return super.query<R>(sql, params);
   }
 
   queryAtCommit<R extends object>(sql: NamedStatement, params: readonly unknown[] = []): AtCommit<R> {
-    if (this.last !== undefined) throw new Error('queryAtCommit may be called once per transaction');
-    const last: { sql: NamedStatement; params: readonly unknown[]; rows?: unknown[] } = { sql, params };
-    this.last = last;
-    let committed = false;
-    this.committed = () => {
-      committed = true;
-    };
+    const final: { sql: NamedStatement; params: readonly unknown[]; rows?: unknown[] } = { sql, params };
+    this.finals.push(final);
+    const isCommitted = (): boolean => this.committed;
     return {
       get rows(): R[] {
-        if (!committed || last.rows === undefined) throw new Error('queryAtCommit rows are available once the transaction has committed');
-        return last.rows as R[];
+        if (!isCommitted() || final.rows === undefined) throw new Error('queryAtCommit rows are available once the transaction has committed');
+        return final.rows as R[];
       },
     };
   }
 
-  /** Called once the transaction committed. */
-  committed: () => void = () => undefined;
-
-  /** Runs the at-commit statement, if any; the last thing before COMMIT. */
+  /** Runs the at-commit statements, in call order: the last thing before COMMIT. */
   async beforeCommit(): Promise<void> {
-    const last = this.last;
-    if (last === undefined) return;
-    last.rows = await super.query(last.sql, last.params);
+    for (const final of this.finals) final.rows = await super.query(final.sql, final.params);
+  }
+
+  /** Called once the transaction committed. */
+  markCommitted(): void {
+    this.committed = true;
   }
 }
 
@@ -95,7 +92,7 @@ export class PgliteDatabase implements Database {
       await transaction.beforeCommit();
       return value;
     });
-    transaction?.committed();
+    transaction?.markCommitted();
     return result;
   }
 

@@ -1,4 +1,4 @@
-import type { NamedStatement, Queryable } from '../db/database.js';
+import type { NamedStatement, Queryable, Transaction } from '../db/database.js';
 
 /** Name of the OB-3 unique partial index; a violation of it means DUPLICATE_COMMAND. */
 export const PENDING_COMMAND_INDEX = 'idx_command_inbox_unique_pending_command';
@@ -29,8 +29,17 @@ const INSERT_COMMAND: NamedStatement = {
 };
 
 export async function insertCommand(db: Queryable, p: InsertCommandParams): Promise<void> {
-  await db.query(
-    INSERT_COMMAND,
-    [p.id, p.sessionId, p.commandType, p.idempotencyKey ?? null, JSON.stringify(p.payload ?? {}), p.correlationId, p.causationId],
-  );
+  await db.query(INSERT_COMMAND, insertParams(p));
+}
+
+/**
+ * The same insert among the statements sent with the transaction's COMMIT (for a command whose
+ * outcome is known before anything is written): a violation fails the whole message.
+ */
+export function insertCommandAtCommit(tx: Transaction, p: InsertCommandParams): void {
+  tx.queryAtCommit(INSERT_COMMAND, insertParams(p));
+}
+
+function insertParams(p: InsertCommandParams): unknown[] {
+  return [p.id, p.sessionId, p.commandType, p.idempotencyKey ?? null, JSON.stringify(p.payload ?? {}), p.correlationId, p.causationId];
 }

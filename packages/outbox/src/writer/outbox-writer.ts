@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AegisError } from '@aegis-ipc/protocol';
 import type { Database, Queryable, Transaction } from '../db/database.js';
-import { insertCommand } from '../sql/insert-command.js';
+import { insertCommand, insertCommandAtCommit } from '../sql/insert-command.js';
 import { findCommandByIdempotencyKey } from '../sql/find-command-by-idempotency-key.js';
 import { findPendingCommandId } from '../sql/find-pending-command.js';
 import { findEventsCausedBy } from '../sql/find-events-caused-by.js';
@@ -21,7 +21,7 @@ import { resolveTraceContext, traceHeaders, type TraceContext } from './trace-co
 import { writeInSpan, writeResultAttributes } from '../tracing/write-span.js';
 import { requireText, validateInput } from './validate-input.js';
 import { resolveWriterOptions, type OutboxWriterOptions, type ResolvedWriterOptions } from './writer-options.js';
-import type { CommandHandler, CommandResult, EventDraft, FinishHandler, SubmitCommandInput } from './command-types.js';
+import type { CommandHandler, CommandResult, EventDraft, FinishHandler, HandlerOutcome, SubmitCommandInput } from './command-types.js';
 
 /** Everything an event needs besides its draft; used by {@link OutboxWriter.appendEvents}. */
 export interface EventEnvelope {
@@ -74,20 +74,50 @@ export class OutboxWriter {
       resolveTraceContext(input.trace),
       () => ({ 'ipc.outbox.operation': 'submit', 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
       async (trace, span) => {
-        const result = await this.submit(input, handler, trace);
+        const result = await this.submit(input, { handler }, trace);
         span?.setAttributes(writeResultAttributes(result));
         return result;
       },
     );
   }
 
-  private async submit(input: SubmitCommandInput, handler: CommandHandler, trace: TraceContext): Promise<CommandResult> {
+  /**
+   * Records a command whose outcome is already known — no handler, so nothing needs to be read
+   * first: the command, its events, their outbox rows and its status are written in one
+   * transaction sent as ONE message on PostgreSQL (locks, BEGIN, the command insert, the write,
+   * COMMIT; a failure anywhere skips the rest). Same guarantees as {@link submitCommand}: a
+   * pending duplicate is `DUPLICATE_COMMAND` with its id, an idempotency key replays the first
+   * outcome, the aggregate lock is held, REPEATABLE READ by default (docs/adr/0013, round 4).
+   * @throws AegisError `DUPLICATE_COMMAND`, `VALIDATION_FAILED`, `EVENT_NAME_INVALID`, `STORAGE_FAILURE`.
+   * @example
+   * await writer.recordCommand(input, { outcome: 'completed', events: [{ eventType: 'Genesis.Session.StageConfirmed' }] });
+   */
+  async recordCommand(input: SubmitCommandInput, outcome: HandlerOutcome): Promise<CommandResult> {
+    validateInput(input);
+    return writeInSpan(
+      input.trace,
+      resolveTraceContext(input.trace),
+      () => ({ 'ipc.outbox.operation': 'record', 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
+      async (trace, span) => {
+        const result = await this.submit(input, { outcome }, trace);
+        span?.setAttributes(writeResultAttributes(result));
+        return result;
+      },
+    );
+  }
+
+  /** A handler runs between the command insert and the write; a known outcome needs no wait. */
+  private async submit(input: SubmitCommandInput, how: { readonly handler: CommandHandler } | { readonly outcome: HandlerOutcome }, trace: TraceContext): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const commandId = input.commandId ?? randomUUID();
       try {
         return await this.db.transaction(
           async (tx) => {
-            await insertCommand(tx, { ...input, id: commandId, idempotencyKey: input.idempotencyKey, payload: input.payload ?? {} });
+            const insert = { ...input, id: commandId, idempotencyKey: input.idempotencyKey, payload: input.payload ?? {} };
+            // With a handler the row must exist before it runs (a duplicate fails first, and the
+            // handler may read its own command); a known outcome goes with COMMIT, after it.
+            if ('handler' in how) await insertCommand(tx, insert);
+            else insertCommandAtCommit(tx, insert);
             const command: CommandRecord = {
               id: commandId,
               sessionId: input.sessionId,
@@ -100,7 +130,7 @@ export class OutboxWriter {
               result: null,
               createdAt: new Date(),
             };
-            const outcome = await handler({ tx, command });
+            const outcome = 'handler' in how ? await how.handler({ tx, command }) : how.outcome;
             const status = outcome.outcome === 'completed' ? COMMAND_STATUS.COMPLETED : COMMAND_STATUS.RECEIVED;
             const update = status !== COMMAND_STATUS.RECEIVED || outcome.result !== undefined ? { id: commandId, status, result: outcome.result } : undefined;
             const events = this.writeOutcomeAtCommit(tx, outcome.events ?? [], this.envelopeFor(command, input.aggregateType, trace, input.metadata), update);

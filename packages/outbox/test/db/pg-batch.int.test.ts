@@ -305,23 +305,25 @@ describe('PgDatabase transactions through batches', () => {
     }
   });
 
-  it('queryAtCommit: rows only after commit, once, and last; a transaction without statements sends nothing', async () => {
+  it('queryAtCommit: rows only after commit, in call order, last; a transaction without statements sends nothing', async () => {
     const db = single('aegis-batch-at-commit-rules');
     try {
       let early: unknown;
-      const at = await db.transaction(async (tx) => {
-        const a = tx.queryAtCommit<{ n: number }>(insertT, [5]);
+      const [a, b] = await db.transaction(async (tx) => {
+        const first = tx.queryAtCommit<{ n: number }>(insertT, [5]);
         try {
-          void a.rows;
+          void first.rows;
         } catch (e) {
           early = e;
         }
-        expect(() => tx.queryAtCommit(insertT, [6])).toThrow(/once/);
+        const second = tx.queryAtCommit<{ n: number }>({ name: 'test_tx_max_t', text: 'SELECT max(n) AS n FROM t' });
         await expect(tx.query('SELECT 1')).rejects.toThrow(/follow queryAtCommit/);
-        return a;
+        return [first, second] as const;
       });
       expect(String(early)).toMatch(/once the transaction has committed/);
-      expect(at.rows).toEqual([{ n: 5 }]);
+      expect(a.rows).toEqual([{ n: 5 }]);
+      // The second statement ran after the first, in the same transaction: it sees its row.
+      expect(b.rows).toEqual([{ n: 5 }]);
       // Nothing sent: no lock is taken and nothing waits, even with the key locked elsewhere.
       await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
       try {

@@ -39,6 +39,11 @@ describe('embedded PGlite: the same writer and relay path', () => {
       code: 'DUPLICATE_COMMAND',
       details: { duplicate_command_id: first.commandId },
     });
+    // The one-message path (its statements run last in PGlite's transaction) keeps the same rules.
+    await expect(writer.recordCommand(input, { outcome: 'completed' })).rejects.toMatchObject({
+      code: 'DUPLICATE_COMMAND',
+      details: { duplicate_command_id: first.commandId },
+    });
     for (let n = 1; n <= 20; n++) await submitOne(writer, session, n);
 
     const sink = await NatsJetStreamSink.create({ stream, topics: [topic] }, nc);
@@ -54,5 +59,8 @@ describe('embedded PGlite: the same writer and relay path', () => {
     const msgs = await readStream(nc, stream);
     expect(msgs.map((m) => m.event.sequence)).toEqual([...msgs.map((m) => m.event.sequence as number)].sort((a, b) => a - b));
     expect(msgs).toHaveLength(22);
+    const recorded = await writer.recordCommand({ ...input, sessionId: randomUUID() }, { outcome: 'completed', events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested' }] });
+    expect(recorded.events).toHaveLength(1);
+    expect((await stats(db)).pending).toBe(1);
   }, 60_000);
 });

@@ -46,8 +46,9 @@ describe('OutboxWriter on PostgreSQL', () => {
       ['event_outbox', 'AFTER INSERT', false],
       ['event_outbox', 'AFTER INSERT', true],
     ] as const;
+    for (const api of ['submitCommand', 'recordCommand'] as const)
     for (const [table, when, deferred] of points) {
-      it(`fails ${deferred ? 'at commit after' : when} ${table}: nothing written`, async () => {
+      it(`${api} fails ${deferred ? 'at commit after' : when} ${table}: nothing written`, async () => {
         const before = await counts(fx);
         await fx.db.query(`CREATE OR REPLACE FUNCTION test_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`);
         const trigger = deferred
@@ -55,9 +56,10 @@ describe('OutboxWriter on PostgreSQL', () => {
           : `CREATE TRIGGER test_boom ${when} ON ${table} FOR EACH ROW EXECUTE FUNCTION test_boom()`;
         await fx.db.query(trigger);
         try {
-          const err = await writer
-            .submitCommand(base(randomUUID()), () => ({ outcome: 'completed', events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested' }] }))
-            .catch((e: unknown) => e);
+          const outcome = { outcome: 'completed', events: [{ eventType: 'Genesis.Session.ConceptGenerationRequested' }] } as const;
+          const err = await (api === 'submitCommand' ? writer.submitCommand(base(randomUUID()), () => outcome) : writer.recordCommand(base(randomUUID()), outcome)).catch(
+            (e: unknown) => e,
+          );
           expect(isAegisError(err, 'STORAGE_FAILURE')).toBe(true);
         } finally {
           await fx.db.query(`DROP TRIGGER test_boom ON ${table}`);
@@ -187,6 +189,54 @@ describe('OutboxWriter on PostgreSQL', () => {
     });
     await expect(writer.submitCommand({ ...base(randomUUID()), causationId: ' ' }, () => ({ outcome: 'completed' }))).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
+    });
+  });
+
+  describe('recordCommand: a known outcome in one message', () => {
+    it('writes the command, its events, their outbox rows and the status, in draft order', async () => {
+      const session = randomUUID();
+      const types = ['Genesis.Session.StageConfirmed', 'Genesis.Session.FeedbackSubmitted'];
+      const res = await writer.recordCommand(base(session, 'ConfirmStage'), { outcome: 'completed', result: { ok: 1 }, events: types.map((eventType) => ({ eventType })) });
+      expect(res).toMatchObject({ status: 'COMPLETED', result: { ok: 1 }, replayed: false });
+      expect(res.events.map((e) => e.event_type)).toEqual(types);
+      expect(res.events.every((e) => e.causation_id === res.commandId && e.aggregate_id === session)).toBe(true);
+      const [cmd] = await fx.db.query<{ status: string; result: unknown }>('SELECT status, result FROM command_inbox WHERE id = $1', [res.commandId]);
+      expect(cmd).toEqual({ status: 'COMPLETED', result: { ok: 1 } });
+      const rows = await fx.db.query<{ event_id: string; status: string }>('SELECT event_id, status FROM event_outbox WHERE key = $1 ORDER BY id', [session]);
+      expect(rows).toEqual(res.events.map((e) => ({ event_id: e.event_id, status: 'PENDING' })));
+      // 'accepted' without result or events: the command alone, RECEIVED.
+      const accepted = await writer.recordCommand(base(session, 'SubmitFeedback'), { outcome: 'accepted' });
+      const [pending] = await fx.db.query<{ status: string }>('SELECT status FROM command_inbox WHERE id = $1', [accepted.commandId]);
+      expect(pending?.status).toBe('RECEIVED');
+    });
+
+    it('a pending duplicate is DUPLICATE_COMMAND with its id; concurrent duplicates → exactly one accepted', async () => {
+      const session = randomUUID();
+      const first = await writer.submitCommand(base(session), () => ({ outcome: 'accepted' }));
+      await expect(writer.recordCommand(base(session), { outcome: 'accepted' })).rejects.toMatchObject({
+        code: 'DUPLICATE_COMMAND',
+        details: { duplicate_command_id: first.commandId },
+      });
+      const other = randomUUID();
+      const results = await Promise.allSettled(Array.from({ length: 50 }, () => writer.recordCommand(base(other), { outcome: 'accepted' })));
+      const accepted = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<OutboxWriter['recordCommand']>>> => r.status === 'fulfilled');
+      expect(accepted).toHaveLength(1);
+      for (const r of results) {
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'DUPLICATE_COMMAND', details: { duplicate_command_id: accepted[0]?.value.commandId } });
+      }
+    });
+
+    it('an idempotency key replays the first outcome; an invalid event name writes nothing', async () => {
+      const session = randomUUID();
+      const input = { ...base(session, 'ConfirmStage'), idempotencyKey: 'record-key' };
+      const outcome = { outcome: 'completed', events: [{ eventType: 'Genesis.Session.StageConfirmed' }] } as const;
+      const first = await writer.recordCommand(input, outcome);
+      const again = await writer.recordCommand(input, outcome);
+      expect(again).toMatchObject({ commandId: first.commandId, replayed: true, status: 'COMPLETED' });
+      expect(again.events.map((e) => e.event_id)).toEqual(first.events.map((e) => e.event_id));
+      const before = await counts(fx);
+      await expect(writer.recordCommand(base(randomUUID()), { outcome: 'completed', events: [{ eventType: 'Genesis.Session.Did' }] })).rejects.toMatchObject({ code: 'EVENT_NAME_INVALID' });
+      expect(await counts(fx)).toEqual(before);
     });
   });
 
