@@ -16,7 +16,8 @@
  *   tables (no lock, no event table, no unique indexes, no NOTIFY), named prepared statements,
  *   16 concurrent writers: the write floor.
  * - AegisIPC commands/s: N commands through `OutboxWriter.submitCommand` (command + event +
- *   outbox row in one REPEATABLE READ transaction, aggregate lock, 16 concurrent writers).
+ *   outbox row in one REPEATABLE READ transaction, aggregate lock, 16 concurrent writers); the
+ *   same N through `recordCommand` (outcome known up front: one message) reported beside it.
  * - AegisIPC relay events/s: the same N rows drained by `OutboxRelay` (per-aggregate order
  *   guard, retries bookkeeping), batch 100, timed from start() having its LISTEN connection
  *   (the time to open and close it is reported apart).
@@ -202,6 +203,16 @@ try {
       { aggregateType: 'BENCH', sessionId: sessions[i % AGGREGATES] ?? '', commandType: 'ConfirmStage', payload: { n: i }, correlationId: `c-${i}`, causationId: `r-${i}` },
       () => ({ outcome: 'completed', events: [{ eventType: 'Bench.Session.StageConfirmed', payload: { n: i } }] }),
     );
+  // The same commands through `recordCommand` (the outcome is known up front, so the whole
+  // transaction is one message; ADR 0013 round 4). Their rows go to a topic of their own and are
+  // deleted after the write rounds: the drains and the latency phase see only submitCommand's.
+  const recordTopic = `${topic}-record`;
+  const recordWriter = new OutboxWriter(db, { topic: recordTopic });
+  const record = (i: number) =>
+    recordWriter.recordCommand(
+      { aggregateType: 'BENCH', sessionId: sessions[i % AGGREGATES] ?? '', commandType: 'ConfirmStage', payload: { n: i }, correlationId: `c-${i}`, causationId: `r-${i}` },
+      { outcome: 'completed', events: [{ eventType: 'Bench.Session.StageConfirmed', payload: { n: i } }] },
+    );
   /** `WRITERS` closed loops over the indexes [from, to). */
   const writeRange = async (from: number, to: number, one: (i: number) => Promise<unknown>): Promise<Sample> => {
     let next = from;
@@ -276,8 +287,11 @@ try {
   await writeRange(0, WARMUP, rawWrite);
   await writeRange(0, WARMUP, (i) => submit(N + LATENCY_N + i));
   await drainRelay(WARMUP);
+  // After the relay's warm-up: no relay runs until their rows are deleted (their topic has no
+  // stream, so a relay would only fail to publish them).
+  await writeRange(0, WARMUP, (i) => record(N + LATENCY_N + i));
   const perRound = Math.ceil(N / ROUNDS);
-  const rounds: Array<{ rawWrite: Sample; write: Sample }> = [];
+  const rounds: Array<{ rawWrite: Sample; write: Sample; oneMessage: Sample }> = [];
   for (let r = 0; r < ROUNDS; r++) {
     const from = r * perRound;
     const to = Math.min(N, from + perRound);
@@ -293,8 +307,11 @@ try {
       () => writeRange(from, to, rawWrite),
       () => writeRange(from, to, submit),
     );
-    rounds.push({ rawWrite: rawW, write });
+    // Next to the submitCommand phase it is compared with (after it, then before the next).
+    const oneMessage = await writeRange(from, to, (i) => record(2 * N + LATENCY_N + WARMUP + i));
+    rounds.push({ rawWrite: rawW, write, oneMessage });
   }
+  await db.query('DELETE FROM event_outbox WHERE topic = $1', [recordTopic]);
   // The drains are short (a few hundred ms for all N rows), so they alternate in more, smaller
   // rounds than the writes, in ABBA order (raw, relay, relay, raw, …): a raw drain and a relay
   // drain that are compared ran next to each other, under the same load. With 3 rounds of
@@ -371,6 +388,9 @@ try {
     commands_per_s: round(rate(total(rounds.map((x) => x.write)))),
     commands_per_s_rounds: rounds.map((x) => round(rate(x.write))),
     node_cpu_us_per_command: cpuPerRow(rounds.map((x) => x.write)),
+    commands_one_message_per_s: round(rate(total(rounds.map((x) => x.oneMessage)))),
+    commands_one_message_per_s_rounds: rounds.map((x) => round(rate(x.oneMessage))),
+    node_cpu_us_per_command_one_message: cpuPerRow(rounds.map((x) => x.oneMessage)),
     ratio_commands_vs_raw_write: round(median(writeVsRaw), 3),
     ratio_commands_vs_raw_write_rounds: writeVsRaw.map((x) => round(x, 3)),
     relay_events_per_s: round(rate(relayTotal)),
@@ -392,6 +412,7 @@ try {
     ['  same loop, {"n":1} + 1 header (events/s)', String(figures.raw_loop_tiny_msg_events_per_s)],
     ['raw BEGIN/2×INSERT/COMMIT (txn/s)', `${figures.raw_write_txn_per_s}  (Node CPU ${figures.raw_write_node_cpu_us_per_txn} µs/txn)`],
     ['AegisIPC commands (commands/s)', `${figures.commands_per_s}  (Node CPU ${figures.node_cpu_us_per_command} µs/command)`],
+    ['  recordCommand, one message (commands/s)', `${figures.commands_one_message_per_s}  (Node CPU ${figures.node_cpu_us_per_command_one_message} µs/command)`],
     ['commands / raw write (median)', `${figures.ratio_commands_vs_raw_write}  rounds ${figures.ratio_commands_vs_raw_write_rounds.join(' ')}`],
     ['AegisIPC relay drain (events/s)', `${figures.relay_events_per_s}  (Node CPU ${figures.relay_node_cpu_us_per_event} µs/event)`],
     ['relay / raw loop (median)', `${figures.ratio_relay_vs_raw_loop}  rounds ${figures.ratio_relay_vs_raw_loop_rounds.join(' ')}`],
@@ -409,6 +430,7 @@ try {
       summary: {
         commands_per_s: figures.commands_per_s,
         node_cpu_us_per_command: figures.node_cpu_us_per_command,
+        commands_one_message_per_s: figures.commands_one_message_per_s,
         ratio_commands_vs_raw_write: figures.ratio_commands_vs_raw_write,
         relay_events_per_s: figures.relay_events_per_s,
         ratio_relay_vs_raw_loop: figures.ratio_relay_vs_raw_loop,
