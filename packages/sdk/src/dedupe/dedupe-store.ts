@@ -25,8 +25,17 @@ export type ClaimResult =
 export interface DedupeStore {
   /** Claims `id` for `leaseMs` unless it is done or leased by someone else. */
   claim(id: string, leaseMs: number): Promise<ClaimResult>;
-  /** Marks `id` done with `response`, kept for `ttlMs` (or the store's fixed retention). */
+  /**
+   * Marks `id` done with `response`, kept for `ttlMs` (or the store's fixed retention). Resolves
+   * once the store has the record (the reliable receiver acknowledges only after that).
+   */
   complete(id: string, response: unknown, ttlMs: number): Promise<void>;
+  /**
+   * {@link complete} for a caller that does not wait for the record to be stored (QoS 2 events
+   * write it alongside the ack, best effort): resolves once the record is on its way, so a store
+   * may skip the confirmation (ADR 0026). Stores without it are used through `complete`.
+   */
+  completeUnconfirmed?(id: string, response: unknown, ttlMs: number): Promise<void>;
   /** Gives up a claim (the handler failed) so the next delivery can claim it at once. */
   release(id: string): Promise<void>;
 }

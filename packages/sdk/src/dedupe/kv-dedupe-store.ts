@@ -40,10 +40,11 @@ const DONE_TRUE = encode({ s: 'done', r: true } satisfies DedupeRecord);
 
 /**
  * A JetStream KV dedupe store; call {@link KvDedupeStore.open}. The two writes every processed id
- * makes (the first claim and the completion) are plain publishes to the bucket's subject: the
- * claim through a {@link JetStreamPublisher} (ADR 0023; its ack says whether it won), the
- * completion without asking for an ack (ADR 0026); the rare paths (taking over an expired lease,
- * release) use the KV API.
+ * makes (the first claim and the completion) are plain publishes to the bucket's subject through
+ * a {@link JetStreamPublisher} (ADR 0023; the claim's ack says whether it won, the completion's
+ * that it is stored), or for the events' best-effort record without asking for an ack
+ * (`completeUnconfirmed`, ADR 0026); the rare paths (taking over an expired lease, release) use
+ * the KV API.
  */
 export class KvDedupeStore implements DedupeStore {
   /** Completion records of this turn (see complete()). */
@@ -105,14 +106,23 @@ export class KvDedupeStore implements DedupeStore {
     }
   }
 
+  /** Resolves once the stream stored the record (its PubAck): the reliable receiver acks after it. */
+  async complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
+    try {
+      await this.publisher.publish(this.subjectPrefix + id, response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord));
+    } catch (err) {
+      throw storageFailure(`dedupe complete of ${id} failed`, err);
+    }
+  }
+
   /**
-   * Writes the completion record without asking for the stream's ack (ADR 0026): the record is
-   * best effort by design (a missing one only weakens dedupe for that id, and the caller never
-   * waited for it), so a PubAck would cost the server a reply and this client a parse per event
-   * for nothing. Resolves once the record is handed to the connection — written to the socket
-   * at the end of this event-loop turn, together with the turn's other records.
+   * Writes the completion record without asking for the stream's ack (ADR 0026), for the QoS 2
+   * event path: there the record is best effort by design (a missing one only weakens dedupe for
+   * that id, and nothing waits for it), so a PubAck would cost the server a reply and this client
+   * a parse per event for nothing. Resolves once the record is handed to the connection — written
+   * to the socket at the end of this event-loop turn, with the turn's other records.
    */
-  complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
+  completeUnconfirmed(id: string, response: unknown, _ttlMs: number): Promise<void> {
     const data = response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord);
     return new Promise((resolve, reject) => {
       if (this.records.push({ id, data, resolve, reject }) === 1) setImmediate(this.writeRecords);

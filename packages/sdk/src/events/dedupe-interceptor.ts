@@ -39,11 +39,13 @@ export interface DedupeStage {
 export function dedupeStage(options: DedupeInterceptorOptions): DedupeStage {
   const writes = new Set<Promise<void>>();
   const { store, leaseMs } = options;
+  // Nothing waits for the record (it goes alongside the ack): a store may skip confirming it.
+  const complete = store.completeUnconfirmed?.bind(store) ?? store.complete.bind(store);
 
   /** Records the outcome of a run that holds (`held`) or never took the lease. */
   const finish = async (key: string, outcome: Outcome, held: boolean): Promise<Outcome> => {
     if (outcome.type !== 'ack' && !held) return outcome; // nothing to release: the retry claims first
-    const write = (outcome.type === 'ack' ? store.complete(key, true, options.ttlMs) : store.release(key))
+    const write = (outcome.type === 'ack' ? complete(key, true, options.ttlMs) : store.release(key))
       // The handler's outcome stands; a missing record only weakens dedupe for this id, and a
       // failed release only delays the retry until the lease expires.
       .catch((err: unknown) => options.onError(err, `dedupe ${outcome.type === 'ack' ? 'complete' : 'release'} of ${key}`))

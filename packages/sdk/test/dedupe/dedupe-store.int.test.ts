@@ -75,3 +75,19 @@ describe.each(Object.keys(stores))('%s dedupe store', (kind) => {
     expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
   });
 });
+
+describe('KvDedupeStore completion records (ADR 0026)', () => {
+  it('complete() resolves only on the stream\'s ack (the reliable receiver acks after it); completeUnconfirmed() does not wait', async () => {
+    const own = uniqueName('DEDUPEGONE').toUpperCase();
+    const store = await KvDedupeStore.open(nc, { bucket: own, ttlMs: 60_000 });
+    try {
+      await store.completeUnconfirmed('a', true, 60_000);
+      await deleteBuckets(nc, [own]); // nothing stores the bucket's subjects any more
+      await expect(store.complete('b', { charged: 1 }, 60_000)).rejects.toMatchObject({ code: 'STORAGE_FAILURE' });
+      await expect(store.completeUnconfirmed('c', true, 60_000)).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+      await deleteBuckets(nc, [own]);
+    }
+  });
+});
