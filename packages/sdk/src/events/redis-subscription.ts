@@ -130,12 +130,6 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
       inFlight.delete(entry.id);
     }
     if (!durable && outcome.type !== 'ack') log.warn({ outcome }, 'QoS 0 event dropped after a handler failure');
-    // The common case without another async call (and its promise) per event.
-    if (durable && outcome.type === 'ack') {
-      owned.delete(entry.id);
-      ack(entry.id);
-      return;
-    }
     await settle(entry, delivery, outcome);
   };
 
