@@ -5,6 +5,33 @@ import { PgDatabase } from '../../src/index.js';
 import { runBatch } from '../../src/db/pg-batch.js';
 import { AGGREGATE_LOCK_NAMESPACE, aggregateLockHash } from '../../src/db/aggregate-lock-key.js';
 
+interface TableFixture {
+  testDb: TestDatabase;
+  outside: pg.Client;
+  count(): Promise<number>;
+}
+
+/** A scratch database with a table `t (n >= 0)` emptied before each test, a client outside every batch, and its row count. */
+function tableFixture(name: string): TableFixture {
+  const fx = {
+    count: async (): Promise<number> => (await fx.outside.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n ?? -1,
+  } as TableFixture;
+  beforeAll(async () => {
+    fx.testDb = await createTestDatabase(name);
+    fx.outside = new pg.Client({ connectionString: fx.testDb.url });
+    await fx.outside.connect();
+    await fx.outside.query('CREATE TABLE t (n int NOT NULL CHECK (n >= 0))');
+  });
+  afterAll(async () => {
+    await fx.outside.end();
+    await fx.testDb.drop();
+  });
+  beforeEach(async () => {
+    await fx.outside.query('DELETE FROM t');
+  });
+  return fx;
+}
+
 /**
  * The one-Sync batch (ADR 0013, round 4) on a real PostgreSQL: an error skips the rest of the
  * batch (no COMMIT after a failure, no autocommitted statement after a failed lock), named
@@ -12,32 +39,17 @@ import { AGGREGATE_LOCK_NAMESPACE, aggregateLockHash } from '../../src/db/aggreg
  * connection is reusable after any failure.
  */
 describe('PgBatch: several statements in one message with one Sync', () => {
-  let testDb: TestDatabase;
-  let outside: pg.Client;
+  const fx = tableFixture('aegis_outbox_batch');
   const insertT = { name: 'test_batch_insert_t', text: 'INSERT INTO t (n) VALUES ($1) RETURNING n' };
 
-  const count = async (): Promise<number> => (await outside.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n ?? -1;
   const parsedOn = (client: pg.Client | pg.PoolClient): Record<string, string> =>
     (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements;
   const serverStatements = async (client: pg.Client): Promise<string[]> =>
     (await client.query<{ name: string }>("SELECT name FROM pg_prepared_statements WHERE name LIKE 'test_batch_%' ORDER BY name")).rows.map((r) => r.name);
 
-  beforeAll(async () => {
-    testDb = await createTestDatabase('aegis_outbox_batch');
-    outside = new pg.Client({ connectionString: testDb.url });
-    await outside.connect();
-    await outside.query('CREATE TABLE t (n int NOT NULL CHECK (n >= 0))');
-  });
-  afterAll(async () => {
-    await outside.end();
-    await testDb.drop();
-  });
-  beforeEach(async () => {
-    await outside.query('DELETE FROM t');
-  });
 
   const withClient = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-    const c = new pg.Client({ connectionString: testDb.url });
+    const c = new pg.Client({ connectionString: fx.testDb.url });
     c.on('error', () => undefined);
     await c.connect();
     try {
@@ -59,7 +71,7 @@ describe('PgBatch: several statements in one message with one Sync', () => {
       // pg's own named queries share the bookkeeping: no second Parse from them either.
       await c.query({ name: insertT.name, text: insertT.text, values: [4] });
     });
-    expect(await count()).toBe(4);
+    expect(await fx.count()).toBe(4);
   });
 
   for (const failAt of [1, 2] as const) {
@@ -71,14 +83,14 @@ describe('PgBatch: several statements in one message with one Sync', () => {
         // The explicit transaction is aborted and still open (COMMIT was skipped): any statement
         // fails until ROLLBACK ends it.
         await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
-        expect(await count()).toBe(0);
+        expect(await fx.count()).toBe(0);
         await c.query('ROLLBACK');
         // The Parse of the first INSERT succeeded before the failure (or the failure was in its
         // own Execute), so the statement exists on the server and is recorded as parsed.
         expect(parsedOn(c)[insertT.name]).toBe(insertT.text);
         expect((await runBatch(c, [{ sql: insertT, params: [7], rows: true }]))[0]?.rows).toEqual([{ n: 7 }]);
       });
-      expect(await count()).toBe(1);
+      expect(await fx.count()).toBe(1);
     });
   }
 
@@ -91,7 +103,7 @@ describe('PgBatch: several statements in one message with one Sync', () => {
       await runBatch(c, [{ sql: insertT, params: [2] }]);
       expect(await serverStatements(c)).toEqual([insertT.name]);
     });
-    expect((await outside.query<{ n: number }>('SELECT n FROM t')).rows).toEqual([{ n: 2 }]);
+    expect((await fx.outside.query<{ n: number }>('SELECT n FROM t')).rows).toEqual([{ n: 2 }]);
   });
 
   it('a Parse that fails is not recorded, and the connection stays usable', async () => {
@@ -113,59 +125,44 @@ describe('PgBatch: several statements in one message with one Sync', () => {
 
   it('a connection reset mid-batch rejects the batch; nothing of it is committed', async () => {
     const lockArgs = [AGGREGATE_LOCK_NAMESPACE, aggregateLockHash('reset')];
-    await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
+    await fx.outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
     try {
       await withClient(async (c) => {
         const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
         // The batch inserts, then waits on the lock held outside; the backend is killed there.
         const batch = runBatch(c, [{ sql: 'BEGIN' }, { sql: insertT, params: [1] }, { sql: 'SELECT pg_advisory_lock($1, $2)', params: lockArgs }, { sql: 'COMMIT' }]).catch((e: unknown) => e);
         await new Promise((r) => setTimeout(r, 200));
-        await outside.query('SELECT pg_terminate_backend($1)', [pid]);
+        await fx.outside.query('SELECT pg_terminate_backend($1)', [pid]);
         const err = await batch;
         expect(err).toBeInstanceOf(Error);
         expect(String((err as Error).message)).toMatch(/terminat/i);
       });
     } finally {
-      await outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
+      await fx.outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
     }
-    expect(await count()).toBe(0);
+    expect(await fx.count()).toBe(0);
   });
 });
 
 describe('PgDatabase transactions through batches', () => {
-  let testDb: TestDatabase;
-  let outside: pg.Client;
+  const fx = tableFixture('aegis_outbox_batch_tx');
   const insertT = { name: 'test_tx_insert_t', text: 'INSERT INTO t (n) VALUES ($1) RETURNING n' };
   const KEY = 'batch-aggregate';
   const lockArgs = [AGGREGATE_LOCK_NAMESPACE, aggregateLockHash(KEY)];
-  const count = async (): Promise<number> => (await outside.query<{ n: number }>('SELECT count(*)::int AS n FROM t')).rows[0]?.n ?? -1;
   const locksHeld = async (): Promise<number> =>
     (
-      await outside.query<{ n: number }>(
+      await fx.outside.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       )
     ).rows[0]?.n ?? -1;
   const busy = async (app: string): Promise<number> =>
-    (await outside.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle'`, [app])).rows[0]?.n ?? -1;
+    (await fx.outside.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle'`, [app])).rows[0]?.n ?? -1;
 
-  beforeAll(async () => {
-    testDb = await createTestDatabase('aegis_outbox_batch_tx');
-    outside = new pg.Client({ connectionString: testDb.url });
-    await outside.connect();
-    await outside.query('CREATE TABLE t (n int NOT NULL CHECK (n >= 0))');
-  });
-  afterAll(async () => {
-    await outside.end();
-    await testDb.drop();
-  });
-  beforeEach(async () => {
-    await outside.query('DELETE FROM t');
-  });
 
   /** A one-connection database (so every transaction reuses the same backend), with a lock timeout. */
   const single = (app: string): PgDatabase => {
-    const url = new URL(testDb.url);
+    const url = new URL(fx.testDb.url);
     url.searchParams.set('options', '-c lock_timeout=150');
     return new PgDatabase({ connectionString: url.toString(), poolSize: 1, applicationName: app });
   };
@@ -186,7 +183,7 @@ describe('PgDatabase transactions through batches', () => {
         expect(names).toEqual(['aegis_tx_advisory_lock_v1', 'aegis_tx_begin_rc_v1', 'aegis_tx_begin_rr_v1', 'aegis_tx_commit_v1', 'aegis_tx_wake_after_commit_v1', 'test_tx_insert_t', ...(i > 0 ? ['aegis_tx_advisory_unlock_all_v1', 'aegis_tx_wake_due_v1'] : [])].sort());
         expect(at.rows).toEqual([{ n: 10 + i }]);
       }
-      expect(await count()).toBe(6);
+      expect(await fx.count()).toBe(6);
       expect(await locksHeld()).toBe(0);
     } finally {
       await db.close();
@@ -194,18 +191,18 @@ describe('PgDatabase transactions through batches', () => {
   });
 
   it('the snapshot is taken after the lock on the batch path too: a REPEATABLE READ transaction that waited sees the holder\'s commit', async () => {
-    const db = new PgDatabase({ connectionString: testDb.url, poolSize: 1, applicationName: 'aegis-batch-snapshot' });
+    const db = new PgDatabase({ connectionString: fx.testDb.url, poolSize: 1, applicationName: 'aegis-batch-snapshot' });
     const countT = { name: 'test_tx_count_t', text: 'SELECT count(*)::int AS n, current_setting($1) AS iso FROM t' };
     try {
-      await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
-      await outside.query('BEGIN');
-      await outside.query('INSERT INTO t VALUES (1)');
+      await fx.outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
+      await fx.outside.query('BEGIN');
+      await fx.outside.query('INSERT INTO t VALUES (1)');
       // Opening (lock, BEGIN REPEATABLE READ, SET LOCAL) and this named statement: one batch,
       // whose Parse (first use on the connection) and Bind come after the lock is granted.
       const tx = db.transaction(async (q) => (await q.query<{ n: number; iso: string }>(countT, ['transaction_isolation']))[0], { lockKeys: [KEY], wakeRelaysAfterCommit: true });
       await new Promise((r) => setTimeout(r, 200));
-      await outside.query('COMMIT');
-      await outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
+      await fx.outside.query('COMMIT');
+      await fx.outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
       expect(await tx).toEqual({ n: 1, iso: 'repeatable read' });
       expect(await locksHeld()).toBe(0);
     } finally {
@@ -217,20 +214,20 @@ describe('PgDatabase transactions through batches', () => {
     const db = single('aegis-batch-lock-fail');
     try {
       const before = await pidOf(db);
-      await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
+      await fx.outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
       try {
         const err = await db.transaction((tx) => tx.query(insertT, [1]), { lockKeys: [KEY] }).catch((e: unknown) => e);
         expect((err as { code?: string }).code).toBe('55P03'); // lock_not_available
       } finally {
-        await outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
+        await fx.outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
       }
-      expect(await count()).toBe(0);
+      expect(await fx.count()).toBe(0);
       expect(await locksHeld()).toBe(0);
       expect(await busy('aegis-batch-lock-fail')).toBe(0);
       // Pool reuse after the error: same backend, and the INSERT whose Parse was skipped is parsed now.
       expect(await db.transaction((tx) => tx.query(insertT, [2]), { lockKeys: [KEY] })).toEqual([{ n: 2 }]);
       expect(await pidOf(db)).toBe(before);
-      expect(await count()).toBe(1);
+      expect(await fx.count()).toBe(1);
     } finally {
       await db.close();
     }
@@ -250,12 +247,12 @@ describe('PgDatabase transactions through batches', () => {
         )
         .catch((e: unknown) => e);
       expect((err as { code?: string }).code).toBe('23514');
-      expect(await count()).toBe(0);
+      expect(await fx.count()).toBe(0);
       expect(await locksHeld()).toBe(0);
       expect(await busy('aegis-batch-at-commit-fail')).toBe(0);
       expect(await pidOf(db)).toBe(before);
       await db.transaction(async (tx) => void tx.queryAtCommit(insertT, [3]), { lockKeys: [KEY] });
-      expect(await count()).toBe(1);
+      expect(await fx.count()).toBe(1);
     } finally {
       await db.close();
     }
@@ -265,22 +262,22 @@ describe('PgDatabase transactions through batches', () => {
     const db = single('aegis-batch-reset');
     try {
       const before = await pidOf(db);
-      await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
-      const url = new URL(testDb.url);
+      await fx.outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
+      const url = new URL(fx.testDb.url);
       // No lock timeout here: the batch waits on the lock until its backend is terminated.
       const waiting = new PgDatabase({ connectionString: url.toString(), poolSize: 1, applicationName: 'aegis-batch-reset-2' });
       try {
         const tx = waiting.transaction((q) => q.query(insertT, [1]), { lockKeys: [KEY] }).catch((e: unknown) => e);
         await new Promise((r) => setTimeout(r, 200));
-        await outside.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aegis-batch-reset-2'`);
+        await fx.outside.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aegis-batch-reset-2'`);
         expect(String((await tx as Error).message)).toMatch(/terminat/i);
         // The dead connection was not returned to the pool: the next transaction gets a new one.
         expect(await waiting.transaction((q) => q.query(insertT, [2]), { lockKeys: ['another'] })).toEqual([{ n: 2 }]);
       } finally {
         await waiting.close();
-        await outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
+        await fx.outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
       }
-      expect(await count()).toBe(1);
+      expect(await fx.count()).toBe(1);
       expect(await locksHeld()).toBe(0);
       expect(await pidOf(db)).toBe(before);
     } finally {
@@ -298,7 +295,7 @@ describe('PgDatabase transactions through batches', () => {
         })
         .catch((e: unknown) => e);
       expect(String((err as Error).message)).toMatch(/rolled back at COMMIT/);
-      expect(await count()).toBe(0);
+      expect(await fx.count()).toBe(0);
       expect(await busy('aegis-batch-swallowed')).toBe(0);
     } finally {
       await db.close();
@@ -325,13 +322,13 @@ describe('PgDatabase transactions through batches', () => {
       // The second statement ran after the first, in the same transaction: it sees its row.
       expect(b.rows).toEqual([{ n: 5 }]);
       // Nothing sent: no lock is taken and nothing waits, even with the key locked elsewhere.
-      await outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
+      await fx.outside.query('SELECT pg_advisory_lock($1, $2)', lockArgs);
       try {
         expect(await db.transaction(async () => 'nothing', { lockKeys: [KEY] })).toBe('nothing');
       } finally {
-        await outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
+        await fx.outside.query('SELECT pg_advisory_unlock($1, $2)', lockArgs);
       }
-      expect(await count()).toBe(1);
+      expect(await fx.count()).toBe(1);
     } finally {
       await db.close();
     }
