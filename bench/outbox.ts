@@ -29,10 +29,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { TEST_NATS_URL, connectTestNats, createTestDatabase, deleteStreams, uniqueName } from '@aegis-ipc/testing';
 import { createRawCaller } from './_lib/raw-caller.js';
+import { cpuSince, rawOutboxLoop, type Sample } from './_lib/outbox-raw-loop.js';
 import { NatsJetStreamSink, OutboxRelay, OutboxWriter, PgDatabase, migrate, stats } from '@aegis-ipc/outbox';
 
 const { values } = parseArgs({
@@ -60,17 +60,6 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] ?? 0) : ((s[s.length / 2 - 1] ?? 0) + (s[s.length / 2] ?? 0)) / 2;
 };
-/** Rows done in `ms` by one side of one round, and this process's CPU time meanwhile. */
-interface Sample {
-  rows: number;
-  ms: number;
-  cpuUs: number;
-}
-/** This process's CPU time (user + system) since `from`, in µs. */
-const cpuSince = (from: NodeJS.CpuUsage): number => {
-  const d = process.cpuUsage(from);
-  return d.user + d.system;
-};
 /** A relay drain: `drained` rows in all (target bookkeeping), `setupMs` spent in start() and close(). */
 interface RelaySample extends Sample {
   drained: number;
@@ -95,78 +84,12 @@ try {
   const sink = await NatsJetStreamSink.create({ stream, topics: [topic, rawTopic] }, nc);
 
   // ── raw baseline ──────────────────────────────────────────────────────────
-  // A minimal SKIP LOCKED claim → publish (batch in flight together, acks awaited) → mark SENT
-  // loop, batch 100, no order guard, no retry bookkeeping, no metrics. It publishes the SAME
-  // message the relay must publish (ADR 0012: the stored event as JSON, ~600 bytes, with the
-  // event headers and traceparent). Until this change it published `{"n":1}` with one header,
-  // which made the broker's work per message ~40 % smaller than the relay's and so measured
-  // message size, not relay overhead; that loop is still measured and reported as
-  // `raw_loop_tiny_msg_events_per_s` / `ratio_relay_vs_tiny_msg_loop`.
-  const enc = new TextEncoder();
-  const setupRaw = async (table: string, message: 'event' | 'tiny'): Promise<number> => {
-    await db.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, event_id uuid NOT NULL, key text NOT NULL, payload jsonb NOT NULL, headers jsonb NOT NULL, status text NOT NULL DEFAULT 'PENDING')`);
-    await db.query(`CREATE INDEX ${table}_pending ON ${table} (id) WHERE status = 'PENDING'`);
-    const start = performance.now();
-    await db.query(
-      message === 'tiny'
-        ? `INSERT INTO ${table} (event_id, key, payload, headers)
-           SELECT gen_random_uuid(), 'agg-' || (g % ${AGGREGATES}), jsonb_build_object('n', g), '{}' FROM generate_series(1, $1) g`
-        : `INSERT INTO ${table} (event_id, key, payload, headers)
-           SELECT e.id, e.agg, jsonb_build_object(
-             'sequence', g, 'event_id', e.id, 'correlation_id', 'c-' || g, 'causation_id', gen_random_uuid(),
-             'event_type', 'Bench.Session.StageConfirmed', 'event_version', 1, 'aggregate_type', 'BENCH',
-             'aggregate_id', e.agg, 'payload', jsonb_build_object('n', g),
-             'metadata', jsonb_build_object('command_id', gen_random_uuid(), 'command_type', 'ConfirmStage', 'trace', jsonb_build_object('traceparent', e.tp)),
-             'created_at', now()),
-             jsonb_build_object('traceparent', e.tp)
-           FROM generate_series(1, $1) g,
-                LATERAL (SELECT gen_random_uuid() AS id, md5('agg' || (g % ${AGGREGATES}))::uuid::text AS agg,
-                                '00-' || md5(g::text) || '-' || left(md5('s' || g), 16) || '-01' AS tp) e`,
-      [N],
-    );
-    return performance.now() - start;
-  };
-  const markRawSent = (table: string) => ({ name: `bench_mark_sent_${table}`, text: `UPDATE ${table} SET status = 'SENT' WHERE id = ANY($1::bigint[])` });
-  /** Drains at least `target` rows (whole batches) or until the table is empty. */
-  const drainRaw = async (table: string, message: 'event' | 'tiny', target: number): Promise<Sample> => {
-    const cpu = process.cpuUsage();
-    const start = performance.now();
-    let rows = 0;
-    while (rows < target) {
-      const n = await db.transaction(
-        async (tx) => {
-          // The relay's plan trick (ADR 0013), in the same message: on the freshly bulk-loaded,
-          // not yet analyzed table PostgreSQL otherwise reads and sorts every pending row per
-          // claim (1.8 ms instead of 0.08 ms at 5,000 rows), which made round 0's floor slow.
-          const claimed = await tx.query<{ id: string; event_id: string; key: string; payload: { event_type?: string; sequence?: number }; headers: Record<string, string> }>(
-            `SET LOCAL enable_sort = off; SELECT id, event_id, key, payload, headers FROM ${table} WHERE status = 'PENDING' ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-          );
-          await Promise.all(
-            claimed.map((r) => {
-              const h = natsHeaders();
-              h.set('Nats-Msg-Id', r.event_id);
-              if (message === 'event') {
-                h.set('Ipc-Message-Id', r.event_id);
-                h.set('Aegis-Event-Type', String(r.payload.event_type));
-                h.set('Aegis-Aggregate-Id', r.key);
-                h.set('Aegis-Event-Sequence', String(r.payload.sequence));
-                for (const [k, v] of Object.entries(r.headers)) h.set(k, v);
-              }
-              return rawPublisher.publishJetStream(`${rawTopic}.${r.key}`, enc.encode(JSON.stringify(r.payload)), 30_000, h);
-            }),
-          );
-          // With COMMIT in one message, as the relay marks its batch (a hand-written loop can
-          // send `UPDATE …; COMMIT` together too).
-          if (claimed.length > 0) tx.queryAtCommit(markRawSent(table), [claimed.map((r) => r.id)]);
-          return claimed.length;
-        },
-        { isolation: 'READ_COMMITTED' },
-      );
-      if (n === 0) break;
-      rows += n;
-    }
-    return { rows, ms: performance.now() - start, cpuUs: cpuSince(cpu) };
-  };
+  // The raw SKIP LOCKED loop (bench/_lib/outbox-raw-loop.ts) publishes the SAME message the relay
+  // must publish (ADR 0012: the stored event as JSON, ~600 bytes, with the event headers and
+  // traceparent); the `{"n":1}` one-header variant is reported as `raw_loop_tiny_msg_events_per_s`.
+  const rawLoop = rawOutboxLoop({ db, publisher: rawPublisher, topic: rawTopic, batch: BATCH, aggregates: AGGREGATES });
+  const setupRaw = (table: string, message: 'event' | 'tiny') => rawLoop.setup(table, message, N);
+  const drainRaw = rawLoop.drain;
   await setupRaw('raw_outbox_tiny', 'tiny');
   const rawInsertMs = await setupRaw('raw_outbox', 'event');
   await setupRaw('raw_outbox_warmup', 'event');
