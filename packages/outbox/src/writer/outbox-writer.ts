@@ -41,6 +41,9 @@ interface CommandUpdate {
   readonly error?: unknown;
 }
 
+/** What decides a command's outcome: a handler run inside the transaction, or an outcome known up front. */
+type CommandWork = { readonly handler: CommandHandler } | { readonly outcome: HandlerOutcome };
+
 /**
  * @example
  * const writer = new OutboxWriter(db);
@@ -67,18 +70,8 @@ export class OutboxWriter {
    *   same type is still RECEIVED/PROCESSING for the aggregate; `VALIDATION_FAILED`;
    *   `EVENT_NAME_INVALID`; `STORAGE_FAILURE`; or whatever the handler throws.
    */
-  async submitCommand(input: SubmitCommandInput, handler: CommandHandler): Promise<CommandResult> {
-    validateInput(input);
-    return writeInSpan(
-      input.trace,
-      resolveTraceContext(input.trace),
-      () => ({ 'ipc.outbox.operation': 'submit', 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
-      async (trace, span) => {
-        const result = await this.submit(input, { handler }, trace);
-        span?.setAttributes(writeResultAttributes(result));
-        return result;
-      },
-    );
+  submitCommand(input: SubmitCommandInput, handler: CommandHandler): Promise<CommandResult> {
+    return this.traced('submit', input, { handler });
   }
 
   /**
@@ -92,14 +85,19 @@ export class OutboxWriter {
    * @example
    * await writer.recordCommand(input, { outcome: 'completed', events: [{ eventType: 'Genesis.Session.StageConfirmed' }] });
    */
-  async recordCommand(input: SubmitCommandInput, outcome: HandlerOutcome): Promise<CommandResult> {
+  recordCommand(input: SubmitCommandInput, outcome: HandlerOutcome): Promise<CommandResult> {
+    return this.traced('record', input, { outcome });
+  }
+
+  /** Validates, then writes inside the `ipc.outbox.write` span of both entry points. */
+  private async traced(operation: 'submit' | 'record', input: SubmitCommandInput, how: CommandWork): Promise<CommandResult> {
     validateInput(input);
     return writeInSpan(
       input.trace,
       resolveTraceContext(input.trace),
-      () => ({ 'ipc.outbox.operation': 'record', 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
+      () => ({ 'ipc.outbox.operation': operation, 'ipc.outbox.command_type': input.commandType, 'ipc.outbox.aggregate_id': input.sessionId }),
       async (trace, span) => {
-        const result = await this.submit(input, { outcome }, trace);
+        const result = await this.submit(input, how, trace);
         span?.setAttributes(writeResultAttributes(result));
         return result;
       },
@@ -107,7 +105,7 @@ export class OutboxWriter {
   }
 
   /** A handler runs between the command insert and the write; a known outcome needs no wait. */
-  private async submit(input: SubmitCommandInput, how: { readonly handler: CommandHandler } | { readonly outcome: HandlerOutcome }, trace: TraceContext): Promise<CommandResult> {
+  private async submit(input: SubmitCommandInput, how: CommandWork, trace: TraceContext): Promise<CommandResult> {
     for (let attempt = 0; ; attempt++) {
       const commandId = input.commandId ?? randomUUID();
       try {
