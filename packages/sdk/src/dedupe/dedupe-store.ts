@@ -3,8 +3,9 @@
  *
  * Receivers of the same message id may run in different processes (a redelivery lands on another
  * subscriber), so the store lives in the broker every instance shares: a JetStream KV bucket or
- * Redis. A claim is a *lease*, not a lock held forever: a holder that crashes mid-handler stops
- * renewing nothing, its lease simply runs out and the next delivery claims the id again.
+ * Redis. A claim is a *lease*, not a lock held forever: a live holder renews it while its handler
+ * runs (ADR 0027); a holder that crashes stops renewing, its lease runs out and the next delivery
+ * claims the id again.
  *
  * What it promises (DESIGN "two strengths of dedupe", strength 1): a completed id is never handed
  * to a handler again while its record lives (`ttlMs`). A crash between the handler's side effect
@@ -12,10 +13,26 @@
  * side effect must be exactly-once.
  */
 
+import { randomBytes } from 'node:crypto';
+
+/**
+ * A lease as its holder knows it: what {@link DedupeStore.renew} needs to extend it without
+ * touching anyone else's. Stores add what their compare-and-set needs (a KV revision, the
+ * record's bytes); callers pass it back unchanged.
+ */
+export interface DedupeLease {
+  readonly id: string;
+  /** Written into the lease record: names the holder, so a renewal never extends another's lease. */
+  readonly owner: string;
+}
+
 /** The result of {@link DedupeStore.claim}. */
 export type ClaimResult =
-  /** The caller now holds the lease and must `complete()` or `release()` the id. */
-  | { readonly state: 'claimed' }
+  /**
+   * The caller now holds the lease and must `complete()` or `release()` the id. `lease` is set
+   * by stores that can {@link DedupeStore.renew} it.
+   */
+  | { readonly state: 'claimed'; readonly lease?: DedupeLease }
   /** The id was completed before; `response` is what the first holder stored. */
   | { readonly state: 'done'; readonly response: unknown }
   /** Another holder's lease is live; try again after the lease could have expired. */
@@ -38,11 +55,34 @@ export interface DedupeStore {
   completeUnconfirmed?(id: string, response: unknown, ttlMs: number): Promise<void>;
   /** Gives up a claim (the handler failed) so the next delivery can claim it at once. */
   release(id: string): Promise<void>;
+  /**
+   * Extends a lease this caller holds to `leaseMs` from now — only if the record is still that
+   * lease (compare-and-set on the holder's revision or owner token): a renewal never takes an id
+   * someone else claimed or completed meanwhile. Resolves the lease to renew next time, or
+   * `undefined` when it is lost (another holder's lease, a completion record, or — on Redis —
+   * no record: it lapsed). Stores without it are not renewed (a handler running longer than the
+   * lease loses it, as before ADR 0027).
+   * @throws AegisError `STORAGE_FAILURE` when the store cannot be reached (the lease may still be held).
+   */
+  renew?(lease: DedupeLease, leaseMs: number): Promise<DedupeLease | undefined>;
 }
 
-/** The record stored per id, MessagePack-encoded. `until` bounds a lease (epoch ms). */
+/**
+ * A new owner token for a lease: unique per claim across processes (a random per-process part and
+ * a counter), and cheap, since every claim makes one.
+ */
+export function newLeaseOwner(): string {
+  return OWNER_PREFIX + (++ownerCount).toString(36);
+}
+const OWNER_PREFIX = `${randomBytes(9).toString('base64url')}.`;
+let ownerCount = 0;
+
+/**
+ * The record stored per id, MessagePack-encoded. `until` bounds a lease (epoch ms); `o` is its
+ * holder's owner token (absent in records written before ADR 0027).
+ */
 export type DedupeRecord =
-  | { readonly s: 'lease'; readonly until: number }
+  | { readonly s: 'lease'; readonly until: number; readonly o?: string }
   | { readonly s: 'done'; readonly r: unknown };
 
 /** Reads a decoded record defensively: anything unexpected counts as an expired lease. */

@@ -14,7 +14,12 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { AegisError, decode, encode, NatsHeaderBlock } from '@aegis-ipc/protocol';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
-import { asDedupeRecord, type ClaimResult, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
+import { asDedupeRecord, newLeaseOwner, type ClaimResult, type DedupeLease, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
+
+/** A KV lease: renewing it is an update expecting the revision of the holder's last write. */
+interface KvLease extends DedupeLease {
+  readonly revision: number;
+}
 
 /** Options of {@link KvDedupeStore}. */
 export interface KvDedupeStoreOptions {
@@ -43,8 +48,8 @@ const DONE_TRUE = encode({ s: 'done', r: true } satisfies DedupeRecord);
  * makes (the first claim and the completion) are plain publishes to the bucket's subject through
  * a {@link JetStreamPublisher} (ADR 0023; the claim's ack says whether it won, the completion's
  * that it is stored), or for the events' best-effort record without asking for an ack
- * (`completeUnconfirmed`, ADR 0026); the rare paths (taking over an expired lease, release) use
- * the KV API.
+ * (`completeUnconfirmed`, ADR 0026); the rare paths (taking over an expired lease, renewing a
+ * long handler's lease, release) use the KV API.
  */
 export class KvDedupeStore implements DedupeStore {
   /** Completion records of this turn (see complete()). */
@@ -76,11 +81,15 @@ export class KvDedupeStore implements DedupeStore {
   }
 
   async claim(id: string, leaseMs: number): Promise<ClaimResult> {
-    const lease = encode({ s: 'lease', until: Date.now() + leaseMs } satisfies DedupeRecord);
+    const owner = newLeaseOwner();
+    const lease = encode({ s: 'lease', until: Date.now() + leaseMs, o: owner } satisfies DedupeRecord);
+    const claimed = (revision: number): ClaimResult => {
+      const held: KvLease = { id, owner, revision };
+      return { state: 'claimed', lease: held };
+    };
     try {
       try {
-        await this.publisher.publish(this.subjectPrefix + id, lease, CREATE_ONLY);
-        return { state: 'claimed' };
+        return claimed((await this.publisher.publish(this.subjectPrefix + id, lease, CREATE_ONLY)).seq);
       } catch (err) {
         // The create fails when the key holds a value; anything else is a real failure.
         if (!isWrongLastSequence(err)) throw err;
@@ -88,21 +97,37 @@ export class KvDedupeStore implements DedupeStore {
       const entry = await this.kv.get(id);
       if (entry === null || entry.operation !== 'PUT') {
         // Deleted between our create and get: claim through the delete marker's revision.
-        await this.kv.update(id, lease, entry?.revision ?? 0);
-        return { state: 'claimed' };
+        return claimed(await this.kv.update(id, lease, entry?.revision ?? 0));
       }
       const record = asDedupeRecord(decode(entry.value));
       if (record.s === 'done') return { state: 'done', response: record.r };
       if (record.until > Date.now()) return { state: 'in-progress' };
       try {
-        await this.kv.update(id, lease, entry.revision);
-        return { state: 'claimed' };
+        return claimed(await this.kv.update(id, lease, entry.revision));
       } catch (err) {
         if (isWrongLastSequence(err)) return { state: 'in-progress' }; // someone else took it over
         throw err;
       }
     } catch (err) {
       throw storageFailure(`dedupe claim of ${id} failed`, err);
+    }
+  }
+
+  /**
+   * An update expecting the revision of this holder's last write: any other write since — a
+   * takeover, a completion, a release — moves the revision, and the stream refuses the renewal.
+   * A lease whose `until` passed with nobody taking it over is still this holder's and is renewed.
+   */
+  async renew(lease: DedupeLease, leaseMs: number): Promise<DedupeLease | undefined> {
+    const { revision } = lease as Partial<KvLease>;
+    if (revision === undefined) return undefined; // not a lease of this store
+    const value = encode({ s: 'lease', until: Date.now() + leaseMs, o: lease.owner } satisfies DedupeRecord);
+    try {
+      const renewed: KvLease = { id: lease.id, owner: lease.owner, revision: await this.kv.update(lease.id, value, revision) };
+      return renewed;
+    } catch (err) {
+      if (isWrongLastSequence(err)) return undefined;
+      throw storageFailure(`dedupe lease renewal of ${lease.id} failed`, err);
     }
   }
 

@@ -12,7 +12,7 @@
  */
 import { AegisError, decode, encode } from '@aegis-ipc/protocol';
 import { RESP_TYPES, type RedisClientType } from 'redis';
-import { asDedupeRecord, type ClaimResult, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
+import { asDedupeRecord, newLeaseOwner, type ClaimResult, type DedupeLease, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
 
 /** Options of {@link RedisDedupeStore}. */
 export interface RedisDedupeStoreOptions {
@@ -44,6 +44,19 @@ const COMPLETE_MANY = `
 for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i]) end
 return #KEYS`;
 
+/**
+ * `PEXPIRE` the key (ARGV 2) only while it holds exactly the holder's lease record (ARGV 1): the
+ * record carries the holder's owner token, so byte equality is ownership. 1 renewed, 0 lost.
+ */
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+/** A Redis lease: the exact record the holder wrote (renewals keep it and move only its expiry). */
+interface RedisLease extends DedupeLease {
+  readonly value: Buffer;
+}
+
 /** Most ids one script call handles. */
 const MAX_BATCH = 256;
 
@@ -51,6 +64,8 @@ interface Pending<T> {
   readonly key: string;
   readonly value: Buffer;
   readonly ms: number;
+  /** A claim's lease, handed to its caller when the claim wins. */
+  readonly lease?: RedisLease;
   resolve(result: T): void;
   reject(err: unknown): void;
 }
@@ -73,11 +88,28 @@ export class RedisDedupeStore implements DedupeStore {
   }
 
   claim(id: string, leaseMs: number): Promise<ClaimResult> {
-    const value = Buffer.from(encode({ s: 'lease', until: Date.now() + leaseMs } satisfies DedupeRecord));
+    const owner = newLeaseOwner();
+    const value = Buffer.from(encode({ s: 'lease', until: Date.now() + leaseMs, o: owner } satisfies DedupeRecord));
     return new Promise((resolve, reject) => {
       if (this.claims.length === 0) setImmediate(() => void this.flushClaims());
-      this.claims.push({ key: this.prefix + id, value, ms: leaseMs, resolve, reject });
+      this.claims.push({ key: this.prefix + id, value, ms: leaseMs, resolve, reject, lease: { id, owner, value } satisfies RedisLease });
     });
+  }
+
+  /**
+   * `PEXPIRE` only while the key still holds this holder's record (a script: compare and set in
+   * one step). A lapsed lease (no record) counts as lost: another copy may have run meanwhile.
+   * One command per renewal: renewals come once per sweep per long-running handler, not per event.
+   */
+  async renew(lease: DedupeLease, leaseMs: number): Promise<DedupeLease | undefined> {
+    const { value } = lease as Partial<RedisLease>;
+    if (value === undefined) return undefined; // not a lease of this store
+    try {
+      const renewed = await this.script(RENEW, [this.prefix + lease.id], [value, String(leaseMs)]);
+      return renewed === 1 ? lease : undefined;
+    } catch (err) {
+      throw storageFailure(`dedupe lease renewal of ${lease.id} failed`, err);
+    }
   }
 
   complete(id: string, response: unknown, ttlMs: number): Promise<void> {
@@ -95,13 +127,13 @@ export class RedisDedupeStore implements DedupeStore {
       if (batch.length === 1) {
         const [one] = batch as [Pending<ClaimResult>];
         const set = await this.client.set(one.key, one.value, { condition: 'NX', expiration: { type: 'PX', value: one.ms } });
-        one.resolve(set !== null ? { state: 'claimed' } : claimResultOf((await this.binary.get(one.key)) as Buffer | null));
+        one.resolve(set !== null ? { state: 'claimed', lease: one.lease } : claimResultOf((await this.binary.get(one.key)) as Buffer | null));
         return;
       }
-      const replies = (await this.script(CLAIM_MANY, batch)) as Array<number | Buffer>;
+      const replies = (await this.batchScript(CLAIM_MANY, batch)) as Array<number | Buffer>;
       batch.forEach((p, i) => {
         const reply = replies[i];
-        p.resolve(reply === 1 ? { state: 'claimed' } : claimResultOf(Buffer.isBuffer(reply) ? reply : null));
+        p.resolve(reply === 1 ? { state: 'claimed', lease: p.lease } : claimResultOf(Buffer.isBuffer(reply) ? reply : null));
       });
     } catch (err) {
       for (const p of batch) p.reject(storageFailure(`dedupe claim of ${p.key.slice(this.prefix.length)} failed`, err));
@@ -116,7 +148,7 @@ export class RedisDedupeStore implements DedupeStore {
         const [one] = batch as [Pending<void>];
         await this.client.set(one.key, one.value, { expiration: { type: 'PX', value: one.ms } });
       } else {
-        await this.script(COMPLETE_MANY, batch);
+        await this.batchScript(COMPLETE_MANY, batch);
       }
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -124,9 +156,18 @@ export class RedisDedupeStore implements DedupeStore {
     }
   }
 
-  /** EVALSHA of `body` over the batch's keys and (value, ms) pairs; loads the script on NOSCRIPT. */
-  private async script(body: string, batch: ReadonlyArray<Pending<unknown>>): Promise<unknown> {
-    const args = { keys: batch.map((p) => p.key), arguments: batch.flatMap((p) => [p.value, String(p.ms)]) };
+  /** `body` over the batch's keys and (value, ms) pairs. */
+  private batchScript(body: string, batch: ReadonlyArray<Pending<unknown>>): Promise<unknown> {
+    return this.script(
+      body,
+      batch.map((p) => p.key),
+      batch.flatMap((p) => [p.value, String(p.ms)]),
+    );
+  }
+
+  /** EVALSHA of `body`; loads the script on NOSCRIPT. */
+  private async script(body: string, keys: string[], argv: Array<Buffer | string>): Promise<unknown> {
+    const args = { keys, arguments: argv };
     const sha = this.shas.get(body);
     if (sha !== undefined) {
       try {

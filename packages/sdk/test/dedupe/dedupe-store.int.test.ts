@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestNats, connectTestRedis, deleteBuckets, deleteKeysWithPrefix, uniqueName, type TestRedis } from '@aegis-ipc/testing';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { KvDedupeStore, RedisDedupeStore, type DedupeStore } from '@aegis-ipc/sdk';
+import { KvDedupeStore, RedisDedupeStore, type DedupeLease, type DedupeStore } from '@aegis-ipc/sdk';
 
 let nc: NatsConnection;
 let redis: TestRedis;
@@ -28,7 +28,7 @@ describe.each(Object.keys(stores))('%s dedupe store', (kind) => {
   it('claims once, reports in-progress to others, then done with the response', async () => {
     const store = await stores[kind]!();
     const id = uniqueName('msg');
-    expect(await store.claim(id, 10_000)).toEqual({ state: 'claimed' });
+    expect(await store.claim(id, 10_000)).toMatchObject({ state: 'claimed' });
     expect(await store.claim(id, 10_000)).toEqual({ state: 'in-progress' });
     await store.complete(id, { charged: 42 }, 60_000);
     expect(await store.claim(id, 10_000)).toEqual({ state: 'done', response: { charged: 42 } });
@@ -73,6 +73,58 @@ describe.each(Object.keys(stores))('%s dedupe store', (kind) => {
     const id = uniqueName('msg');
     const results = await Promise.all(Array.from({ length: 10 }, () => store.claim(id, 10_000)));
     expect(results.filter((r) => r.state === 'claimed')).toHaveLength(1);
+  });
+});
+
+describe.each(Object.keys(stores))('%s dedupe lease renewal (ADR 0027)', (kind) => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function claimLease(store: DedupeStore, id: string, ms: number): Promise<DedupeLease> {
+    const claim = await store.claim(id, ms);
+    if (claim.state !== 'claimed' || claim.lease === undefined) throw new Error(`expected a lease, got ${claim.state}`);
+    return claim.lease;
+  }
+
+  it('keeps the lease past its first expiry, so another claimer still finds it in progress', async () => {
+    const store = await stores[kind]!();
+    const other = await stores[kind]!();
+    const id = uniqueName('msg');
+    let lease = await claimLease(store, id, 300);
+    for (let i = 0; i < 3; i++) {
+      await sleep(150);
+      lease = (await store.renew!(lease, 300))!;
+      expect(lease).toBeDefined();
+    }
+    // 450 ms after the claim: the first 300 ms lease would be long gone.
+    expect(await other.claim(id, 300)).toEqual({ state: 'in-progress' });
+    await store.complete(id, 'ok', 60_000);
+    expect(await other.claim(id, 300)).toEqual({ state: 'done', response: 'ok' });
+  });
+
+  it('never steals: a renewal after another holder took the lapsed lease over reports it lost and leaves that lease alone', async () => {
+    const store = await stores[kind]!();
+    const other = await stores[kind]!();
+    const id = uniqueName('msg');
+    const mine = await claimLease(store, id, 200);
+    await sleep(300);
+    const theirs = await claimLease(other, id, 10_000); // took it over
+    expect(await store.renew!(mine, 10_000)).toBeUndefined();
+    // Still the other holder's: a third claimer waits, and the holder renews as usual.
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'in-progress' });
+    expect(await other.renew!(theirs, 10_000)).toBeDefined();
+  });
+
+  it('reports a lease lost once the id is completed or released, and writes nothing', async () => {
+    const store = await stores[kind]!();
+    const done = uniqueName('msg');
+    const doneLease = await claimLease(store, done, 10_000);
+    await store.complete(done, 'first', 60_000);
+    expect(await store.renew!(doneLease, 10_000)).toBeUndefined();
+    expect(await store.claim(done, 10_000)).toEqual({ state: 'done', response: 'first' });
+    const released = uniqueName('msg');
+    const releasedLease = await claimLease(store, released, 10_000);
+    await store.release(released);
+    expect(await store.renew!(releasedLease, 10_000)).toBeUndefined();
+    expect(await store.claim(released, 10_000)).toMatchObject({ state: 'claimed' });
   });
 });
 
