@@ -115,9 +115,9 @@ export class EventBus {
     this.assertOpen();
     const resolved = resolveSubscribeOptions(topic, options, this.options);
     const transport = this.transport(resolved.transport);
-    const { interceptors, drain } = await this.interceptors(resolved);
+    const { interceptors, drain, sweep } = await this.interceptors(topic, resolved);
     const pipeline = composeDelivery(interceptors, terminal(handler, resolved));
-    const subscription = await transport.subscribe(topic, resolved, pipeline);
+    const subscription = await transport.subscribe(topic, resolved, pipeline, { sweep });
     let closed: Promise<void> | undefined;
     const close = () =>
       (closed ??= (async () => {
@@ -201,7 +201,10 @@ export class EventBus {
     return transport;
   }
 
-  private async interceptors(sub: ResolvedSubscribeOptions): Promise<{ interceptors: DeliveryInterceptor[]; drain: () => Promise<void> }> {
+  private async interceptors(
+    topic: string,
+    sub: ResolvedSubscribeOptions,
+  ): Promise<{ interceptors: DeliveryInterceptor[]; drain: () => Promise<void>; sweep?: (now: number) => void }> {
     const chain: DeliveryInterceptor[] = [tracingInterceptor(), metricsInterceptor(this.metrics)];
     if (sub.qos === 0) return { interceptors: chain, drain: () => Promise.resolve() };
     chain.push(retryPolicyInterceptor(sub));
@@ -213,9 +216,14 @@ export class EventBus {
         leaseMs: Math.max(this.options.ackWaitMs, this.options.claimIdleMs),
         ttlMs: this.options.dedupeTtlMs,
         onError: (err, what) => this.logger.warn({ err, what }, 'QoS 2 dedupe store failure'),
+        onLeaseLost: (key, reason) => {
+          this.metrics.leaseLost.bind({ transport: sub.transport, topic, group: sub.group }).inc();
+          this.logger.warn({ key, reason, topic, group: sub.group }, 'QoS 2 dedupe lease lost while the handler ran; another copy may run beside it (ADR 0027)');
+        },
       });
       chain.push(stage.interceptor);
-      return { interceptors: chain, drain: () => stage.drain() };
+      // The lease outlives ack_wait and claimIdleMs; the subscription's sweep renews it (ADR 0027).
+      return { interceptors: chain, drain: () => stage.drain(), sweep: stage.sweep };
     }
     return { interceptors: chain, drain: () => Promise.resolve() };
   }

@@ -21,6 +21,7 @@ export interface EventMetrics {
   readonly duplicates: FoldedCounter<(typeof LABELS)[number]>;
   readonly retried: FoldedCounter<(typeof LABELS)[number]>;
   readonly deadLettered: FoldedCounter<(typeof LABELS)[number]>;
+  readonly leaseLost: FoldedCounter<(typeof LABELS)[number]>;
   /** Adds a source of pending/lag figures (a bus), removed with the returned function. */
   addStatsSource(source: () => Promise<readonly TopicGroupStats[]>): () => void;
 }
@@ -58,6 +59,11 @@ export function eventMetrics(registry: Registry = globalRegistry): EventMetrics 
     duplicates: counter('aegis_events_duplicates_total', 'QoS 2 duplicates acknowledged without calling the handler.', LABELS),
     retried: counter('aegis_events_retried_total', 'Failed attempts scheduled for redelivery.', LABELS),
     deadLettered: counter('aegis_events_dead_lettered_total', 'Messages parked in the dead-letter stream.', LABELS),
+    leaseLost: counter(
+      'aegis_events_dedupe_lease_lost_total',
+      'QoS 2 runs that found their dedupe lease lost while the handler ran (a renewal or a late claim found another holder, a completion or a lapsed lease): another copy may have run beside them.',
+      LABELS,
+    ),
     addStatsSource(source) {
       sources.add(source);
       return () => sources.delete(source);

@@ -20,6 +20,16 @@ export interface OutgoingEvent {
   readonly data: Uint8Array;
 }
 
+/** What a subscription calls besides its delivery pipeline. */
+export interface SubscriptionHooks {
+  /**
+   * Called at the end of each tick of the subscription's in-flight sweep (the one that sends
+   * JetStream `working()` / Redis `XCLAIM JUSTID` for slow handlers), every third of ack_wait or
+   * claimIdleMs: QoS 2 renews its running handlers' dedupe leases there (ADR 0027).
+   */
+  readonly sweep?: (now: number) => void;
+}
+
 export interface EventTransport {
   readonly name: TransportName;
   /** Creates or checks broker-side objects (streams, persistence check). Idempotent. */
@@ -28,7 +38,7 @@ export interface EventTransport {
   close(): Promise<void>;
   /** @throws AegisError `PAYLOAD_TOO_LARGE` or `PUBLISH_FAILED` */
   publish(event: OutgoingEvent): Promise<PublishResult>;
-  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription>;
+  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext, hooks?: SubscriptionHooks): Promise<EventSubscription>;
   stats(): Promise<TopicGroupStats[]>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
   /** Re-publishes one dead letter to its topic and removes it; false when it does not exist. */

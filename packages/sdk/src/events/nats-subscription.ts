@@ -16,14 +16,16 @@ import { headerEntries, streamPositionId, toNatsHeaders, type NatsContext } from
 import { LazyClaimWindow } from './lazy-claim-window.js';
 import { ensureConsumer } from './nats-topology.js';
 import type { EventSubscription } from './types.js';
+import type { SubscriptionHooks } from './event-transport.js';
 
 export async function subscribeNats(
   ctx: NatsContext,
   topic: string,
   options: ResolvedSubscribeOptions,
   pipeline: DeliveryNext,
+  hooks: SubscriptionHooks = {},
 ): Promise<EventSubscription> {
-  return options.qos === 0 ? subscribeCore(ctx, topic, options, pipeline) : subscribeDurable(ctx, topic, options, pipeline);
+  return options.qos === 0 ? subscribeCore(ctx, topic, options, pipeline) : subscribeDurable(ctx, topic, options, pipeline, hooks);
 }
 
 /** How a message without an `Ipc-Message-Id` header is named: its id and its QoS 2 dedupe id. */
@@ -92,7 +94,13 @@ function subscribeCore(ctx: NatsContext, topic: string, options: ResolvedSubscri
   return { topic, group: options.group, transport: 'nats', close, [Symbol.asyncDispose]: close };
 }
 
-async function subscribeDurable(ctx: NatsContext, topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
+async function subscribeDurable(
+  ctx: NatsContext,
+  topic: string,
+  options: ResolvedSubscribeOptions,
+  pipeline: DeliveryNext,
+  hooks: SubscriptionHooks,
+): Promise<EventSubscription> {
   const name = await ensureConsumer(ctx.jsm, ctx.options, topic, options);
   const consumer = await ctx.js.consumers.get(ctx.options.stream, name);
   const log = ctx.logger.child({ topic, group: options.group, consumer: name });
@@ -113,12 +121,15 @@ async function subscribeDurable(ctx: NatsContext, topic: string, options: Resolv
   const limiter = new ConcurrencyLimiter(options.concurrency);
   let closing = false;
   // One sweeper per subscription (not a timer per message): handlers running longer than a third
-  // of ack_wait tell the server they are still working, so a slow handler is not redelivered.
+  // of ack_wait tell the server they are still working, so a slow handler is not redelivered;
+  // QoS 2 renews their dedupe leases on the same tick (ADR 0027).
   const inFlight = new Map<JsMsg, number>();
   const third = Math.max(30, Math.floor(ctx.options.ackWaitMs / 3));
+  const { sweep } = hooks;
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const [msg, started] of inFlight) if (now - started >= third) msg.working();
+    sweep?.(now);
   }, third);
   sweeper.unref();
 

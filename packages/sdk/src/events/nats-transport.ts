@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { DeliveryNext } from './delivery.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
 import { EVENT_HEADERS, hasHeaders, readEnvelope } from './event-headers.js';
-import type { EventTransport, OutgoingEvent } from './event-transport.js';
+import type { EventTransport, OutgoingEvent, SubscriptionHooks } from './event-transport.js';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
 import { subscribeNats } from './nats-subscription.js';
 import { ensureStreams, natsSubjects, type NatsSubjects } from './nats-topology.js';
@@ -154,8 +154,8 @@ export class NatsTransport implements EventTransport {
     });
   }
 
-  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
-    return subscribeNats(this.context(), topic, options, pipeline);
+  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext, hooks: SubscriptionHooks = {}): Promise<EventSubscription> {
+    return subscribeNats(this.context(), topic, options, pipeline, hooks);
   }
 
   async stats(): Promise<TopicGroupStats[]> {

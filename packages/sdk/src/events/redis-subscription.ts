@@ -18,10 +18,17 @@ import type { ResolvedSubscribeOptions } from './event-bus-options.js';
 import { entryEnvelope, entryTrace, headersWithMessageId, toRawEntry, type RawEntry } from './redis-keys.js';
 import type { RedisContext } from './redis-transport.js';
 import type { EventSubscription } from './types.js';
+import type { SubscriptionHooks } from './event-transport.js';
 
 type StreamReply = Array<{ name: unknown; messages: Array<{ id: unknown; message: unknown }> }> | null;
 
-export async function subscribeRedis(ctx: RedisContext, topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
+export async function subscribeRedis(
+  ctx: RedisContext,
+  topic: string,
+  options: ResolvedSubscribeOptions,
+  pipeline: DeliveryNext,
+  hooks: SubscriptionHooks = {},
+): Promise<EventSubscription> {
   const { client, binary, keys } = ctx;
   const durable = options.qos !== 0;
   const key = durable ? keys.durable(topic) : keys.volatile(topic);
@@ -49,13 +56,15 @@ export async function subscribeRedis(ctx: RedisContext, topic: string, options: 
   let closing = false;
   // One sweeper per subscription: entries whose handler runs longer than a third of the claim
   // threshold get their idle time reset (XCLAIM JUSTID does not count a delivery), so live
-  // consumers do not steal them.
+  // consumers do not steal them; QoS 2 renews their dedupe leases on the same tick (ADR 0027).
   const inFlight = new Map<string, number>();
   const third = Math.max(30, Math.floor(claimIdleMs / 3));
+  const { sweep } = hooks;
   const sweeper = setInterval(() => {
     const now = Date.now();
     const stale = [...inFlight].filter(([, started]) => now - started >= third).map(([id]) => id);
     if (stale.length > 0) track(client.xClaimJustId(key, group, consumer, 0, stale));
+    sweep?.(now);
   }, third);
   sweeper.unref();
   const track = (p: Promise<unknown>) => {

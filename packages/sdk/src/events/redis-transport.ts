@@ -14,7 +14,7 @@ import { RESP_TYPES } from 'redis';
 import type { AnyRedisClient } from '../dedupe/redis-dedupe-store.js';
 import type { DeliveryNext } from './delivery.js';
 import type { ResolvedEventBusOptions, ResolvedSubscribeOptions } from './event-bus-options.js';
-import type { EventTransport, OutgoingEvent } from './event-transport.js';
+import type { EventTransport, OutgoingEvent, SubscriptionHooks } from './event-transport.js';
 import { hasHeaders } from './event-headers.js';
 import { entryEnvelope, redisKeys, toRawEntry, type RedisKeys } from './redis-keys.js';
 import { subscribeRedis } from './redis-subscription.js';
@@ -254,8 +254,8 @@ export class RedisTransport implements EventTransport {
     return Promise.resolve();
   }
 
-  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext): Promise<EventSubscription> {
-    return subscribeRedis(this.ctx, topic, options, pipeline);
+  subscribe(topic: string, options: ResolvedSubscribeOptions, pipeline: DeliveryNext, hooks: SubscriptionHooks = {}): Promise<EventSubscription> {
+    return subscribeRedis(this.ctx, topic, options, pipeline, hooks);
   }
 
   async stats(): Promise<TopicGroupStats[]> {

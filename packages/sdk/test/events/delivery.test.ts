@@ -151,17 +151,31 @@ describe('dedupe interceptor', () => {
       expect([store.claims, store.releases, store.records.size]).toEqual([1, 1, 0]);
     });
 
-    it('a late claim that finds another holder is reported and that holder is not released', async () => {
+    it('a late claim that finds another holder is reported as a lost lease and that holder is not released (ADR 0027)', async () => {
       const store = new MemoryStore();
-      const errors: string[] = [];
-      const pipeline = composeDelivery([stage(store, errors).interceptor], async () => {
-        store.records.set('t.g.m1', { state: 'in-progress' }); // someone else claimed meanwhile
-        await sleep(60);
-        return fail;
-      });
+      const lost: string[] = [];
+      const pipeline = composeDelivery(
+        [dedupeStage({ store, leaseMs: 1000, ttlMs: 1000, onError: () => undefined, onLeaseLost: (key, reason) => void lost.push(`${key}: ${reason}`) }).interceptor],
+        async () => {
+          store.records.set('t.g.m1', { state: 'in-progress' }); // someone else claimed meanwhile
+          await sleep(60);
+          return fail;
+        },
+      );
       expect((await pipeline(lazy(10))).type).toBe('fail');
       expect(store.releases).toBe(0);
-      expect(errors.join()).toMatch(/late claim found in-progress/);
+      expect(lost).toEqual(['t.g.m1: late claim found in-progress']);
+    });
+
+    it('a late claim that finds another holder does not mark the id done over that holder\'s lease', async () => {
+      const store = new MemoryStore();
+      const pipeline = composeDelivery([stage(store).interceptor], async () => {
+        store.records.set('t.g.m1', { state: 'in-progress' });
+        await sleep(60);
+        return { type: 'ack' };
+      });
+      expect(await pipeline(lazy(10))).toEqual({ type: 'ack' });
+      expect(store.records.get('t.g.m1')).toEqual({ state: 'in-progress' });
     });
 
     it('a replay waiting for its original\'s unclaimed runs is busy without running the handler', async () => {

@@ -1,0 +1,104 @@
+/**
+ * Keeps the dedupe leases of running QoS 2 handlers alive (ADR 0027). A lease is taken for
+ * `leaseMs` (the larger of ack_wait and claimIdleMs); a handler running longer than that would
+ * lose it, and a second copy of the id (a caller's republish, a replayed dead letter) could then
+ * claim it and run beside the first. The subscription's in-flight sweep — the one that already
+ * tells the broker a slow handler is still working — calls {@link LeaseRenewer.sweep}, which sends
+ * at most one renewal per held lease per sweep, and only for runs that have not ended.
+ *
+ * A renewal is a compare-and-set in the store ({@link DedupeStore.renew}): it never takes a lease
+ * someone else holds. When it finds the lease lost, the run is marked so, reported, and no longer
+ * renewed; what its end then writes is the dedupe stage's rule (dedupe-interceptor.ts).
+ */
+import type { DedupeLease, DedupeStore } from '../dedupe/dedupe-store.js';
+
+/** One claimed run's lease, from its claim to the end of its handler. */
+export interface HeldLease {
+  readonly key: string;
+  /** True once a renewal found the record no longer this run's lease. */
+  readonly lost: boolean;
+}
+
+interface Held extends HeldLease {
+  lease: DedupeLease | undefined;
+  /** When the lease was last written (taken before the write was sent: errs early). */
+  writtenAt: number;
+  /** The renewal in flight, if any. */
+  renewing: Promise<void> | undefined;
+  lost: boolean;
+}
+
+export interface LeaseRenewerOptions {
+  readonly store: DedupeStore;
+  readonly leaseMs: number;
+  /** A renewal found the lease lost: another holder's lease, a completion record, or none. */
+  readonly onLost: (key: string) => void;
+  /** A renewal could not reach the store; the next sweep tries again. */
+  readonly onError: (err: unknown, what: string) => void;
+}
+
+export class LeaseRenewer {
+  private readonly held = new Set<Held>();
+  /**
+   * A lease is renewed once it is this old. A quarter, not a third: sweeps come every third of
+   * ack_wait or claimIdleMs (at most a third of the lease), so a lease is renewed while at least
+   * a third of it is left even when it was taken just after a sweep and the next sweep's timer
+   * fires a millisecond early; a failed renewal is retried at the following sweep, still in time.
+   */
+  private readonly dueMs: number;
+
+  constructor(private readonly options: LeaseRenewerOptions) {
+    this.dueMs = Math.floor(options.leaseMs / 4);
+  }
+
+  /**
+   * Starts renewing `lease`, written at `writtenAt`, until {@link end}. A store without `renew`,
+   * or a claim that returned no lease, is held without renewals (the lease runs out as before).
+   */
+  hold(key: string, lease: DedupeLease | undefined, writtenAt: number): HeldLease {
+    const held: Held = { key, lease, writtenAt, renewing: undefined, lost: false };
+    if (lease !== undefined && this.options.store.renew !== undefined) this.held.add(held);
+    return held;
+  }
+
+  /**
+   * Stops renewing. Returns the renewal still in flight, if any: wait for it before writing the
+   * run's outcome, since it may yet find the lease lost.
+   */
+  end(held: HeldLease): Promise<void> | undefined {
+    const h = held as Held;
+    this.held.delete(h);
+    return h.renewing;
+  }
+
+  /** Runs whose lease is being renewed (ended runs are not). */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** One renewal for every held lease written at least `leaseMs / 4` ago and not being renewed. */
+  sweep(now: number): void {
+    for (const h of this.held) {
+      if (h.renewing !== undefined || now - h.writtenAt < this.dueMs) continue;
+      // Cleared in a callback (always later), so a store that fails at once cannot leave it set.
+      h.renewing = this.renew(h, now).finally(() => (h.renewing = undefined));
+    }
+  }
+
+  private async renew(h: Held, now: number): Promise<void> {
+    try {
+      const next = await this.options.store.renew!(h.lease!, this.options.leaseMs);
+      if (next === undefined) {
+        h.lost = true;
+        this.held.delete(h);
+        this.options.onLost(h.key);
+      } else {
+        h.lease = next;
+        h.writtenAt = now;
+      }
+    } catch (err) {
+      // Still held as far as we know; the next sweep tries again.
+      this.options.onError(err, `dedupe lease renewal of ${h.key}`);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** An in-memory dedupe store with owner tokens and renewals, for the lease tests (ADR 0027). */
+import type { ClaimResult, DedupeLease, DedupeStore } from '../../src/dedupe/dedupe-store.js';
+
+export type MemoryRecord = { readonly s: 'lease'; readonly owner: string } | { readonly s: 'done'; readonly r: unknown };
+
+export class OwnerStore implements DedupeStore {
+  readonly records = new Map<string, MemoryRecord>();
+  readonly calls: string[] = [];
+  private owners = 0;
+  /** Set to make renewals fail (a store outage) or hang until resolved. */
+  renewFails = false;
+  renewGate: Promise<void> | undefined;
+
+  claim(id: string): Promise<ClaimResult> {
+    this.calls.push(`claim ${id}`);
+    const r = this.records.get(id);
+    if (r?.s === 'done') return Promise.resolve({ state: 'done', response: r.r });
+    if (r !== undefined) return Promise.resolve({ state: 'in-progress' });
+    const owner = `o${++this.owners}`;
+    this.records.set(id, { s: 'lease', owner });
+    return Promise.resolve({ state: 'claimed', lease: { id, owner } });
+  }
+
+  complete(id: string, response: unknown): Promise<void> {
+    this.calls.push(`complete ${id}`);
+    this.records.set(id, { s: 'done', r: response });
+    return Promise.resolve();
+  }
+
+  release(id: string): Promise<void> {
+    this.calls.push(`release ${id}`);
+    this.records.delete(id);
+    return Promise.resolve();
+  }
+
+  async renew(lease: DedupeLease): Promise<DedupeLease | undefined> {
+    this.calls.push(`renew ${lease.id}`);
+    if (this.renewGate !== undefined) await this.renewGate;
+    if (this.renewFails) throw new Error('store unreachable');
+    const r = this.records.get(lease.id);
+    return r?.s === 'lease' && r.owner === lease.owner ? lease : undefined;
+  }
+
+  /** Another holder takes the id over (what a copy does once a lease has lapsed). */
+  takeOver(id: string): void {
+    this.records.set(id, { s: 'lease', owner: 'someone-else' });
+  }
+
+  count(prefix: string): number {
+    return this.calls.filter((c) => c.startsWith(prefix)).length;
+  }
+}
