@@ -71,6 +71,14 @@ export interface TransactionOptions {
    * @default false
    */
   readonly wakeRelaysAfterCommit?: boolean;
+  /**
+   * Transaction-local settings (`SET LOCAL name = 'value'`), sent in the opening message before
+   * the first statement, e.g. the relay's claim plan (`enable_sort: 'off'`, ADR 0013). For
+   * constants of the code only: names are `[a-z_][a-z0-9_.]*`, values `[A-Za-z0-9_.-]+`.
+   * @throws RangeError (from `transaction()`) for a name or value outside those forms.
+   * @default {}
+   */
+  readonly localSettings?: Readonly<Record<string, string>>;
 }
 
 /** Channel relays LISTEN on and the outbox triggers NOTIFY on (migrations 000001, 000002). */

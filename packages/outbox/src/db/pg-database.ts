@@ -6,7 +6,7 @@ import { OUTBOX_CHANNEL, type Database, type NamedStatement, type Transaction, t
 import { CoalescedWakeup } from './coalesced-wakeup.js';
 import { PgQueryable } from './pg-queryable.js';
 import { PgTransaction } from './pg-transaction.js';
-import { rollbackText } from './transaction-statements.js';
+import { localSettingStatements, rollbackText } from './transaction-statements.js';
 
 export interface PgDatabaseOptions {
   readonly connectionString: string;
@@ -68,11 +68,14 @@ export class PgDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    // Checked before a connection is taken: an invalid setting throws here.
+    const localSettings = localSettingStatements(options.localSettings);
     const client = await this.pool.connect();
     const shape = {
       isolation: options.isolation ?? 'REPEATABLE_READ',
       lockKeys: options.lockKeys ?? [],
       wakeAfterCommit: options.wakeRelaysAfterCommit === true,
+      localSettings,
     } as const;
     // Nothing is sent before fn's first statement; the opening and that statement share one
     // message, as do the last statement and COMMIT (pg-transaction.ts, ADR 0013 round 4).

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { localSettingStatements } from './transaction-statements.js';
 import { ISOLATION_LEVELS, type AtCommit, type Database, type NamedStatement, type Queryable, type Transaction, type TransactionOptions } from './database.js';
 
 interface PgliteLike {
@@ -85,8 +86,10 @@ export class PgliteDatabase implements Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     let transaction: PgliteTransaction | undefined;
+    const settings = localSettingStatements(options.localSettings);
     const result = await this.db.transaction(async (tx) => {
       await tx.query(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_LEVELS[options.isolation ?? 'REPEATABLE_READ']}`);
+      for (const setting of settings) await tx.query(setting.text);
       transaction = new PgliteTransaction(tx);
       const value = await fn(transaction);
       await transaction.beforeCommit();

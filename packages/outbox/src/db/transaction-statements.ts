@@ -7,8 +7,8 @@
  *   COMMIT` first — session locks taken in a short transaction of their own that commits with no
  *   xid (no WAL) — and only then `BEGIN ISOLATION LEVEL <level>`, whose snapshot is fixed by the
  *   first real statement, after the locks are held;
- * - `SET LOCAL aegis.outbox_wake = 'after_commit'` when the relays are woken after COMMIT (a SET
- *   takes no snapshot);
+ * - `SET LOCAL aegis.outbox_wake = 'after_commit'` when the relays are woken after COMMIT, and the
+ *   caller's transaction-local settings (a SET takes no snapshot);
  * - at the end: the wake-up flag read, COMMIT, and the unlock, in that order, so a failed COMMIT
  *   skips the unlock (the rollback path releases the locks).
  */
@@ -35,6 +35,31 @@ export interface TransactionShape {
   readonly isolation: IsolationLevel;
   readonly lockKeys: readonly string[];
   readonly wakeAfterCommit: boolean;
+  /** `SET LOCAL` statements after BEGIN, from {@link localSettingStatements}. */
+  readonly localSettings: readonly NamedStatement[];
+}
+
+const SETTING_NAME = /^[a-z_][a-z0-9_.]*$/;
+const SETTING_VALUE = /^[A-Za-z0-9_.-]+$/;
+const settingStatements = new Map<string, NamedStatement>();
+
+/**
+ * One named `SET LOCAL` statement per setting (parsed once per connection like the rest of the
+ * opening). Names and values are code constants, checked against a strict form since they are
+ * written into SQL text.
+ * @throws RangeError for a name or value outside that form.
+ */
+export function localSettingStatements(settings: Readonly<Record<string, string>> = {}): NamedStatement[] {
+  return Object.entries(settings).map(([name, value]) => {
+    if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(value)) throw new RangeError(`invalid transaction-local setting ${JSON.stringify(name)} = ${JSON.stringify(value)}`);
+    const text = `SET LOCAL ${name} = '${value}'`;
+    let statement = settingStatements.get(text);
+    if (statement === undefined) {
+      statement = named(`aegis_tx_set_${settingStatements.size}_v1`, text);
+      settingStatements.set(text, statement);
+    }
+    return statement;
+  });
 }
 
 /** Lock hashes in a fixed order, so two writers locking the same keys never deadlock. */
@@ -53,6 +78,7 @@ export function openingSteps(shape: TransactionShape): BatchStep[] {
   }
   steps.push({ sql: BEGIN[shape.isolation] });
   if (shape.wakeAfterCommit) steps.push({ sql: WAKE_AFTER_COMMIT });
+  for (const setting of shape.localSettings) steps.push({ sql: setting });
   return steps;
 }
 
@@ -64,7 +90,10 @@ export function openingSteps(shape: TransactionShape): BatchStep[] {
  */
 export function openingText(shape: TransactionShape): string {
   const locks = advisoryLockStatements(shape.lockKeys);
-  const begin = `BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[shape.isolation]};` + (shape.wakeAfterCommit ? ` SET LOCAL ${WAKE_AFTER_COMMIT_SETTING} = 'after_commit';` : '');
+  const begin =
+    `BEGIN ISOLATION LEVEL ${ISOLATION_LEVELS[shape.isolation]};` +
+    (shape.wakeAfterCommit ? ` SET LOCAL ${WAKE_AFTER_COMMIT_SETTING} = 'after_commit';` : '') +
+    shape.localSettings.map((s) => ` ${s.text};`).join('');
   return locks === '' ? begin : `BEGIN ISOLATION LEVEL READ COMMITTED; ${locks} COMMIT; ${begin}`;
 }
 

@@ -71,6 +71,34 @@ describe('PgDatabase transactions with aggregate locks', () => {
   });
   }
 
+  it('transaction-local settings hold for the first statement (named or text) and end with the transaction', async () => {
+    const sortIn = async (first: 'named' | 'text', lockKeys: string[]): Promise<string | undefined> =>
+      db.transaction(
+        async (q) => {
+          const [row] = first === 'named'
+            ? await q.query<{ s: string }>({ name: 'test_show_sort_v1', text: `SELECT current_setting('enable_sort') AS s` })
+            : await q.query<{ s: string }>(`SELECT current_setting('enable_sort') AS s`);
+          return row?.s;
+        },
+        { isolation: 'READ_COMMITTED', lockKeys, localSettings: { enable_sort: 'off' } },
+      );
+    for (const first of ['named', 'text'] as const) {
+      expect(await sortIn(first, [])).toBe('off');
+      expect(await sortIn(first, [KEY])).toBe('off');
+    }
+    // Every pool connection is back to the server default (SET LOCAL ended with its transaction).
+    const after = await Promise.all(
+      Array.from({ length: 4 }, () => db.transaction(async (q) => (await q.query<{ s: string }>(`SELECT current_setting('enable_sort') AS s`))[0]?.s)),
+    );
+    expect(after).toEqual(['on', 'on', 'on', 'on']);
+    expect(await busyConnections('aegis-pgdb-test')).toBe(0);
+    const invalid: Array<Record<string, string>> = [{ 'enable_sort; DROP TABLE t': 'off' }, { enable_sort: "off'; DROP TABLE t; --" }];
+    for (const bad of invalid) {
+      await expect(db.transaction((q) => q.query('SELECT 1'), { localSettings: bad })).rejects.toThrow(RangeError);
+    }
+    expect(await locksHeld()).toBe(0);
+  });
+
   it('a failed COMMIT still releases the lock and leaves the connection idle', async () => {
     await outside.query(`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`);
     await outside.query('CREATE CONSTRAINT TRIGGER boom AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION boom()');
