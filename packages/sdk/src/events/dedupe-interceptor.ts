@@ -88,23 +88,15 @@ export function dedupeStage(options: DedupeInterceptorOptions): DedupeStage {
     return again.state === 'claimed' ? finish(key, outcome, true) : outcome;
   };
 
-  /** The end of a run that claimed: stop renewing, then record the outcome by the lease's fate. */
-  const finishHeld = async (held: HeldLease, outcome: Outcome): Promise<Outcome> => {
+  /**
+   * The end of a run that claimed: stop renewing, then record the outcome by the lease's fate.
+   * Not async: the common case (no renewal in flight) adds no promise to `finish`'s.
+   */
+  const finishHeld = (held: HeldLease, outcome: Outcome): Promise<Outcome> => {
     const renewing = renewer.end(held);
-    if (renewing !== undefined) await renewing; // it may yet find the lease lost
+    // A renewal still in flight may yet find the lease lost: wait for its verdict.
+    if (renewing !== undefined) return renewing.then(() => (held.lost ? finishLost(held.key, outcome) : finish(held.key, outcome, true)));
     return held.lost ? finishLost(held.key, outcome) : finish(held.key, outcome, true);
-  };
-
-  /** Runs the handler while `held` is renewed; a throwing stage must not leave it renewed forever. */
-  const runHeld = async (held: HeldLease, delivery: Delivery, next: DeliveryNext): Promise<Outcome> => {
-    let outcome: Outcome;
-    try {
-      outcome = await next(delivery);
-    } catch (err) {
-      void renewer.end(held); // a renewal in flight never rejects; nothing is written for this run
-      throw err;
-    }
-    return finishHeld(held, outcome);
   };
 
   /**
@@ -164,7 +156,15 @@ export function dedupeStage(options: DedupeInterceptorOptions): DedupeStage {
     if (claim.state === 'done') return { type: 'ack', duplicate: true };
     // Look again once the holder's lease could have run out (it may have crashed).
     if (claim.state === 'in-progress') return { type: 'busy', delayMs: leaseMs };
-    return runHeld(renewer.hold(key, claim.lease, claimedAt), delivery, next);
+    const held = renewer.hold(key, claim.lease, claimedAt);
+    let outcome: Outcome;
+    try {
+      outcome = await next(delivery);
+    } catch (err) {
+      void renewer.end(held); // a renewal in flight never rejects; nothing is written for this run
+      throw err;
+    }
+    return finishHeld(held, outcome);
   };
   return {
     interceptor,
