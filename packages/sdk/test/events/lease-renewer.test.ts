@@ -85,6 +85,23 @@ describe('LeaseRenewer', () => {
     expect(held.lost).toBe(true);
   });
 
+  it('renews exactly the runs still going when runs end in any order', async () => {
+    const store = new OwnerStore();
+    const { r } = renewer(store);
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const held = new Map<string, ReturnType<typeof r.hold>>();
+    for (const id of ids) {
+      const claim = await store.claim(id);
+      held.set(id, r.hold(id, claim.state === 'claimed' ? claim.lease : undefined, 0));
+    }
+    for (const id of ['b', 'e', 'a']) expect(r.end(held.get(id)!)).toBeUndefined();
+    expect(r.end(held.get('b')!)).toBeUndefined(); // ending twice is harmless
+    r.sweep(300);
+    await settle();
+    expect(store.calls.filter((c) => c.startsWith('renew')).sort()).toEqual(['renew c', 'renew d']);
+    expect(r.size).toBe(2);
+  });
+
   it('holds without renewing when the store cannot renew or the claim returned no lease', async () => {
     const plain: DedupeStore = { claim: () => Promise.resolve({ state: 'claimed' }), complete: () => Promise.resolve(), release: () => Promise.resolve() };
     const a = renewer(plain);
