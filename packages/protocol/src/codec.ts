@@ -9,8 +9,6 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { AegisError } from './errors/aegis-error.js';
-import { DECLINED, fastDecode } from './fast-decode.js';
-import { fastEncode } from './fast-encode.js';
 
 /** Limits applied when decoding. */
 export interface DecodeLimits {
@@ -39,12 +37,6 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, moreTypes
 
 /** Encodes `value` as MessagePack. Plain objects become maps with string keys. */
 export function encode(value: unknown): Uint8Array {
-  // Plain data is written directly (the same bytes msgpackr writes); anything else by msgpackr.
-  return fastEncode(value) ?? packr.pack(value);
-}
-
-/** msgpackr's encoding of `value`. Exported for the differential test only (not from the package entry). */
-export function encodeGeneral(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
@@ -61,26 +53,13 @@ export function decode(bytes: Uint8Array, limits: DecodeLimits = {}): unknown {
     });
   }
   if (bytes.length === 0) throw decodeFailed('empty payload');
-  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  // The common kinds of data in one strict walk; anything else (and every error) takes the
-  // general path below, which decides as it always has.
-  const fast = fastDecode(bytes, maxDepth, maxEntries);
-  return fast !== DECLINED ? fast : decodeGeneral(bytes, maxDepth, maxEntries);
-}
-
-/**
- * msgpackr, then the hardening pass: every input {@link fastDecode} declines. Exported for the
- * differential test only (not from the package entry).
- */
-export function decodeGeneral(bytes: Uint8Array, maxDepth: number, maxEntries: number): unknown {
   let raw: unknown;
   try {
     raw = unpackr.unpack(bytes);
   } catch (err) {
     throw decodeFailed(err instanceof Error ? err.message : String(err), err);
   }
-  return toPlain(raw, 0, maxDepth, maxEntries);
+  return toPlain(raw, 0, limits.maxDepth ?? DEFAULT_MAX_DEPTH, limits.maxEntries ?? DEFAULT_MAX_ENTRIES);
 }
 
 function toPlain(value: unknown, depth: number, maxDepth: number, maxEntries: number): unknown {
