@@ -241,12 +241,15 @@ export async function subscribeRedis(
     (closed ??= (async () => {
       closing = true;
       clearTimeout(reclaimTimer);
-      clearInterval(sweeper);
       for (const t of timers) clearTimeout(t);
       await loop;
       await limiter.idle();
       while (tasks.size > 0) await Promise.all([...tasks]);
       await limiter.idle();
+      // Only now: handlers still running at close keep their entries and QoS 2 leases fresh
+      // until they finish (as on NATS), or a long one could lose its lease while we wait for it.
+      clearInterval(sweeper);
+      while (tasks.size > 0) await Promise.all([...tasks]);
       await flushAcks();
       await reader.close().catch(() => reader.destroy());
     })());

@@ -66,6 +66,26 @@ describe.each(['nats', 'redis'] as const)('QoS 2 lease renewal on %s (ADR 0027)'
     expect(metrics.values.reduce((n, v) => n + v.value, 0)).toBe(1);
   });
 
+  it('a handler still running when its subscription closes keeps its lease until it finishes', async () => {
+    let started = false;
+    const sub = await bus.subscribe(
+      'orders.closing',
+      async () => {
+        started = true;
+        await sleep(2.5 * LEASE_MS);
+      },
+      { qos: 2, group: 'g' },
+    );
+    const messageId = `closing-${h.names.stream}`;
+    await bus.publish('orders.closing', { n: 1 }, { qos: 2, messageId });
+    await waitFor(() => started, { what: 'the run' });
+    const closed = sub.close(); // waits for the handler
+    await sleep(1.8 * LEASE_MS);
+    expect(await recordOf('orders.closing', 'g', messageId)).toBe('lease');
+    await closed;
+    expect(await recordOf('orders.closing', 'g', messageId)).toBe('done');
+  });
+
   it('the sweep renews only running handlers: a finished one leaves its completion record alone', async () => {
     let handled = 0;
     await bus.subscribe(
