@@ -17,7 +17,8 @@ import { Harness, sleep } from './helpers.js';
 
 /**
  * A publish attempt is 500 ms and not retried, so a 1 s duplicate window is allowed. The lease
- * (the larger of ack_wait and claimIdle) is not renewed, so it must outlast the slow handlers.
+ * (the larger of ack_wait and claimIdle, 3 s) outlasts the slow handlers here; since ADR 0027 it
+ * would also be renewed (lease-renewal.int.test.ts proves that part).
  */
 const LAZY = { defaultTransport: 'nats', publishTimeoutMs: 500, publishRetries: 0, duplicateWindowMs: 1_000, ackWaitMs: 3_000, claimIdleMs: 3_000 } as const;
 
