@@ -15,8 +15,16 @@ export function isUuidV4(value: unknown): value is string {
 
 /** A new trace id: 32 lowercase hex characters, the W3C trace-context trace id. */
 export function newTraceId(): string {
-  return randomHex(16);
+  if (latin1Slice === undefined) return randomHex(16);
+  // Written as hex bytes and read back as one flat string: `randomHex` builds it from 16
+  // concatenations (a rope the first reader must flatten); this is ~half its cost (ADR 0031 round 5).
+  randomHexInto(traceIdBytes, 0, 16);
+  return latin1Slice.call(traceIdBytes, 0, 32);
 }
+
+const traceIdBytes = new Uint8Array(32);
+/** Node's Latin-1 slice (undefined elsewhere): a string from ASCII bytes without a decoder. */
+const latin1Slice = (globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } } }).Buffer?.prototype.latin1Slice;
 
 // Random ids are drawn from a pool refilled 4 KiB at a time: one `getRandomValues` per call
 // costs more than the rest of a routed call's id handling (measured ~12 µs vs < 1 µs pooled).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomHex, randomHexInto } from '@aegis-ipc/protocol';
+import { isTraceId, newTraceId, randomHex, randomHexInto } from '@aegis-ipc/protocol';
 
 describe('random ids', () => {
   it('randomHexInto writes lowercase hex ASCII at the offset and returns the end', () => {
@@ -19,5 +19,17 @@ describe('random ids', () => {
     }
     expect(seen.size).toBe(2_000);
     expect(randomHex(16)).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('newTraceId', () => {
+  it('is 32 lowercase hex, never all zero, fresh every time (also across pool refills)', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2_000; i++) {
+      const id = newTraceId();
+      expect(isTraceId(id)).toBe(true);
+      seen.add(id);
+    }
+    expect(seen.size).toBe(2_000);
   });
 });
