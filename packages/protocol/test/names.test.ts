@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AegisError, assertName, assertTopic } from '@aegis-ipc/protocol';
+import { AegisError, assertName, assertTopic, nameProblem } from '@aegis-ipc/protocol';
 
 function code(fn: () => void): string | undefined {
   try {
@@ -48,5 +48,16 @@ describe('assertTopic', () => {
   });
   it.each(['orders.*', 'orders.>', '.orders', 'orders..x', 'a b', '', 'a.b.c.d.e.f.g.h.i'])('rejects %j', (topic) => {
     expect(code(() => assertTopic(topic))).toBe('INVALID_NAME');
+  });
+});
+
+describe('nameProblem memo of the last good names', () => {
+  it('answers a remembered name without the regex, but never past its length limit, and still refuses bad names', () => {
+    expect(nameProblem('billing')).toBeUndefined();
+    expect(nameProblem('charge')).toBeUndefined();
+    expect(nameProblem('billing')).toBeUndefined();
+    expect(nameProblem('billing', 3)).toBe('must be at most 3 characters');
+    for (const bad of ['billing.x', 'bill ing', 'billing*', 'a>']) expect(nameProblem(bad)).toBe('may contain only letters, digits, "_" and "-"');
+    expect(nameProblem('charge')).toBeUndefined();
   });
 });
