@@ -130,12 +130,23 @@ function instanceSide(): (k: number) => Promise<void> {
 
 const run = side === 'caller' ? callerSide() : side === 'instance' ? instanceSide() : routerSide();
 const perCall: number[] = [];
+const cpuPerCall: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let k = 0; k < BATCHES; k++) await run(k);
   // The first round warms up (JIT, pools) and is not counted.
-  if (round > 0) perCall.push(((performance.now() - started) * 1000) / (BATCHES * BATCH));
+  if (round > 0) {
+    perCall.push(((performance.now() - started) * 1000) / (BATCHES * BATCH));
+    // CPU time moves less than wall time when other processes share the cores (ADR 0031 round 5).
+    const used = process.cpuUsage(cpu);
+    cpuPerCall.push((used.user + used.system) / (BATCHES * BATCH));
+  }
 }
 perCall.sort((a, b) => a - b);
+cpuPerCall.sort((a, b) => a - b);
 const fmt = (n: number | undefined) => (n ?? NaN).toFixed(2);
-process.stdout.write(`${side} ${payload} B: median ${fmt(perCall[perCall.length >> 1])} µs/call (min ${fmt(perCall[0])}, max ${fmt(perCall.at(-1))})\n`);
+const median = (list: number[]) => list[list.length >> 1];
+process.stdout.write(
+  `${side} ${payload} B: median ${fmt(median(perCall))} µs/call (min ${fmt(perCall[0])}, max ${fmt(perCall.at(-1))}); CPU median ${fmt(median(cpuPerCall))} µs/call (min ${fmt(cpuPerCall[0])}, max ${fmt(cpuPerCall.at(-1))})\n`,
+);
