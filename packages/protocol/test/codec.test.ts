@@ -48,3 +48,65 @@ describe('codec', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('codec scratch buffer (inputs are unpacked from one reused buffer)', () => {
+  /** Deterministic PRNG (mulberry32) so a failure reproduces. */
+  function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const outcome = (bytes: Uint8Array): unknown => {
+    try {
+      return { value: decode(bytes) };
+    } catch (err) {
+      return { code: err instanceof AegisError ? err.code : 'not an AegisError' };
+    }
+  };
+  /** Leaves `fill` in the scratch buffer (decoding it may fail; the copy happens first). */
+  const dirty = (fill: number) => {
+    try {
+      decode(new Uint8Array(60_000).fill(fill));
+    } catch {
+      // expected: not MessagePack
+    }
+  };
+
+  it('never reads what an earlier input left behind: truncated and mutated inputs decide alike whatever the buffer holds', () => {
+    const rand = prng(0xc0dec);
+    const samples = [
+      { a: 1, text: 'x'.repeat(300), nested: { list: [1, 2.5, 'three', null, true], bin: Uint8Array.from([1, 2, 3]) } },
+      { service_name: 'billing', method: 'charge', params: { amount: 12.5 }, trace_id: 'a'.repeat(32) },
+      ['é'.repeat(40), -1, 2 ** 40, { k: 'v' }],
+    ];
+    for (let i = 0; i < 3_000; i++) {
+      const bytes = Uint8Array.from(encode(samples[i % samples.length]));
+      if (i % 2 === 0) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+      const input = bytes.subarray(0, 1 + Math.floor(rand() * bytes.length));
+      dirty(0x00);
+      const first = outcome(input);
+      dirty(0xff);
+      const second = outcome(input);
+      dirty(0xa5);
+      expect(outcome(input)).toEqual(first);
+      expect(second).toEqual(first);
+    }
+  });
+
+  it('returns byte strings as copies, not views of the input', () => {
+    const bytes = Uint8Array.from(encode({ bin: Uint8Array.from([7, 8, 9]) }));
+    const value = decode(bytes) as { bin: Uint8Array };
+    bytes.fill(0);
+    expect([...value.bin]).toEqual([7, 8, 9]);
+  });
+
+  it('decodes inputs larger than the scratch buffer directly', () => {
+    const big = 'y'.repeat(100_000);
+    expect((decode(encode({ big })) as { big: string }).big).toBe(big);
+  });
+});
