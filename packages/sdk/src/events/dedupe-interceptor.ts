@@ -8,7 +8,7 @@
  */
 import type { ClaimResult, DedupeStore } from '../dedupe/dedupe-store.js';
 import { errorText, type Delivery, type DeliveryInterceptor, type DeliveryNext, type Outcome } from './delivery.js';
-import { LeaseRenewer, type HeldLease } from './lease-renewer.js';
+import { LeaseRenewer, type HeldLease } from '../dedupe/lease-renewer.js';
 
 export interface DedupeInterceptorOptions {
   readonly store: DedupeStore;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { composeDelivery, type Delivery, type Outcome } from '../../src/events/delivery.js';
 import { dedupeStage } from '../../src/events/dedupe-interceptor.js';
-import { OwnerStore } from './owner-store.js';
+import { OwnerStore } from '../dedupe/owner-store.js';
 
 const delivery: Delivery = {
   transport: 'redis',

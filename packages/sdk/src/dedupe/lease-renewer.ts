@@ -1,16 +1,19 @@
 /**
- * Keeps the dedupe leases of running QoS 2 handlers alive (ADR 0027). A lease is taken for
- * `leaseMs` (the larger of ack_wait and claimIdleMs); a handler running longer than that would
- * lose it, and a second copy of the id (a caller's republish, a replayed dead letter) could then
- * claim it and run beside the first. The subscription's in-flight sweep — the one that already
- * tells the broker a slow handler is still working — calls {@link LeaseRenewer.sweep}, which sends
- * at most one renewal per held lease per sweep, and only for runs that have not ended.
+ * Keeps the dedupe leases of running handlers alive (ADR 0027): QoS 2 events and exactly-once
+ * calls with a `{ store }` (both claim a message id in a {@link DedupeStore} for `leaseMs` before
+ * their handler runs). A handler running longer than the lease would lose it, and a second copy of
+ * the id (a caller's republish, a replayed dead letter, a redelivery) could then claim it and run
+ * beside the first. The sweep that already tells the broker a slow handler is still working — an
+ * event subscription's, or the reliable receiver's in-flight sweep — calls
+ * {@link LeaseRenewer.sweep}, which sends at most one renewal per held lease per sweep, and only for
+ * runs that have not ended.
  *
  * A renewal is a compare-and-set in the store ({@link DedupeStore.renew}): it never takes a lease
  * someone else holds. When it finds the lease lost, the run is marked so, reported, and no longer
- * renewed; what its end then writes is the dedupe stage's rule (dedupe-interceptor.ts).
+ * renewed; what its end then writes is its stage's rule (events/dedupe-interceptor.ts,
+ * reliable/dedupe-guard.ts).
  */
-import type { DedupeLease, DedupeStore } from '../dedupe/dedupe-store.js';
+import type { DedupeLease, DedupeStore } from './dedupe-store.js';
 
 /** One claimed run's lease, from its claim to the end of its handler. */
 export interface HeldLease {
@@ -48,9 +51,9 @@ export class LeaseRenewer {
   private readonly held: Held[] = [];
   /**
    * A lease is renewed once it is this old. A quarter, not a third: sweeps come every third of
-   * ack_wait or claimIdleMs (at most a third of the lease), so a lease is renewed while at least
-   * a third of it is left even when it was taken just after a sweep and the next sweep's timer
-   * fires a millisecond early; a failed renewal is retried at the following sweep, still in time.
+   * ack_wait, claimIdleMs or a call's ack timeout (at most a third of the lease), so a lease is
+   * renewed while at least a third of it is left even when it was taken just after a sweep and
+   * the next sweep's timer fires a millisecond early; a failed renewal is retried at the following sweep, still in time.
    */
   private readonly dueMs: number;
 

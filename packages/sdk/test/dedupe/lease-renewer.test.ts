@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseRenewer } from '../../src/events/lease-renewer.js';
+import { LeaseRenewer } from '../../src/dedupe/lease-renewer.js';
 import type { DedupeStore } from '../../src/dedupe/dedupe-store.js';
 import { OwnerStore } from './owner-store.js';
 
