@@ -52,5 +52,10 @@ export interface IdempotencyGuard {
   readonly kind: 'status' | 'dedupe' | 'inbox';
   /** How long a stored response is kept. */
   readonly responseTtlMs: number;
+  /**
+   * Renews the leases of handlers still running that are due; called from the receiver's
+   * in-flight sweep (ADR 0027). Guards without a renewable lease leave it out.
+   */
+  readonly sweep?: (now: number) => void;
   run(input: GuardInput, invoke: (tx: PoolClient | undefined) => Promise<unknown>, afterEffect: () => void): Promise<GuardResult>;
 }

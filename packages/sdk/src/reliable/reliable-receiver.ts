@@ -4,7 +4,8 @@
  * → park; otherwise the idempotency guard runs the handler once per message id, the status
  * becomes ACKNOWLEDGED with the response, the broker ack is sent, then the EO-2 ACK. Retryable
  * failures are nak'ed with the backoff delay; the broker's `ack_wait`/`backoff`/`max_deliver`
- * redeliver whatever was never acked (crash, hang) — nothing is hand-rolled.
+ * redeliver what a crashed instance never acked, while a live one's running handlers keep their
+ * message (`working()`) and lease ({@link InFlightSweep}, ADR 0027).
  *
  * @example
  * const instance = await client.register('billing', 'billing-1');
@@ -22,18 +23,17 @@ import { extractTraceContext, tracer, tracingActive } from '../tracing/index.js'
 import { publishAck, type AckMessage } from './ack-message.js';
 import { crashAfterEffect } from './crash-hook.js';
 import { parkRequest } from './dead-letter.js';
-import { dedupeGuard } from './dedupe-guard.js';
 import type { IdempotencyGuard } from './idempotency-guard.js';
-import { inboxGuard } from './inbox/inbox-guard.js';
 import { migrateInbox } from './inbox/migrate-inbox.js';
 import { MessageStatusStore, type MessageStatus } from './message-status.js';
 import type { ReliableCallContext } from './reliable-call-context.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
-import { statusRecordGuard } from './status-record-guard.js';
+import { selectGuard } from './select-guard.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { retryDelayMs } from './reliable-options.js';
 import { readRequestHeaders } from './request-headers.js';
 import { lazyChild } from './lazy-child.js';
+import { InFlightSweep } from './in-flight-sweep.js';
 import type { BoundCounter } from '../metrics/folded-counter.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
 import { resolveReceiverOptions, warnOnShortTtl, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
@@ -49,6 +49,7 @@ export class ReliableReceiver implements AsyncDisposable {
   readonly #limiter: ConcurrencyLimiter;
   readonly #closing = new AbortController();
   #messages: Awaited<ReturnType<Awaited<ReturnType<JetStreamClient['consumers']['get']>>['consume']>> | undefined;
+  #sweep: InFlightSweep | undefined;
   #loop: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
   /** Per-service metric children of the per-delivery path, bound once. */
@@ -82,8 +83,7 @@ export class ReliableReceiver implements AsyncDisposable {
       const jsm = await jetstreamManager(instance.nc);
       await ensureReliableStreams(jsm, resolved.duplicateWindowMs);
       const status = await MessageStatusStore.open(instance.nc, resolved.statusTtlMs);
-      const guard =
-        'pool' in idem ? inboxGuard(idem.pool, resolved.responseTtlMs) : 'store' in idem ? dedupeGuard(idem.store, resolved.responseTtlMs) : statusRecordGuard(status, resolved.statusTtlMs);
+      const guard = selectGuard(resolved, status, log);
       warnOnShortTtl(resolved, guard, log);
       const consumerName = await ensureServiceConsumer(jsm, instance.serviceName, resolved.schedule, Math.max(1000, resolved.concurrency * 8));
       const receiver = new ReliableReceiver(instance, resolved, guard, status, log);
@@ -102,6 +102,7 @@ export class ReliableReceiver implements AsyncDisposable {
     const expires = Math.min(30_000, Math.max(1_000, this.#options.schedule.ackTimeoutMs));
     const messages = await consumer.consume({ max_messages: Math.max(this.#options.concurrency * 2, 8), expires });
     this.#messages = messages;
+    const sweep = (this.#sweep = new InFlightSweep(this.#options.schedule.ackTimeoutMs, this.#guard.sweep));
     this.#loop = (async () => {
       for await (const msg of messages) {
         if (this.#closing.signal.aborted) {
@@ -109,7 +110,7 @@ export class ReliableReceiver implements AsyncDisposable {
           continue;
         }
         if (this.#limiter.full) await this.#limiter.slot();
-        this.#limiter.run(() => this.#handle(msg), (err) => this.#log.error({ err, seq: msg.seq }, 'reliable delivery failed'));
+        this.#limiter.run(() => sweep.track(msg, () => this.#handle(msg)), (err) => this.#log.error({ err, seq: msg.seq }, 'reliable delivery failed'));
       }
     })();
   }
@@ -364,6 +365,7 @@ export class ReliableReceiver implements AsyncDisposable {
       await this.#messages?.close();
       await this.#loop;
       await this.#limiter.idle();
+      this.#sweep?.close(); // only now: a handler close() waited for kept its message and lease
     })());
   }
 

@@ -1,0 +1,25 @@
+/**
+ * The receiver's idempotency guard for its `idempotency` option (ADR 0052, 0053): the status
+ * record, a separate dedupe store (its leases renewed while handlers run, ADR 0027) or the
+ * PostgreSQL inbox.
+ */
+import type { Logger } from 'pino';
+import { dedupeGuard } from './dedupe-guard.js';
+import type { IdempotencyGuard } from './idempotency-guard.js';
+import { inboxGuard } from './inbox/inbox-guard.js';
+import type { MessageStatusStore } from './message-status.js';
+import type { ResolvedReceiverOptions } from './receiver-options.js';
+import { statusRecordGuard } from './status-record-guard.js';
+
+export function selectGuard(options: ResolvedReceiverOptions, status: MessageStatusStore, log: Logger): IdempotencyGuard {
+  const idem = options.idempotency;
+  if ('pool' in idem) return inboxGuard(idem.pool, options.responseTtlMs);
+  if (!('store' in idem)) return statusRecordGuard(status, options.statusTtlMs);
+  return dedupeGuard({
+    store: idem.store,
+    responseTtlMs: options.responseTtlMs,
+    leaseMs: options.schedule.ackTimeoutMs,
+    onLeaseLost: (key) => log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost while the handler ran; another copy may run beside it'),
+    onError: (err, what) => log.warn({ err }, `${what} failed`),
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * The `{ store }` guard's lease while a call's handler runs (ADR 0027, "exactly-once calls"):
+ * renewed from the receiver's sweep, and the end of a run whose lease was lost — it answers with
+ * what the record says instead of completing or releasing over another holder.
+ */
+import { describe, expect, it } from 'vitest';
+import { dedupeGuard, reliableDedupeKey } from '../../src/reliable/dedupe-guard.js';
+import type { GuardInput, GuardResult } from '../../src/reliable/idempotency-guard.js';
+import { OwnerStore } from '../dedupe/owner-store.js';
+
+const INPUT: GuardInput = { messageId: 'm1', serviceName: 'svc', leaseMs: 1000 };
+const KEY = reliableDedupeKey('svc', 'm1');
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A guard whose handler waits until `finish` settles it. */
+function setup(store: OwnerStore) {
+  const lost: string[] = [];
+  const guard = dedupeGuard({ store, responseTtlMs: 60_000, leaseMs: 1000, onLeaseLost: (key) => void lost.push(key), onError: () => undefined });
+  let settle!: (r: { response: unknown } | { error: Error }) => void;
+  let started = false;
+  const run = (): Promise<GuardResult> =>
+    guard.run(INPUT, () => {
+      started = true;
+      return new Promise((resolve, reject) => (settle = (r) => ('error' in r ? reject(r.error) : resolve(r.response))));
+    }, () => undefined);
+  const untilStarted = async () => {
+    for (let i = 0; i < 100 && !started; i++) await tick();
+  };
+  return { guard, lost, run, untilStarted, finish: (response: unknown) => settle({ response }), fail: (error: Error) => settle({ error }) };
+}
+
+/** Sweeps once a lease is due and lets the renewal settle. */
+async function sweepDue(s: ReturnType<typeof setup>): Promise<void> {
+  s.guard.sweep!(Date.now() + 300);
+  await tick();
+}
+
+describe('dedupe guard lease renewal (ADR 0027)', () => {
+  it('renews a running handler\'s lease from the sweep, stops at its end, and completes', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    await sweepDue(s);
+    expect(store.count('renew')).toBe(1);
+    s.finish({ ok: 1 });
+    const r = await result;
+    expect(r).toMatchObject({ kind: 'processed', response: { ok: 1 } });
+    if (r.kind === 'processed') await r.completion;
+    s.guard.sweep!(Date.now() + 10_000);
+    await tick();
+    expect(store.count('renew')).toBe(1); // ended runs are not renewed
+    expect(store.records.get(KEY)).toEqual({ s: 'done', r: { ok: 1 } });
+  });
+
+  it('a run that lost its lease to another holder neither completes nor releases: busy, and reported', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    store.takeOver(KEY);
+    await sweepDue(s);
+    expect(s.lost).toEqual([KEY]);
+    s.finish({ ok: 1 });
+    expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
+    expect(store.records.get(KEY)).toEqual({ s: 'lease', owner: 'someone-else' });
+    expect(store.count('complete') + store.count('release')).toBe(0);
+  });
+
+  it('a failed run that lost its lease leaves the other holder alone too', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    store.takeOver(KEY);
+    await sweepDue(s);
+    s.fail(new Error('boom'));
+    expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
+    expect(store.records.get(KEY)).toEqual({ s: 'lease', owner: 'someone-else' });
+    expect(store.count('release')).toBe(0);
+  });
+
+  it('a run whose id another holder completed meanwhile answers with the recorded response', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    await store.complete(KEY, { ok: 'first' });
+    await sweepDue(s);
+    s.finish({ ok: 'second' });
+    expect(await result).toEqual({ kind: 'duplicate', response: { ok: 'first' } });
+    expect(store.records.get(KEY)).toEqual({ s: 'done', r: { ok: 'first' } });
+  });
+
+  it('a run whose lease lapsed with nobody taking it claims again and ends as usual', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    store.records.delete(KEY); // lapsed (Redis: the key expired)
+    await sweepDue(s);
+    expect(s.lost).toEqual([KEY]);
+    s.finish({ ok: 1 });
+    const r = await result;
+    expect(r).toMatchObject({ kind: 'processed', response: { ok: 1 } });
+    if (r.kind === 'processed') await r.completion;
+    expect(store.records.get(KEY)).toEqual({ s: 'done', r: { ok: 1 } });
+  });
+
+  it('a renewal still in flight when the handler ends is awaited before the outcome is written', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    let open!: () => void;
+    store.renewGate = new Promise((resolve) => (open = resolve));
+    s.guard.sweep!(Date.now() + 300); // the renewal waits at the gate
+    await tick();
+    s.finish({ ok: 1 });
+    await tick();
+    expect(store.count('complete')).toBe(0);
+    store.takeOver(KEY); // meanwhile another holder took the id: the renewal will find it lost
+    open();
+    expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
+    expect(store.count('complete')).toBe(0);
+  });
+
+  it('a failed run that kept its lease releases it and rethrows', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    s.fail(new Error('boom'));
+    await expect(result).rejects.toThrow('boom');
+    expect(store.records.has(KEY)).toBe(false);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Exactly-once calls whose handler runs about three times the ack timeout (ADR 0027, "exactly-once
+ * calls"), on the real NATS and Redis: the receiver's in-flight sweep keeps the delivery from being
+ * redelivered (`working()`) and renews the dedupe lease, so the handler runs once while the caller
+ * re-sends, and a second copy of the id that reaches the stream meanwhile waits and is answered
+ * from the one recorded response instead of taking the lapsed lease over and running beside it.
+ *
+ * The receivers use a 1 s ack timeout, so the lease is 1 s and the sweep runs every ~333 ms.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { HEADERS, NAMESPACE, encode, newMessageId } from '@aegis-ipc/protocol';
+import { connectTestRedis, deleteKeysWithPrefix, uniqueName, waitFor, type TestRedis } from '@aegis-ipc/testing';
+import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type Idempotency } from '@aegis-ipc/sdk';
+import { silent, startSystem, type System } from './helpers.js';
+
+const ACK_TIMEOUT_MS = 1_000;
+const HANDLER_MS = 3_200;
+const MODES = ['statusRecord', 'kv store', 'redis store'] as const;
+
+let system: System;
+let caller: AegisClient;
+let redis: TestRedis;
+const redisPrefix = `${uniqueName('rdedupe')}:`;
+const receivers: ReliableReceiver[] = [];
+const registry = new Registry();
+/** Handler runs per message id. */
+const runs = new Map<string, number>();
+
+beforeAll(async () => {
+  system = await startSystem();
+  caller = await system.client();
+  redis = await connectTestRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  await system.cleanup();
+  await deleteKeysWithPrefix(redis, redisPrefix);
+  await redis.close();
+});
+
+async function metric(name: string, serviceName: string): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return (m?.values ?? []).filter((v) => v.labels.service_name === serviceName).reduce((a, v) => a + v.value, 0);
+}
+
+describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
+  const service = `slow-${mode.replace(' ', '-')}`;
+
+  beforeAll(async () => {
+    const server = await system.client();
+    const idempotency: Idempotency =
+      mode === 'statusRecord' ? { statusRecord: true }
+      : mode === 'kv store' ? { store: await KvDedupeStore.open(server.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 }) }
+      : { store: new RedisDedupeStore(redis, { keyPrefix: redisPrefix }) };
+    // Two instances: a redelivery or a copy may land on either.
+    for (const id of ['a', 'b']) {
+      const instance = await server.register(service, `${service}-${id}`);
+      instance.handle('slow', async (params, ctx) => {
+        const n = (runs.get(ctx.messageId ?? '') ?? 0) + 1;
+        runs.set(ctx.messageId ?? '', n);
+        await new Promise((r) => setTimeout(r, HANDLER_MS));
+        return { run: n, by: ctx.instanceId, x: params.x };
+      });
+      receivers.push(
+        await ReliableReceiver.start(instance, {
+          idempotency, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, backoffInitialMs: 100, backoffMaxMs: 200, registry, logger: silent,
+        }),
+      );
+    }
+  });
+
+  it('runs once while the caller re-sends, and the caller gets that run\'s result', async () => {
+    const messageId = newMessageId();
+    const redeliveriesBefore = await metric('ipc_messages_retried_total', service);
+    const res = await caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 1 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
+    expect(res.run).toBe(1);
+    expect(runs.get(messageId)).toBe(1);
+    const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
+    // One delivery: the broker never handed the running call out again.
+    expect(status).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 0, response: { run: 1, by: res.by } });
+    expect(await metric('ipc_messages_retried_total', service)).toBe(redeliveriesBefore);
+    expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
+  });
+
+  it.skipIf(mode === 'statusRecord')('a second copy of the id arriving meanwhile waits and gets the one recorded response', async () => {
+    const messageId = newMessageId();
+    const duplicatesBefore = await metric('ipc_messages_duplicates_total', service);
+    const call = caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 2 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
+    await waitFor(() => runs.get(messageId) === 1, { timeoutMs: 5_000 });
+    // A copy the caller's publish check does not stop (say a client of another version): same
+    // message id, its own stream message. It must not run the handler a second time.
+    const h = natsHeaders();
+    h.set(HEADERS.messageId, messageId);
+    h.set(HEADERS.traceId, 'copy');
+    await jetstream(caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 2 }), { headers: h });
+    const res = await call;
+    expect(res.run).toBe(1);
+    // The copy is answered from the record once the handler has finished — or, without the
+    // renewal, takes the lapsed lease over and runs the handler again.
+    await waitFor(async () => runs.get(messageId) !== 1 || (await metric('ipc_messages_duplicates_total', service)) > duplicatesBefore, { timeoutMs: 8_000 });
+    expect(runs.get(messageId)).toBe(1);
+    expect(await metric('ipc_messages_duplicates_total', service)).toBe(duplicatesBefore + 1);
+    const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
+    expect(status).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1, by: res.by } });
+    expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
+  });
+});
