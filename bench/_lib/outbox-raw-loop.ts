@@ -4,7 +4,7 @@
  * no metrics — the least any relay must do, measured beside `OutboxRelay` in the same run.
  */
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import type { PgDatabase } from '@aegis-ipc/outbox';
+import type { PgDatabase, PrefetchedTransaction } from '@aegis-ipc/outbox';
 import type { RawCaller } from './raw-caller.js';
 
 /** Rows done in `ms` by one side of one round, and this process's CPU time meanwhile. */
@@ -74,7 +74,12 @@ export function rawOutboxLoop({ db, publisher, topic, batch, aggregates }: RawOu
     const cpu = process.cpuUsage();
     const start = performance.now();
     let rows = 0;
+    // The next claim sent with the COMMIT, as the relay does (ADR 0013 round 5): one round trip
+    // per batch. Only while more rows are wanted, so a drain ends with nothing claimed.
+    let prefetched: PrefetchedTransaction | undefined;
     while (rows < target) {
+      const continueFrom = prefetched;
+      prefetched = undefined;
       const n = await db.transaction(
         async (tx) => {
           const claimed = await tx.query<{ id: string; event_id: string; key: string; payload: { event_type?: string; sequence?: number }; headers: Record<string, string> }>(claimRaw(table));
@@ -95,16 +100,18 @@ export function rawOutboxLoop({ db, publisher, topic, batch, aggregates }: RawOu
           // With COMMIT in one message, as the relay marks its batch (a hand-written loop can
           // send `UPDATE …; COMMIT` together too).
           if (claimed.length > 0) tx.queryAtCommit(markRawSent(table), [claimed.map((r) => r.id)]);
+          if (claimed.length > 0 && rows + claimed.length < target) prefetched = tx.prefetchNext?.(claimRaw(table));
           return claimed.length;
         },
         // The relay's plan setting (ADR 0013), in the opening message: on the freshly bulk-loaded,
         // not yet analyzed table PostgreSQL otherwise reads and sorts every pending row per
         // claim (1.8 ms instead of 0.08 ms at 5,000 rows), which made round 0's floor slow.
-        { isolation: 'READ_COMMITTED', localSettings: { enable_sort: 'off' } },
+        { isolation: 'READ_COMMITTED', localSettings: { enable_sort: 'off' }, continueFrom },
       );
       if (n === 0) break;
       rows += n;
     }
+    await prefetched?.release();
     return { rows, ms: performance.now() - start, cpuUs: cpuSince(cpu) };
   };
   return { setup, drain };

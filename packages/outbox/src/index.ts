@@ -23,6 +23,7 @@ export {
   type NamedStatement,
   type IsolationLevel,
   type TransactionOptions,
+  type PrefetchedTransaction,
   ISOLATION_LEVELS,
   OUTBOX_CHANNEL,
 } from './db/database.js';

@@ -41,6 +41,28 @@ export interface Transaction extends Queryable {
    * @throws Error when `query` is called after it.
    */
   queryAtCommit<R extends object = Record<string, unknown>>(sql: NamedStatement, params?: readonly unknown[]): AtCommit<R>;
+  /**
+   * PostgreSQL only (absent elsewhere): in the message that commits this transaction, right after
+   * COMMIT, open the next one (same options) and run `first` (no parameters) in it — one round
+   * trip for the end of one transaction and the start of the next. Pass the handle as
+   * {@link TransactionOptions.continueFrom} to the next `transaction()`: its first `query(first)`
+   * returns those rows without a round trip. If COMMIT fails nothing after it runs (one Sync);
+   * if the next transaction's opening or `first` fails, this transaction is still committed and
+   * the handle is empty. A handle that is not used must be released (it holds a connection, an
+   * open transaction and whatever `first` locked). Not with `lockKeys`.
+   * @throws Error with `lockKeys`, or when called twice.
+   */
+  prefetchNext?(first: NamedStatement): PrefetchedTransaction;
+}
+
+/**
+ * A transaction opened, and its first statement run, by the message that committed the previous
+ * one ({@link Transaction.prefetchNext}). Empty when that did not happen (COMMIT failed, the
+ * opening or the statement failed, the previous transaction rolled back).
+ */
+export interface PrefetchedTransaction {
+  /** Ends the transaction (ROLLBACK) and frees its connection unless a `transaction()` took it. Idempotent. */
+  release(): Promise<void>;
 }
 
 /** Transaction isolation levels accepted by {@link Database.transaction}. */
@@ -79,6 +101,12 @@ export interface TransactionOptions {
    * @default {}
    */
   readonly localSettings?: Readonly<Record<string, string>>;
+  /**
+   * Continue the transaction a previous one prefetched ({@link Transaction.prefetchNext}), on its
+   * connection, instead of opening a new one; an empty handle means a normal transaction. The
+   * options must be those of the transaction that prefetched it.
+   */
+  readonly continueFrom?: PrefetchedTransaction;
 }
 
 /** Channel relays LISTEN on and the outbox triggers NOTIFY on (migrations 000001, 000002). */

@@ -57,6 +57,14 @@ interface FieldDescription {
 /** pg's own parameter encoding (Dates, arrays, Buffers, objects as JSON), as its `Query` uses it. */
 const { prepareValue } = (pg as unknown as { utils: { prepareValue: (this: void, value: unknown) => unknown } }).utils;
 
+/** Property of a batch's rejection error: the results of the steps that completed before it. */
+const BATCH_STEPS_DONE = Symbol('aegis.batchStepsDone');
+
+/** Results of the steps of a failed batch that completed before the failure (none when unknown). */
+export function batchStepsDone(err: unknown): readonly StepResult[] {
+  return typeof err === 'object' && err !== null ? ((err as { [BATCH_STEPS_DONE]?: StepResult[] })[BATCH_STEPS_DONE] ?? []) : [];
+}
+
 /**
  * Runs `steps` as one message on `client` (which must be idle or queue it) and resolves with one
  * result per step, or rejects with the first error (the steps after it were not executed).
@@ -152,6 +160,9 @@ export class PgBatch implements pg.Submittable {
   }
 
   handleError(err: Error): void {
+    // Which statements had completed before the failing one: a caller that put statements after
+    // its COMMIT must know whether that COMMIT ran.
+    (err as Error & { [BATCH_STEPS_DONE]?: StepResult[] })[BATCH_STEPS_DONE] = this.results;
     this.settle(() => this.reject(err));
   }
 

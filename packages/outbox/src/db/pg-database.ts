@@ -6,6 +6,7 @@ import { OUTBOX_CHANNEL, type Database, type NamedStatement, type Transaction, t
 import { CoalescedWakeup } from './coalesced-wakeup.js';
 import { PgQueryable } from './pg-queryable.js';
 import { PgTransaction } from './pg-transaction.js';
+import { PgPrefetched } from './pg-prefetched.js';
 import { localSettingStatements, rollbackText } from './transaction-statements.js';
 
 export interface PgDatabaseOptions {
@@ -70,7 +71,10 @@ export class PgDatabase implements Database {
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     // Checked before a connection is taken: an invalid setting throws here.
     const localSettings = localSettingStatements(options.localSettings);
-    const client = await this.pool.connect();
+    // A transaction the previous one opened in its COMMIT message (prefetchNext) continues on
+    // that connection; an empty handle means a normal transaction.
+    const continued = options.continueFrom instanceof PgPrefetched ? options.continueFrom.take() : undefined;
+    const client = continued?.client ?? (await this.pool.connect());
     const shape = {
       isolation: options.isolation ?? 'REPEATABLE_READ',
       lockKeys: options.lockKeys ?? [],
@@ -79,11 +83,13 @@ export class PgDatabase implements Database {
     } as const;
     // Nothing is sent before fn's first statement; the opening and that statement share one
     // message, as do the last statement and COMMIT (pg-transaction.ts, ADR 0013 round 4).
-    const tx = new PgTransaction(client, shape);
+    const tx = new PgTransaction(client, shape, continued);
     let broken: Error | undefined;
     // True once no transaction is open and no lock of ours is held on this connection.
     let ended = false;
     let commitSent = false;
+    // True once the connection belongs to the prefetched next transaction.
+    let handedOver = false;
     // A checked-out client whose connection dies between statements (e.g. while the relay is
     // publishing) emits 'error'; unhandled, that would crash the process. The next statement
     // fails anyway, and the client is then destroyed instead of returned to the pool.
@@ -95,6 +101,18 @@ export class PgDatabase implements Database {
       const result = await fn(tx);
       commitSent = true;
       const outcome = await tx.commit();
+      if (outcome.nextOpen === true) {
+        const prefetched = tx.prefetched;
+        if (outcome.nextRows !== undefined && prefetched?.fill({ client, first: prefetched.first, rows: outcome.nextRows }) === true) {
+          handedOver = true;
+        } else {
+          // The next transaction's opening or first statement failed (or nobody will take it):
+          // this one is committed; end that one before the connection goes back.
+          await client.query('ROLLBACK').catch((err: unknown) => {
+            broken = err instanceof Error ? err : new Error(String(err));
+          });
+        }
+      }
       ended = true;
       // The outbox trigger noted rows to announce (000002): wake the relays now that they are
       // committed and visible.
@@ -126,7 +144,7 @@ export class PgDatabase implements Database {
     } finally {
       client.off('error', onError);
       // Never return a connection that may still be in a transaction or hold a session lock.
-      client.release(broken ?? (ended ? false : new Error('transaction did not end cleanly')));
+      if (!handedOver) client.release(broken ?? (ended ? false : new Error('transaction did not end cleanly')));
     }
   }
 

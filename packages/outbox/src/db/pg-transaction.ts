@@ -14,8 +14,9 @@
  * handler runs, [INSERT events + outbox rows + status, wake flag, COMMIT, unlock] after.
  */
 import type pg from 'pg';
-import type { AtCommit, NamedStatement, Transaction } from './database.js';
-import { runBatch, type BatchStep } from './pg-batch.js';
+import type { AtCommit, NamedStatement, PrefetchedTransaction, Transaction } from './database.js';
+import { batchStepsDone, runBatch, type BatchStep, type StepResult } from './pg-batch.js';
+import { PgPrefetched, type Continuation } from './pg-prefetched.js';
 import { PgQueryable, lastRows } from './pg-queryable.js';
 import { closingSteps, openingSteps, openingText, type TransactionShape } from './transaction-statements.js';
 
@@ -37,6 +38,12 @@ export interface CommitOutcome {
   readonly sent: boolean;
   /** True when the outbox trigger noted rows to announce (`wakeAfterCommit` only). */
   readonly wakeDue: boolean;
+  /**
+   * Committed with a prefetch: the next transaction may be open on the connection. `nextRows` is
+   * set when its first statement ran; otherwise it failed and the caller must end it.
+   */
+  readonly nextOpen?: boolean;
+  readonly nextRows?: Array<Record<string, unknown>>;
 }
 
 export class PgTransaction implements Transaction {
@@ -45,11 +52,21 @@ export class PgTransaction implements Transaction {
   private readonly finals: Array<{ readonly step: BatchStep; readonly rows: AtCommitRows<unknown> }> = [];
   private readonly plain: PgQueryable;
 
+  /** Requested by {@link prefetchNext}. */
+  prefetched: PgPrefetched | undefined;
+  /** A continued transaction's first statement, already run by the previous one's message. */
+  private firstRun: Continuation | undefined;
+
   constructor(
     private readonly client: pg.PoolClient,
     private readonly shape: TransactionShape,
+    continued?: Continuation,
   ) {
     this.plain = new PgQueryable(client);
+    if (continued !== undefined) {
+      this.opened = true;
+      this.firstRun = continued;
+    }
   }
 
   /** True once a message was sent: from then on the transaction must be ended. */
@@ -59,6 +76,9 @@ export class PgTransaction implements Transaction {
 
   async query<R extends object>(sql: string | NamedStatement, params: readonly unknown[] = []): Promise<R[]> {
     if (this.finals.length > 0) throw new Error('no statement may follow queryAtCommit in a transaction');
+    const first = this.firstRun;
+    this.firstRun = undefined;
+    if (first !== undefined && typeof sql !== 'string' && sql.name === first.first.name && params.length === 0) return first.rows as R[];
     if (this.opened) return this.plain.query<R>(sql, params);
     // Set before anything is awaited: a second statement issued without awaiting the first
     // queues behind this message in the client instead of opening the transaction again.
@@ -74,6 +94,13 @@ export class PgTransaction implements Transaction {
     const rows = new AtCommitRows<R>();
     this.finals.push({ step: { sql, params, rows: true }, rows });
     return rows;
+  }
+
+  prefetchNext(first: NamedStatement): PrefetchedTransaction {
+    if (this.shape.lockKeys.length > 0) throw new Error('prefetchNext is not available with lockKeys');
+    if (this.prefetched !== undefined) throw new Error('prefetchNext was already called in this transaction');
+    this.prefetched = new PgPrefetched(first);
+    return this.prefetched;
   }
 
   /**
@@ -92,11 +119,24 @@ export class PgTransaction implements Transaction {
     const firstFinal = steps.length;
     for (const f of this.finals) steps.push(f.step);
     const closing = closingSteps(this.shape);
-    const results = await runBatch(this.client, [...steps, ...closing.steps]);
+    const commitAt = steps.length + closing.commitIndex;
+    const next = this.prefetched === undefined ? [] : [...openingSteps(this.shape), { sql: this.prefetched.first, rows: true }];
+    let results: readonly StepResult[];
+    let nextFailed = false;
+    try {
+      results = await runBatch(this.client, [...steps, ...closing.steps, ...next]);
+    } catch (err) {
+      // A failure after a successful COMMIT is the next transaction's: this one is committed.
+      results = batchStepsDone(err);
+      if (next.length === 0 || results[commitAt]?.command !== 'COMMIT') throw err;
+      nextFailed = true;
+    }
     const at = (i: number) => results[steps.length + i];
     // COMMIT of an aborted transaction rolls back without an error; its tag tells.
     if (at(closing.commitIndex)?.command !== 'COMMIT') throw new Error('transaction rolled back at COMMIT: an earlier statement of it had failed');
     for (const [i, f] of this.finals.entries()) f.rows.set(results[firstFinal + i]?.rows ?? []);
-    return { sent: true, wakeDue: closing.wakeIndex !== undefined && at(closing.wakeIndex)?.rows[0]?.wake === 'due' };
+    const wakeDue = closing.wakeIndex !== undefined && at(closing.wakeIndex)?.rows[0]?.wake === 'due';
+    if (next.length === 0) return { sent: true, wakeDue };
+    return { sent: true, wakeDue, nextOpen: true, nextRows: nextFailed ? undefined : (results.at(-1)?.rows ?? []) };
   }
 }

@@ -7,12 +7,15 @@
  *   `sql/claim-outbox-heads.ts` and docs/adr/0010).
  * - With an OpenTelemetry tracer provider registered, each publish is an `ipc.outbox.relay_publish`
  *   span under the trace stored with the row, and carries that span's `traceparent`.
- * - `close()` stops claiming, lets the batch in flight finish (published rows are marked), then
- *   returns: a SIGTERM loses nothing. A SIGKILL mid-batch leaves the claimed rows PENDING; they
+ * - While it has work, the next claim travels with the previous batch's mark and COMMIT, after
+ *   the COMMIT, in one message (PostgreSQL, `Transaction.prefetchNext`): one round trip per batch.
+ * - `close()` stops claiming, lets the batch in flight finish (published rows are marked), rolls
+ *   back a claim already prefetched (its rows are PENDING again), then returns: a SIGTERM loses
+ *   nothing. A SIGKILL mid-batch leaves the claimed rows PENDING; they
  *   are published again and JetStream drops the copy by `Nats-Msg-Id`.
  */
-import { OUTBOX_CHANNEL, type Database } from '../db/database.js';
-import { CLAIM_TRANSACTION, claimOutboxHeads } from '../sql/claim-outbox-heads.js';
+import { OUTBOX_CHANNEL, type Database, type PrefetchedTransaction } from '../db/database.js';
+import { CLAIM_TRANSACTION, claimOutboxHeads, claimStatement } from '../sql/claim-outbox-heads.js';
 import { markOutboxSentAtCommit } from '../sql/mark-outbox-sent.js';
 import { markOutboxAttemptFailed } from '../sql/mark-outbox-attempt-failed.js';
 import type { OutboxSink } from '../sinks/outbox-sink.js';
@@ -48,6 +51,8 @@ export class OutboxRelay {
   /** Earliest retry this relay scheduled: wake up for it instead of waiting for the poll. */
   private nextRetryAt = Number.POSITIVE_INFINITY;
   private readonly publishToSink = (row: OutboxRecord): Promise<void> => this.sink.publish(row);
+  /** The next batch's claim, sent with the last COMMIT (PostgreSQL); released when stopping. */
+  private prefetched: PrefetchedTransaction | undefined;
 
   constructor(
     private readonly db: Database,
@@ -87,6 +92,10 @@ export class OutboxRelay {
 
   /** Claims, publishes and marks one batch. Exposed for tests and one-shot draining. */
   async runBatch(): Promise<BatchResult> {
+    // The claim the previous batch sent with its COMMIT, if any (its rows are already locked).
+    const continueFrom = this.prefetched;
+    this.prefetched = undefined;
+    let next: PrefetchedTransaction | undefined;
     return this.db.transaction(
       async (tx) => {
         const rows = await claimOutboxHeads(tx, this.options.batchSize);
@@ -111,16 +120,26 @@ export class OutboxRelay {
         }
         // Last, so it travels with COMMIT: one round trip for the marks and the commit.
         markOutboxSentAtCommit(tx, sentIds);
+        // There was work, so there may be more: the next claim goes in the same message, after
+        // COMMIT, in a transaction of its own (a failed COMMIT skips it). Not when stopping.
+        if (this.running && tx.prefetchNext !== undefined) next = tx.prefetchNext(claimStatement(this.options.batchSize));
         return { claimed: rows.length, sent: sentIds.length, retried, failed };
       },
-      CLAIM_TRANSACTION,
-    ).then((result) => {
-      // Count only after commit: a batch rolled back by a lost connection sent nothing for good.
-      this.metrics.sent.inc(result.sent);
-      this.metrics.retried.inc(result.retried);
-      this.metrics.failed.inc(result.failed);
-      return result;
-    });
+      { ...CLAIM_TRANSACTION, continueFrom },
+    ).then(
+      (result) => {
+        // Count only after commit: a batch rolled back by a lost connection sent nothing for good.
+        this.metrics.sent.inc(result.sent);
+        this.metrics.retried.inc(result.retried);
+        this.metrics.failed.inc(result.failed);
+        this.prefetched = next;
+        return result;
+      },
+      async (err: unknown) => {
+        await next?.release();
+        throw err;
+      },
+    );
   }
 
   /**
@@ -168,6 +187,17 @@ export class OutboxRelay {
   }
 
   private async loop(): Promise<void> {
+    try {
+      await this.claimLoop();
+    } finally {
+      // Stopped with a claim prefetched: roll it back, so its rows are PENDING and unlocked again.
+      const prefetched = this.prefetched;
+      this.prefetched = undefined;
+      await prefetched?.release().catch((err: unknown) => this.options.logger?.warn({ relay_id: this.options.relayId, err }, 'releasing the prefetched claim failed'));
+    }
+  }
+
+  private async claimLoop(): Promise<void> {
     const log = this.options.logger;
     while (this.running) {
       this.notified = false;

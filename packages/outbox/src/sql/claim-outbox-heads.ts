@@ -20,7 +20,8 @@ export const CLAIM_TRANSACTION: TransactionOptions = Object.freeze({
 
 const claimStatements = new Map<number, NamedStatement>();
 
-function claimStatement(limit: number): NamedStatement {
+/** The claim of up to `limit` heads as a named statement (for {@link Transaction.prefetchNext}). */
+export function claimStatement(limit: number): NamedStatement {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`claim limit must be a positive integer, got ${limit}`);
   let statement = claimStatements.get(limit);
   if (statement === undefined) {
