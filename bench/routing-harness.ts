@@ -6,9 +6,13 @@
  * router's trace buffer) changes every GC of the process it lives in. Prints the median, min and
  * max µs per call over rounds of 64 concurrent calls.
  *
- *   HARNESS_SIDE=router node --conditions=source --import tsx bench/routing-harness.ts [payload bytes]
+ *   HARNESS_SIDE=router node --max-semi-space-size=64 --conditions=source --import tsx bench/routing-harness.ts [payload bytes]
  *
- * To compare two trees, copy this file into the other tree's bench/ and alternate the runs.
+ * To compare two trees, copy this file into the other tree's bench/ and alternate the runs, several
+ * processes per tree. With V8's default young generation a process sometimes falls into promotion
+ * storms (`--trace-gc-nvp`: ~420 MB promoted in a run instead of ~27 MB, the same code either way)
+ * and then reports ~50 % more per call for its whole life; `--max-semi-space-size=64` makes that
+ * rare, and the lower of two modes is the code's cost (ADR 0031 round 5).
  */
 import { pino } from 'pino';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
