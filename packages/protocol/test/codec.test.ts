@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AegisError, decode, encode } from '@aegis-ipc/protocol';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -108,5 +108,25 @@ describe('codec scratch buffer (inputs are unpacked from one reused buffer)', ()
   it('decodes inputs larger than the scratch buffer directly', () => {
     const big = 'y'.repeat(100_000);
     expect((decode(encode({ big })) as { big: string }).big).toBe(big);
+  });
+});
+
+describe('decoded objects', () => {
+  it('have a null prototype whatever their size, and an inherited setter never sees their keys', () => {
+    const setter = vi.fn();
+    Object.defineProperty(Object.prototype, 'trap', { set: setter, configurable: true });
+    try {
+      for (const size of [0, 1, 64, 65, 200]) {
+        const source: Record<string, number> = { trap: 1 };
+        for (let i = 0; i < size; i++) source[`k${i}`] = i;
+        const value = decode(encode(source)) as Record<string, unknown>;
+        expect(Object.getPrototypeOf(value)).toBeNull();
+        expect(Object.keys(value)).toEqual(Object.keys(source));
+        expect(value.trap).toBe(1);
+      }
+      expect(setter).not.toHaveBeenCalled();
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).trap;
+    }
   });
 });
