@@ -18,6 +18,8 @@ import type { DedupeLease, DedupeStore } from './dedupe-store.js';
 /** One claimed run's lease, from its claim to the end of its handler. */
 export interface HeldLease {
   readonly key: string;
+  /** The lease as last written: its holder's next write must be based on it (a KV revision). */
+  readonly lease: DedupeLease | undefined;
   /** True once a renewal found the record no longer this run's lease. */
   readonly lost: boolean;
 }
@@ -34,7 +36,8 @@ interface Held extends HeldLease {
 }
 
 export interface LeaseRenewerOptions {
-  readonly store: DedupeStore;
+  /** Only `renew` is used: a record that is not a dedupe store's (a call's status record) can be renewed too. */
+  readonly store: Pick<DedupeStore, 'renew'>;
   readonly leaseMs: number;
   /** A renewal found the lease lost: another holder's lease, a completion record, or none. */
   readonly onLost: (key: string) => void;

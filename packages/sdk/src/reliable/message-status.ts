@@ -205,6 +205,22 @@ export class MessageStatusStore {
     }
   }
 
+  /**
+   * Extends the lease of a claimed record to `leaseUntil` — only if the record is still at
+   * `revision` (compare-and-set), so it never extends a lease another delivery took over. Returns
+   * the new revision, or `undefined` when the record moved on (ADR 0027).
+   * @throws AegisError `STORAGE_FAILURE` when the bucket cannot be reached (the lease may still be held)
+   */
+  async renewLease(record: MessageStatus, revision: number, leaseUntil: number): Promise<number | undefined> {
+    const renewed: MessageStatus = { ...record, lease_until: leaseUntil };
+    try {
+      return await this.#write(record.message_id, encode(renewed), new NatsHeaderBlock(['Nats-Expected-Last-Subject-Sequence', String(revision)]) as unknown as MsgHdrs);
+    } catch (err) {
+      if (isWrongLastSequence(err)) return undefined;
+      throw storageFailure(`cannot renew the lease of ${record.message_id}`, err);
+    }
+  }
+
   /** Overwrites the status (terminal transitions). @throws AegisError `STORAGE_FAILURE` */
   async put(status: MessageStatus): Promise<void> {
     try {

@@ -1,7 +1,7 @@
 /**
  * The receiver's idempotency guard for its `idempotency` option (ADR 0052, 0053): the status
- * record, a separate dedupe store (its leases renewed while handlers run, ADR 0027) or the
- * PostgreSQL inbox.
+ * record or a separate dedupe store (both with their leases renewed while handlers run, ADR
+ * 0027), or the PostgreSQL inbox.
  */
 import type { Logger } from 'pino';
 import { dedupeGuard } from './dedupe-guard.js';
@@ -14,12 +14,12 @@ import { statusRecordGuard } from './status-record-guard.js';
 export function selectGuard(options: ResolvedReceiverOptions, status: MessageStatusStore, log: Logger): IdempotencyGuard {
   const idem = options.idempotency;
   if ('pool' in idem) return inboxGuard(idem.pool, options.responseTtlMs);
-  if (!('store' in idem)) return statusRecordGuard(status, options.statusTtlMs);
-  return dedupeGuard({
-    store: idem.store,
-    responseTtlMs: options.responseTtlMs,
+  // Leases are renewed from the receiver's in-flight sweep (ADR 0027); a loss is logged.
+  const renewal = {
     leaseMs: options.schedule.ackTimeoutMs,
-    onLeaseLost: (key) => log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost while the handler ran; another copy may run beside it'),
-    onError: (err, what) => log.warn({ err }, `${what} failed`),
-  });
+    onLeaseLost: (key: string) => log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost while the handler ran; another copy may run beside it'),
+    onError: (err: unknown, what: string) => log.warn({ err }, `${what} failed`),
+  };
+  if (!('store' in idem)) return statusRecordGuard(status, options.statusTtlMs, renewal);
+  return dedupeGuard({ store: idem.store, responseTtlMs: options.responseTtlMs, ...renewal });
 }

@@ -12,15 +12,63 @@
  * a re-send is refused while this one is in the stream — and a redelivery of this copy comes only
  * after the ack wait, when a lease would have run out too. Its outcome is a create, which fails
  * if such a redelivery has claimed the record meanwhile. One KV write per call on that path.
+ *
+ * A claimed record's lease is renewed while the handler runs (ADR 0027): from the receiver's
+ * in-flight sweep, by compare-and-set on the revision of the record's last write, and the outcome
+ * is written on the revision of the last renewal. A run whose renewal found the record moved on
+ * writes nothing over it: its outcome write fails its compare-and-set as before (the delivery is
+ * redelivered and answered from the record), and a failed run looks again later instead of
+ * ending the message.
  */
 import { toAegisError } from '@aegis-ipc/protocol';
+import type { DedupeLease } from '../dedupe/dedupe-store.js';
+import { LeaseRenewer, type HeldLease } from '../dedupe/lease-renewer.js';
 import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
 import type { MessageStatus, MessageStatusStore } from './message-status.js';
 
-export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: number): IdempotencyGuard {
+/** How a claimed record's lease is renewed while its handler runs. */
+export interface StatusLeaseRenewal {
+  /** The lease taken per claim (the ack timeout). */
+  readonly leaseMs: number;
+  /** A renewal found the record taken over or ended by another delivery. */
+  readonly onLeaseLost: (messageId: string) => void;
+  /** A renewal could not reach the bucket; the next sweep tries again. */
+  readonly onError: (err: unknown, what: string) => void;
+}
+
+/** A claimed record's lease: the record as claimed and the revision of its last write. */
+interface StatusLease extends DedupeLease {
+  readonly record: MessageStatus;
+  readonly revision: number;
+}
+
+export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: number, renewal?: StatusLeaseRenewal): IdempotencyGuard {
+  const renewer = renewal && new LeaseRenewer({
+    store: {
+      async renew(lease: DedupeLease, leaseMs: number) {
+        const held = lease as StatusLease;
+        const revision = await statuses.renewLease(held.record, held.revision, Date.now() + leaseMs);
+        return revision === undefined ? undefined : { ...held, revision };
+      },
+    },
+    leaseMs: renewal.leaseMs,
+    onLost: renewal.onLeaseLost,
+    onError: renewal.onError,
+  });
+
+  /**
+   * The claimed path's writes: stop renewing (waiting for a renewal in flight, which moves the
+   * revision or finds the lease lost), then compare-and-set on the last revision.
+   */
+  const writeHeld = async (held: HeldLease, record: MessageStatus): Promise<number> => {
+    await renewer!.end(held);
+    return statuses.replace(record, (held.lease as StatusLease).revision);
+  };
+
   return {
     kind: 'status',
     responseTtlMs,
+    sweep: renewer && ((now) => renewer.sweep(now)),
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
       if (input.pending === undefined) throw new Error('the status-record guard needs the pending record');
       // The only copy: no claim, and its records are create-only writes.
@@ -36,8 +84,11 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
       if (claim.state === 'terminal') {
         return claim.status.state === 'ACKNOWLEDGED' ? { kind: 'duplicate', response: claim.status.response } : { kind: 'terminal', status: claim.status };
       }
-      // Every write after the claim is a compare-and-set on its revision.
-      return runHandler(() => claim.record, (record) => statuses.replace(record, claim.revision), invoke, afterEffect);
+      // Every write after the claim is a compare-and-set on its revision (or its last renewal's).
+      if (renewer === undefined) return runHandler(() => claim.record, (record) => statuses.replace(record, claim.revision), invoke, afterEffect);
+      const lease: StatusLease = { id: input.messageId, owner: String(claim.revision), record: claim.record, revision: claim.revision };
+      const held = renewer.hold(input.messageId, lease, now);
+      return runHandler(() => claim.record, (record) => writeHeld(held, record), invoke, afterEffect, () => held.lost, input.leaseMs);
     },
   };
 }
@@ -49,12 +100,15 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
  */
 async function runHandler(
   base: () => MessageStatus, write: (record: MessageStatus) => Promise<number>, invoke: (tx: undefined) => Promise<unknown>, afterEffect: () => void,
+  lost?: () => boolean, leaseMs = 0,
 ): Promise<GuardResult> {
   let response: unknown;
   try {
     response = await invoke(undefined);
   } catch (err) {
     await write(failedAttempt(base(), err)).catch(() => undefined);
+    // The record is another delivery's now: it decides the outcome; look again later (ADR 0027).
+    if (lost?.() === true) return { kind: 'busy', retryAfterMs: leaseMs };
     throw err;
   }
   afterEffect();

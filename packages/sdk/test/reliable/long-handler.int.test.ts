@@ -86,7 +86,7 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
     expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
   });
 
-  it.skipIf(mode === 'statusRecord')('a second copy of the id arriving meanwhile waits and gets the one recorded response', async () => {
+  it('a second copy of the id arriving meanwhile waits and gets the one recorded response', async () => {
     const messageId = newMessageId();
     const duplicatesBefore = await metric('ipc_messages_duplicates_total', service);
     const call = caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 2 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
