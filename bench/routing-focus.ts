@@ -1,7 +1,8 @@
 /**
  * Focused routing driver (ADR 0031 round 4): only the c=64 closed-loop rows of raw 2-hop and
  * AegisIPC, interleaved, each with CPU µs per call and write/read syscalls per call of the three
- * processes (caller | forwarder or router | responder or instance), from `/proc`; optionally a
+ * processes (caller | forwarder or router | responder or instance | NATS server, and the whole
+ * machine's busy CPU), from `/proc`; optionally a
  * paced run. Same processes and calls as `npm run bench -- routing`, fewer cases, so before/after
  * runs can alternate more often in the same window of a shared machine's load.
  *
@@ -18,7 +19,7 @@ import { startBenchProcesses } from './_lib/bench-processes.js';
 import { benchCall, type CallTargets } from './_lib/bench-calls.js';
 import { runClosedLoop } from './_lib/closed-loop.js';
 import { createRawCaller } from './_lib/raw-caller.js';
-import { CpuMeter } from './_lib/process-cpu.js';
+import { CpuMeter, sharedCpuSources } from './_lib/process-cpu.js';
 import { runPaced } from './_lib/paced-load.js';
 import { readFileSync } from 'node:fs';
 
@@ -43,9 +44,10 @@ try {
   const targets: CallTargets = { raw, client, ...processes };
   await waitFor(async () => (await benchCall('aegis', targets, 100)(0), true), { timeoutMs: 15_000, what: 'first routed call' });
   const { pids } = processes;
+  const shared = sharedCpuSources();
   const meters = {
-    raw_2hop: new CpuMeter({ caller: 'self', hop: pids.rawForwarder, end: pids.rawResponder }),
-    aegis: new CpuMeter({ caller: 'self', hop: pids.router, end: pids.echo }),
+    raw_2hop: new CpuMeter({ caller: 'self', hop: pids.rawForwarder, end: pids.rawResponder, ...shared }),
+    aegis: new CpuMeter({ caller: 'self', hop: pids.router, end: pids.echo, ...shared }),
   } as const;
   for (let w = 0; w < windows; w++) {
     for (const payload of payloads) {
@@ -58,7 +60,7 @@ try {
         const n = stats.calls_total ?? 1;
         const io = ioPids.map(sysc).map(([w, r], i) => `${((w - (ioBefore[i] as [number, number])[0]) / n).toFixed(2)}/${((r - (ioBefore[i] as [number, number])[1]) / n).toFixed(2)}`);
         process.stdout.write(
-          `${path} ${payload}B c${concurrency}: ${Math.round(stats.rps)} rps p50 ${stats.p50_ms.toFixed(2)} p99 ${stats.p99_ms.toFixed(2)} err ${stats.errors} cpu ${cpu.caller}|${cpu.hop}|${cpu.end} w/r per call ${io.join(' | ')}\n`,
+          `${path} ${payload}B c${concurrency}: ${Math.round(stats.rps)} rps p50 ${stats.p50_ms.toFixed(2)} p99 ${stats.p99_ms.toFixed(2)} err ${stats.errors} cpu ${cpu.caller}|${cpu.hop}|${cpu.end}|${cpu.nats ?? '-'} machine ${cpu.machine ?? '-'} w/r per call ${io.join(' | ')}\n`,
         );
       }
     }

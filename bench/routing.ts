@@ -22,7 +22,7 @@ import { startBenchProcesses } from './_lib/bench-processes.js';
 import { PATHS, benchCall, type CallTargets } from './_lib/bench-calls.js';
 import { runClosedLoop } from './_lib/closed-loop.js';
 import { createRawCaller } from './_lib/raw-caller.js';
-import { CpuMeter } from './_lib/process-cpu.js';
+import { CpuMeter, sharedCpuSources } from './_lib/process-cpu.js';
 import { runPaced } from './_lib/paced-load.js';
 import { printJsonLine, printPaced, printTable, type BenchRow, type BenchSettings } from './_lib/bench-report.js';
 
@@ -54,10 +54,12 @@ try {
 
   // CPU per call of the processes on each path: caller (this one), the middle hop, the responder.
   const { pids } = processes;
+  // Plus the NATS server and the whole machine (kernel included): the ratio follows their sum.
+  const shared = sharedCpuSources();
   const meters = {
-    raw_1hop: new CpuMeter({ caller: 'self', end: pids.rawResponder }),
-    raw_2hop: new CpuMeter({ caller: 'self', hop: pids.rawForwarder, end: pids.rawResponder }),
-    aegis: new CpuMeter({ caller: 'self', hop: pids.router, end: pids.echo }),
+    raw_1hop: new CpuMeter({ caller: 'self', end: pids.rawResponder, ...shared }),
+    raw_2hop: new CpuMeter({ caller: 'self', hop: pids.rawForwarder, end: pids.rawResponder, ...shared }),
+    aegis: new CpuMeter({ caller: 'self', hop: pids.router, end: pids.echo, ...shared }),
   } as const;
   const rows: BenchRow[] = [];
   for (const payload of settings.payloads) {

@@ -18,12 +18,13 @@ export interface BenchRow extends LoadStats {
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 
 export function printTable(rows: readonly BenchRow[]): void {
-  const header = ['path', 'payload', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs raw 2-hop', 'cpu µs/call caller|hop|end'];
+  const header = ['path', 'payload', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs raw 2-hop', 'cpu µs/call caller|hop|end|nats', 'machine'];
   const lines = rows.map((r) => {
     const raw2 = rows.find((x) => x.path === 'raw_2hop' && x.payload_bytes === r.payload_bytes && x.concurrency === r.concurrency);
     const ratio = raw2 && raw2.rps > 0 ? (r.rps / raw2.rps).toFixed(2) : '-';
-    const cpu = ['caller', 'hop', 'end'].map((k) => r.cpu_us_per_call[k]?.toString() ?? '-').join('|');
-    return [r.path, `${r.payload_bytes} B`, String(r.concurrency), Math.round(r.rps).toString(), r.p50_ms.toFixed(3), r.p99_ms.toFixed(3), String(r.errors), ratio, cpu];
+    const cpu = ['caller', 'hop', 'end', 'nats'].map((k) => r.cpu_us_per_call[k]?.toString() ?? '-').join('|');
+    const machine = r.cpu_us_per_call.machine?.toString() ?? '-';
+    return [r.path, `${r.payload_bytes} B`, String(r.concurrency), Math.round(r.rps).toString(), r.p50_ms.toFixed(3), r.p99_ms.toFixed(3), String(r.errors), ratio, cpu, machine];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
@@ -71,6 +72,14 @@ export function printJsonLine(input: {
       raw_2hop: input.rows.find((r) => r.path === 'raw_2hop' && r.payload_bytes === 1024 && r.concurrency === 64)?.cpu_us_per_call.hop,
       aegis: input.rows.find((r) => r.path === 'aegis' && r.payload_bytes === 1024 && r.concurrency === 64)?.cpu_us_per_call.hop,
     },
+    // Whole-machine CPU per call (NATS server and kernel included): on a CPU-bound run the
+    // throughput ratio is about raw_2hop ÷ aegis of these (ADR 0031 round 6).
+    machine_cpu_us_per_call_c64_by_payload: Object.fromEntries(
+      input.settings.payloads.map((p) => [
+        String(p),
+        Object.fromEntries((['raw_2hop', 'aegis'] as const).map((path) => [path, input.rows.find((r) => r.path === path && r.payload_bytes === p && r.concurrency === 64)?.cpu_us_per_call.machine])),
+      ]),
+    ),
     aegis_rps_c64_by_payload: Object.fromEntries(input.settings.payloads.map((p) => [String(p), round(rps('aegis', p, 64), 0)])),
     paced_p50_ms: round(input.paced.aegis.p50_ms),
     paced_p99_ms: round(input.paced.aegis.p99_ms),
