@@ -19,6 +19,11 @@ export interface ReliableMetrics {
   readonly cacheHits: FoldedCounter<'service_name'>;
   readonly cacheMisses: FoldedCounter<'service_name'>;
   readonly deadLettered: FoldedCounter<'service_name'>;
+  /**
+   * Runs that found their lease (`{ store }` dedupe record or claimed status record) lost while or
+   * after the handler ran (ADR 0027): another copy may have run beside them.
+   */
+  readonly leaseLost: FoldedCounter<'service_name'>;
 }
 
 const byRegistry = new WeakMap<Registry, ReliableMetrics>();
@@ -44,6 +49,11 @@ export function reliableMetrics(registry: Registry = globalRegistry): ReliableMe
     cacheHits: counter('ipc_message_cache_hits_total', 'Dedupe/inbox lookups that found a stored response.', ['service_name']),
     cacheMisses: counter('ipc_message_cache_misses_total', 'Dedupe/inbox lookups that found nothing and processed.', ['service_name']),
     deadLettered: counter('ipc_messages_dead_lettered_total', 'Reliable requests parked in the dead-letter stream.', ['service_name']),
+    leaseLost: counter(
+      'ipc_messages_dedupe_lease_lost_total',
+      'Handler runs that found their lease (dedupe record or claimed status record) lost while the handler ran: another copy may have run beside them.',
+      ['service_name'],
+    ),
   };
   byRegistry.set(registry, metrics);
   return metrics;

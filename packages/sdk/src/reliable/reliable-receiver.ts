@@ -83,7 +83,7 @@ export class ReliableReceiver implements AsyncDisposable {
       const jsm = await jetstreamManager(instance.nc);
       await ensureReliableStreams(jsm, resolved.duplicateWindowMs);
       const status = await MessageStatusStore.open(instance.nc, resolved.statusTtlMs);
-      const guard = selectGuard(resolved, status, log);
+      const guard = selectGuard(resolved, instance.serviceName, status, log);
       warnOnShortTtl(resolved, guard, log);
       const consumerName = await ensureServiceConsumer(jsm, instance.serviceName, resolved.schedule, Math.max(1000, resolved.concurrency * 8));
       const receiver = new ReliableReceiver(instance, resolved, guard, status, log);

@@ -9,15 +9,21 @@ import type { IdempotencyGuard } from './idempotency-guard.js';
 import { inboxGuard } from './inbox/inbox-guard.js';
 import type { MessageStatusStore } from './message-status.js';
 import type { ResolvedReceiverOptions } from './receiver-options.js';
+import { reliableMetrics } from './reliable-metrics.js';
 import { statusRecordGuard } from './status-record-guard.js';
 
-export function selectGuard(options: ResolvedReceiverOptions, status: MessageStatusStore, log: Logger): IdempotencyGuard {
+/** @param serviceName the receiver's service (its consumer reads only that service's calls): the metrics' label. */
+export function selectGuard(options: ResolvedReceiverOptions, serviceName: string, status: MessageStatusStore, log: Logger): IdempotencyGuard {
   const idem = options.idempotency;
   if ('pool' in idem) return inboxGuard(idem.pool, options.responseTtlMs);
-  // Leases are renewed from the receiver's in-flight sweep (ADR 0027); a loss is logged.
+  // Leases are renewed from the receiver's in-flight sweep (ADR 0027); a loss is logged and counted.
+  const leaseLost = reliableMetrics(options.registry).leaseLost.bind({ service_name: serviceName });
   const renewal = {
     leaseMs: options.schedule.ackTimeoutMs,
-    onLeaseLost: (key: string) => log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost while the handler ran; another copy may run beside it'),
+    onLeaseLost: (key: string) => {
+      leaseLost.inc();
+      log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost while the handler ran; another copy may run beside it');
+    },
     onError: (err: unknown, what: string) => log.warn({ err }, `${what} failed`),
   };
   if (!('store' in idem)) return statusRecordGuard(status, options.statusTtlMs, renewal);

@@ -13,7 +13,8 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { HEADERS, NAMESPACE, encode, newMessageId } from '@aegis-ipc/protocol';
 import { connectTestRedis, deleteKeysWithPrefix, uniqueName, waitFor, type TestRedis } from '@aegis-ipc/testing';
-import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type Idempotency } from '@aegis-ipc/sdk';
+import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type DedupeStore, type Idempotency } from '@aegis-ipc/sdk';
+import { reliableDedupeKey } from '../../src/reliable/dedupe-guard.js';
 import { silent, startSystem, type System } from './helpers.js';
 
 const ACK_TIMEOUT_MS = 1_000;
@@ -49,13 +50,15 @@ async function metric(name: string, serviceName: string): Promise<number> {
 
 describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
   const service = `slow-${mode.replace(' ', '-')}`;
+  let store: DedupeStore | undefined;
 
   beforeAll(async () => {
     const server = await system.client();
-    const idempotency: Idempotency =
-      mode === 'statusRecord' ? { statusRecord: true }
-      : mode === 'kv store' ? { store: await KvDedupeStore.open(server.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 }) }
-      : { store: new RedisDedupeStore(redis, { keyPrefix: redisPrefix }) };
+    store =
+      mode === 'statusRecord' ? undefined
+      : mode === 'kv store' ? await KvDedupeStore.open(server.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 })
+      : new RedisDedupeStore(redis, { keyPrefix: redisPrefix });
+    const idempotency: Idempotency = store === undefined ? { statusRecord: true } : { store };
     // Two instances: a redelivery or a copy may land on either.
     for (const id of ['a', 'b']) {
       const instance = await server.register(service, `${service}-${id}`);
@@ -84,6 +87,7 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
     expect(status).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 0, response: { run: 1, by: res.by } });
     expect(await metric('ipc_messages_retried_total', service)).toBe(redeliveriesBefore);
     expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
+    expect(await metric('ipc_messages_dedupe_lease_lost_total', service)).toBe(0); // renewed all along
   });
 
   it('a second copy of the id arriving meanwhile waits and gets the one recorded response', async () => {
@@ -107,5 +111,29 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
     const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
     expect(status).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1, by: res.by } });
     expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
+    expect(await metric('ipc_messages_dedupe_lease_lost_total', service)).toBe(0);
+  });
+
+  it('a run whose record another copy completed meanwhile counts a lost lease and answers with the recorded response', async () => {
+    const messageId = newMessageId();
+    const lostBefore = await metric('ipc_messages_dedupe_lease_lost_total', service);
+    const call = caller.callReliable<{ run: number }>(service, 'slow', { x: 3 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
+    await waitFor(() => runs.get(messageId) === 1, { timeoutMs: 5_000 });
+    // What a copy that took the lapsed lease over and finished would leave (say this process
+    // stalled past its lease): the id completed with another response.
+    if (store !== undefined) {
+      await store.complete(reliableDedupeKey(service, messageId), { run: 0 }, 60 * 60 * 1000);
+    } else {
+      const statuses = await MessageStatusStore.bind(caller.nc);
+      const current = await statuses.get(messageId);
+      expect(current).toMatchObject({ state: 'PENDING' }); // claimed: a caller-chosen id
+      await statuses.put({ ...current!, state: 'ACKNOWLEDGED', response: { run: 0 }, lease_until: null });
+    }
+    // The next renewal (within a sweep or two, long before the handler ends) finds it lost.
+    await waitFor(async () => (await metric('ipc_messages_dedupe_lease_lost_total', service)) > lostBefore, { timeoutMs: 2_000 });
+    expect((await call).run).toBe(0); // the recorded answer, not this run's
+    expect(runs.get(messageId)).toBe(1);
+    expect(await metric('ipc_messages_dedupe_lease_lost_total', service)).toBe(lostBefore + 1);
+    expect(await (await MessageStatusStore.bind(caller.nc)).get(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 0 } });
   });
 });
