@@ -13,3 +13,4 @@ export { createTestDatabase, type TestDatabase } from './postgres.js';
 export { connectTestRedis, deleteKeysWithPrefix, type TestRedis } from './redis.js';
 export { spawnTs, type SpawnedProcess } from './child-process.js';
 export { errorCodeOf } from './error-code-of.js';
+export { captureLogs, type LogCapture, type LogRecord } from './log-capture.js';
