@@ -44,8 +44,8 @@ export type Outcome =
   | { readonly type: 'fail'; readonly error: string; readonly retryable: boolean }
   /** Another consumer holds the message id's lease: look again later. */
   | { readonly type: 'busy'; readonly delayMs: number }
-  /** Redeliver after `delayMs`. */
-  | { readonly type: 'retry'; readonly delayMs: number; readonly error: string }
+  /** Redeliver after `delayMs`. `busy`: not a failure — another consumer held the id's lease (QoS 2). */
+  | { readonly type: 'retry'; readonly delayMs: number; readonly error: string; readonly busy?: true }
   /** Park in the dead-letter stream with `error`. */
   | { readonly type: 'dead-letter'; readonly error: string };
 
@@ -83,7 +83,7 @@ export function retryPolicyInterceptor(policy: RetryPolicy): DeliveryInterceptor
       return { type: 'dead-letter', error: `delivery limit of ${policy.maxDeliver} reached (the last attempt did not finish)` };
     }
     const outcome = await next(delivery);
-    if (outcome.type === 'busy') return { type: 'retry', delayMs: outcome.delayMs, error: 'message id leased by another consumer' };
+    if (outcome.type === 'busy') return { type: 'retry', delayMs: outcome.delayMs, error: 'message id leased by another consumer', busy: true };
     if (outcome.type !== 'fail') return outcome;
     if (!outcome.retryable || delivery.deliveryCount >= policy.maxDeliver) return { type: 'dead-letter', error: outcome.error };
     return { type: 'retry', delayMs: backoffDelay(policy.backoff, delivery.deliveryCount), error: outcome.error };

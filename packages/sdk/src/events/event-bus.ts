@@ -17,6 +17,7 @@ import { dedupeStage } from './dedupe-interceptor.js';
 import { composeDelivery, errorText, retryPolicyInterceptor, type DeliveryInterceptor, type DeliveryNext, type Outcome } from './delivery.js';
 import { resolveEventBusOptions, resolveSubscribeOptions, type EventBusOptions, type ResolvedEventBusOptions, type ResolvedSubscribeOptions } from './event-bus-options.js';
 import { assertUserHeaders, envelopeHeaders } from './event-headers.js';
+import { loggingInterceptor } from './event-logging.js';
 import { eventMetrics, metricsInterceptor, type EventMetrics } from './event-metrics.js';
 import type { EventTransport } from './event-transport.js';
 import { tracedPublish, tracingInterceptor } from './event-tracing.js';
@@ -205,7 +206,9 @@ export class EventBus {
     topic: string,
     sub: ResolvedSubscribeOptions,
   ): Promise<{ interceptors: DeliveryInterceptor[]; drain: () => Promise<void>; sweep?: (now: number) => void }> {
-    const chain: DeliveryInterceptor[] = [tracingInterceptor(), metricsInterceptor(this.metrics)];
+    // Bound once per subscription: pino serialises a child's bindings when it is made, not per line.
+    const log = this.logger.child({ transport: sub.transport, topic, group: sub.group });
+    const chain: DeliveryInterceptor[] = [tracingInterceptor(), metricsInterceptor(this.metrics), loggingInterceptor(log)];
     if (sub.qos === 0) return { interceptors: chain, drain: () => Promise.resolve() };
     chain.push(retryPolicyInterceptor(sub));
     if (sub.qos === 2) {
@@ -215,10 +218,10 @@ export class EventBus {
         // redelivery would find the lease gone and run the handler a second time.
         leaseMs: Math.max(this.options.ackWaitMs, this.options.claimIdleMs),
         ttlMs: this.options.dedupeTtlMs,
-        onError: (err, what) => this.logger.warn({ err, what }, 'QoS 2 dedupe store failure'),
+        onError: (err, what) => log.warn({ event: 'event_dedupe_store_failed', err, what }, 'QoS 2 dedupe store failure'),
         onLeaseLost: (key, reason) => {
           this.metrics.leaseLost.bind({ transport: sub.transport, topic, group: sub.group }).inc();
-          this.logger.warn({ key, reason, topic, group: sub.group }, 'QoS 2 dedupe lease lost while the handler ran; another copy may run beside it (ADR 0027)');
+          log.warn({ event: 'event_dedupe_lease_lost', key, reason }, 'QoS 2 dedupe lease lost while the handler ran; another copy may run beside it (ADR 0027)');
         },
       });
       chain.push(stage.interceptor);

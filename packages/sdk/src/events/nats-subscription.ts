@@ -12,6 +12,7 @@ import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { Delivery, DeliveryNext, Outcome } from './delivery.js';
 import type { ResolvedSubscribeOptions } from './event-bus-options.js';
 import { EVENT_HEADERS, readEnvelope } from './event-headers.js';
+import { traceIdOf } from './event-logging.js';
 import { headerEntries, streamPositionId, toNatsHeaders, type NatsContext } from './nats-transport.js';
 import { LazyClaimWindow } from './lazy-claim-window.js';
 import { ensureConsumer } from './nats-topology.js';
@@ -78,9 +79,8 @@ function subscribeCore(ctx: NatsContext, topic: string, options: ResolvedSubscri
       await limiter.slot();
       limiter.run(async () => {
         const id = `core-${Date.now()}`;
-        const outcome = await pipeline(toDelivery(topic, options, msg, { id, dedupeId: id }, 1));
-        // At most once: a failure is logged and the message is gone.
-        if (outcome.type !== 'ack') ctx.logger.warn({ topic, group: options.group, outcome }, 'QoS 0 event dropped after a handler failure');
+        // At most once: a failure is logged (event_dropped, by the logging stage) and the message is gone.
+        await pipeline(toDelivery(topic, options, msg, { id, dedupeId: id }, 1));
       }, onError);
     }
   })();
@@ -146,7 +146,7 @@ async function subscribeDurable(
         msg.ack();
       } catch (err) {
         // Not acked: the server redelivers it after ack_wait (a QoS 1 duplicate, a QoS 2 skip).
-        log.warn({ err, seq: msg.seq }, 'could not ack an event; it will be redelivered');
+        log.warn({ event: 'event_ack_failed', err, seq: msg.seq }, 'could not ack an event; it will be redelivered');
       }
     }
   };
@@ -170,7 +170,10 @@ async function subscribeDurable(
           msg.term();
         } catch (err) {
           // Leave it to the spare delivery: the message comes back and is parked again.
-          log.error({ err, seq: msg.seq }, 'could not dead-letter an event; it will be redelivered');
+          log.error(
+            { event: 'event_dead_letter_failed', err, seq: msg.seq, message_id: delivery.messageId, trace_id: traceIdOf(delivery.trace) },
+            'could not dead-letter an event; it will be redelivered',
+          );
           msg.nak(1000);
         }
     }

@@ -138,7 +138,6 @@ export async function subscribeRedis(
     } finally {
       inFlight.delete(entry.id);
     }
-    if (!durable && outcome.type !== 'ack') log.warn({ outcome }, 'QoS 0 event dropped after a handler failure');
     await settle(entry, delivery, outcome);
   };
 
