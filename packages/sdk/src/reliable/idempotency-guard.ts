@@ -11,8 +11,6 @@ import type { MessageStatus } from './message-status.js';
 export interface GuardInput {
   readonly messageId: string;
   readonly serviceName: string;
-  /** How long a claim holds before another instance may take it over (the ack wait). */
-  readonly leaseMs: number;
   /**
    * The PENDING record of this delivery (retry count, trace id…): the status-record guard claims
    * with it. A function, so the first delivery of an only copy (no claim) does not build it.

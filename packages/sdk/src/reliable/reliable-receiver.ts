@@ -220,7 +220,7 @@ export class ReliableReceiver implements AsyncDisposable {
       const pending = ownRecord ? (): MessageStatus => ({ ...newStatus(base, new Date().toISOString()), retry_count: deliveryCount - 1, instance_id: instanceId }) : undefined;
       const onlyCopy = deliveryCount === 1 && h.firstSend === '1';
       result = await this.#guard.run(
-        { messageId, serviceName, leaseMs: schedule.ackTimeoutMs, pending, onlyCopy },
+        { messageId, serviceName, pending, onlyCopy },
         (tx) => {
           const ctx: ReliableCallContext = {
             traceId, messageId, serviceName, instanceId: this.#instance.instanceId, method, attempt: deliveryCount, deliveryCount, tx,

@@ -19,6 +19,7 @@ export function selectGuard(options: ResolvedReceiverOptions, serviceName: strin
   // Leases are renewed from the receiver's in-flight sweep (ADR 0027); a loss is logged and counted.
   const leaseLost = reliableMetrics(options.registry).leaseLost.bind({ service_name: serviceName });
   const renewal = {
+    // The one source of the lease's length: the guard claims and renews with it (never per message).
     leaseMs: options.schedule.ackTimeoutMs,
     onLeaseLost: (key: string) => {
       leaseLost.inc();

@@ -26,9 +26,9 @@ import { LeaseRenewer, type HeldLease } from '../dedupe/lease-renewer.js';
 import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
 import type { MessageStatus, MessageStatusStore } from './message-status.js';
 
-/** How a claimed record's lease is renewed while its handler runs. */
+/** How long a claimed record's lease is and how it is renewed while its handler runs. */
 export interface StatusLeaseRenewal {
-  /** The lease taken per claim (the ack timeout). */
+  /** The lease taken per claim and per renewal (the ack timeout): one value, so the two never disagree. */
   readonly leaseMs: number;
   /** A renewal found the record taken over or ended by another delivery. */
   readonly onLeaseLost: (messageId: string) => void;
@@ -42,16 +42,17 @@ interface StatusLease extends DedupeLease {
   readonly revision: number;
 }
 
-export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: number, renewal?: StatusLeaseRenewal): IdempotencyGuard {
-  const renewer = renewal && new LeaseRenewer({
+export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: number, renewal: StatusLeaseRenewal): IdempotencyGuard {
+  const { leaseMs } = renewal;
+  const renewer = new LeaseRenewer({
     store: {
-      async renew(lease: DedupeLease, leaseMs: number) {
+      async renew(lease: DedupeLease, ms: number) {
         const held = lease as StatusLease;
-        const revision = await statuses.renewLease(held.record, held.revision, Date.now() + leaseMs);
+        const revision = await statuses.renewLease(held.record, held.revision, Date.now() + ms);
         return revision === undefined ? undefined : { ...held, revision };
       },
     },
-    leaseMs: renewal.leaseMs,
+    leaseMs,
     onLost: renewal.onLeaseLost,
     onError: renewal.onError,
   });
@@ -61,14 +62,14 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
    * revision or finds the lease lost), then compare-and-set on the last revision.
    */
   const writeHeld = async (held: HeldLease, record: MessageStatus): Promise<number> => {
-    await renewer!.end(held);
+    await renewer.end(held);
     return statuses.replace(record, (held.lease as StatusLease).revision);
   };
 
   return {
     kind: 'status',
     responseTtlMs,
-    sweep: renewer && ((now) => renewer.sweep(now)),
+    sweep: (now) => renewer.sweep(now),
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
       if (input.pending === undefined) throw new Error('the status-record guard needs the pending record');
       // The only copy: no claim, and its records are create-only writes.
@@ -77,7 +78,7 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
       const now = Date.now();
       const claim = await statuses.claim(
         input.messageId,
-        (current) => ({ ...pending, created_at: current?.created_at ?? pending.created_at, last_error: current?.last_error ?? null, lease_until: now + input.leaseMs }),
+        (current) => ({ ...pending, created_at: current?.created_at ?? pending.created_at, last_error: current?.last_error ?? null, lease_until: now + leaseMs }),
         now,
       );
       if (claim.state === 'in-progress') return { kind: 'busy', retryAfterMs: claim.retryAfterMs };
@@ -85,10 +86,9 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
         return claim.status.state === 'ACKNOWLEDGED' ? { kind: 'duplicate', response: claim.status.response } : { kind: 'terminal', status: claim.status };
       }
       // Every write after the claim is a compare-and-set on its revision (or its last renewal's).
-      if (renewer === undefined) return runHandler(() => claim.record, (record) => statuses.replace(record, claim.revision), invoke, afterEffect);
       const lease: StatusLease = { id: input.messageId, owner: String(claim.revision), record: claim.record, revision: claim.revision };
       const held = renewer.hold(input.messageId, lease, now);
-      return runHandler(() => claim.record, (record) => writeHeld(held, record), invoke, afterEffect, () => held.lost, input.leaseMs);
+      return runHandler(() => claim.record, (record) => writeHeld(held, record), invoke, afterEffect, () => held.lost, leaseMs);
     },
   };
 }

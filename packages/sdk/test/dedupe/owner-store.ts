@@ -6,13 +6,16 @@ export type MemoryRecord = { readonly s: 'lease'; readonly owner: string } | { r
 export class OwnerStore implements DedupeStore {
   readonly records = new Map<string, MemoryRecord>();
   readonly calls: string[] = [];
+  /** The lease length of every claim and renewal, in order. */
+  readonly leaseLengths: number[] = [];
   private owners = 0;
   /** Set to make renewals fail (a store outage) or hang until resolved. */
   renewFails = false;
   renewGate: Promise<void> | undefined;
 
-  claim(id: string): Promise<ClaimResult> {
+  claim(id: string, leaseMs = 0): Promise<ClaimResult> {
     this.calls.push(`claim ${id}`);
+    this.leaseLengths.push(leaseMs);
     const r = this.records.get(id);
     if (r?.s === 'done') return Promise.resolve({ state: 'done', response: r.r });
     if (r !== undefined) return Promise.resolve({ state: 'in-progress' });
@@ -33,8 +36,9 @@ export class OwnerStore implements DedupeStore {
     return Promise.resolve();
   }
 
-  async renew(lease: DedupeLease): Promise<DedupeLease | undefined> {
+  async renew(lease: DedupeLease, leaseMs: number): Promise<DedupeLease | undefined> {
     this.calls.push(`renew ${lease.id}`);
+    this.leaseLengths.push(leaseMs);
     if (this.renewGate !== undefined) await this.renewGate;
     if (this.renewFails) throw new Error('store unreachable');
     const r = this.records.get(lease.id);

@@ -8,7 +8,7 @@ import { dedupeGuard, reliableDedupeKey } from '../../src/reliable/dedupe-guard.
 import type { GuardInput, GuardResult } from '../../src/reliable/idempotency-guard.js';
 import { OwnerStore } from '../dedupe/owner-store.js';
 
-const INPUT: GuardInput = { messageId: 'm1', serviceName: 'svc', leaseMs: 1000 };
+const INPUT: GuardInput = { messageId: 'm1', serviceName: 'svc' };
 const KEY = reliableDedupeKey('svc', 'm1');
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -123,6 +123,21 @@ describe('dedupe guard lease renewal (ADR 0027)', () => {
     open();
     expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
     expect(store.count('complete')).toBe(0);
+  });
+
+  it('claims, renews and looks again with the one lease length the guard was built with', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    await sweepDue(s);
+    store.takeOver(KEY);
+    s.guard.sweep!(Date.now() + 700); // the first renewal counted from +300 ms: due again
+    await tick();
+    s.finish({ ok: 1 });
+    expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
+    // claim, renewal, renewal (lost), the end's claim again
+    expect(store.leaseLengths).toEqual([1000, 1000, 1000, 1000]);
   });
 
   it('a failed run that kept its lease releases it and rethrows', async () => {
