@@ -83,7 +83,7 @@ export class OutboxRelay {
     this.signal();
     await this.loopDone;
     await this.unlisten?.();
-    this.options.logger?.info({ relay_id: this.options.relayId }, 'relay stopped');
+    this.options.logger?.info({ event: 'relay_stopped', relay_id: this.options.relayId }, 'relay stopped');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -96,12 +96,16 @@ export class OutboxRelay {
     const continueFrom = this.prefetched;
     this.prefetched = undefined;
     let next: PrefetchedTransaction | undefined;
+    // Rows sent by this batch, kept only when their per-row debug line will be written (after COMMIT).
+    let sentRows: OutboxRecord[] | undefined;
+    const log = this.options.logger;
     return this.db.transaction(
       async (tx) => {
         const rows = await claimOutboxHeads(tx, this.options.batchSize);
         if (rows.length === 0) return { claimed: 0, sent: 0, retried: 0, failed: 0 };
         const outcomes = await this.publishBatch(rows);
         const sentIds = rows.filter((_, i) => outcomes[i] === undefined).map((r) => r.id);
+        if (log?.isLevelEnabled('debug') === true) sentRows = rows.filter((_, i) => outcomes[i] === undefined);
         let retried = 0;
         let failed = 0;
         for (const [i, row] of rows.entries()) {
@@ -111,11 +115,17 @@ export class OutboxRelay {
           await markOutboxAttemptFailed(tx, row.id, error, delay);
           if (delay === undefined) {
             failed++;
-            this.options.logger?.error({ relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempts: row.attempts + 1, err: error }, 'outbox row FAILED after the last retry');
+            log?.error(
+              { event: 'outbox_event_failed', relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempts: row.attempts + 1, err: error },
+              'outbox row FAILED after the last retry',
+            );
           } else {
             retried++;
             this.nextRetryAt = Math.min(this.nextRetryAt, Date.now() + delay);
-            this.options.logger?.warn({ relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempt: row.attempts + 1, retry_in_ms: delay, err: error }, 'publish failed; retry scheduled');
+            log?.warn(
+              { event: 'outbox_publish_retry', relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row), attempt: row.attempts + 1, retry_in_ms: delay, err: error },
+              'publish failed; retry scheduled',
+            );
           }
         }
         // Last, so it travels with COMMIT: one round trip for the marks and the commit.
@@ -133,6 +143,9 @@ export class OutboxRelay {
         this.metrics.retried.inc(result.retried);
         this.metrics.failed.inc(result.failed);
         this.prefetched = next;
+        if (sentRows !== undefined) {
+          for (const row of sentRows) log?.debug({ event: 'outbox_event_sent', relay_id: this.options.relayId, message_id: row.eventId, trace_id: traceIdOf(row) }, 'outbox event published and marked SENT');
+        }
         return result;
       },
       async (err: unknown) => {
@@ -193,7 +206,7 @@ export class OutboxRelay {
       // Stopped with a claim prefetched: roll it back, so its rows are PENDING and unlocked again.
       const prefetched = this.prefetched;
       this.prefetched = undefined;
-      await prefetched?.release().catch((err: unknown) => this.options.logger?.warn({ relay_id: this.options.relayId, err }, 'releasing the prefetched claim failed'));
+      await prefetched?.release().catch((err: unknown) => this.options.logger?.warn({ event: 'outbox_prefetch_release_failed', relay_id: this.options.relayId, err }, 'releasing the prefetched claim failed'));
     }
   }
 
@@ -207,7 +220,7 @@ export class OutboxRelay {
       try {
         claimed = (await this.runBatch()).claimed;
       } catch (err) {
-        log?.warn({ relay_id: this.options.relayId, err }, 'relay batch failed; will retry');
+        log?.warn({ event: 'outbox_batch_failed', relay_id: this.options.relayId, err }, 'relay batch failed; will retry');
         await this.sleep(this.options.errorBackoffMs);
         continue;
       }
@@ -239,6 +252,7 @@ export class OutboxRelay {
   }
 }
 
+/** The trace id of the row's stored `traceparent`; undefined when it was written untraced (nothing is made up). */
 function traceIdOf(row: OutboxRecord): string | undefined {
   return row.headers.traceparent?.split('-')[1];
 }

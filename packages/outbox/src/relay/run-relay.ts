@@ -69,7 +69,7 @@ export async function startRelayProcess(settings: OutboxSettings, opts: { logger
       }
     }
     const usedSink = sink;
-    log?.info({ relay_id: relayId, sink: usedSink.name, storage: db.kind, metrics_port: metrics?.port }, 'relay started');
+    log?.info({ event: 'relay_started', relay_id: relayId, sink: usedSink.name, storage: db.kind, metrics_port: metrics?.port }, 'relay started');
     return {
       relay,
       db,
