@@ -270,7 +270,7 @@ export class ReliableCaller {
       w.span?.addEvent('ipc.reliable.resend', { attempt: attempt + 1 });
       // Without `Ipc-First-Send`: a re-send is a second copy, its delivery must claim.
       const h = new NatsHeaderBlock(w.resendHeaders) as unknown as MsgHdrs;
-      await this.#publish(w.subject, w.data, h).catch((err: unknown) => w.log().warn({ err }, 're-send failed'));
+      await this.#publish(w.subject, w.data, h).catch((err: unknown) => w.log().warn({ event: 'message_resend_failed', err }, 're-send failed'));
     }
   }
 
@@ -293,7 +293,7 @@ export class ReliableCaller {
   /** The outcome recorded in a terminal status, or undefined while it is still pending. */
   #settled<T>(status: MessageStatus, options: ReliableCallOptions, log: () => Logger): Promise<T> | T | undefined {
     if (status.state === 'ACKNOWLEDGED') {
-      log().debug({ event: 'status_acknowledged' }, 'already acknowledged; answering from the status');
+      if (this.#options.logger.isLevelEnabled('debug')) log().debug({ event: 'status_acknowledged' }, 'already acknowledged; answering from the status');
       return this.#answer<T>(status.message_id, status.response, true, options);
     }
     if (status.state === 'FAILED' || status.state === 'EXPIRED') {

@@ -110,7 +110,7 @@ export class ReliableReceiver implements AsyncDisposable {
           continue;
         }
         if (this.#limiter.full) await this.#limiter.slot();
-        this.#limiter.run(() => sweep.track(msg, () => this.#handle(msg)), (err) => this.#log.error({ err, seq: msg.seq }, 'reliable delivery failed'));
+        this.#limiter.run(() => sweep.track(msg, () => this.#handle(msg)), (err) => this.#log.error({ event: 'message_delivery_failed', err, seq: msg.seq }, 'reliable delivery failed'));
       }
     })();
   }
@@ -160,7 +160,7 @@ export class ReliableReceiver implements AsyncDisposable {
     // The delivery's logger is made only when something is logged (a pino child per delivery is not free).
     const log = lazyChild(this.#log, { message_id: messageId, trace_id: traceId });
     if (target === undefined || messageId === '') {
-      log().error({ subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
+      log().error({ event: 'message_malformed', subject: msg.subject, seq: msg.seq }, 'malformed reliable request; terminated');
       msg.term();
       return 'malformed';
     }
@@ -206,7 +206,7 @@ export class ReliableReceiver implements AsyncDisposable {
     if (deliveryCount > 1 && !ownRecord) {
       await this.#status
         .updateUnlessTerminal(messageId, (cur) => ({ ...(cur ?? newStatus(base, new Date().toISOString())), state: 'PENDING', retry_count: deliveryCount - 1, updated_at: new Date().toISOString() }))
-        .catch((err: unknown) => log().warn({ err }, 'could not record the retry'));
+        .catch((err: unknown) => log().warn({ event: 'message_retry_record_failed', err }, 'could not record the retry'));
     }
     let result;
     try {
@@ -293,7 +293,7 @@ export class ReliableReceiver implements AsyncDisposable {
       await (processed?.recordOutcome !== undefined ? processed.recordOutcome(status) : Promise.all([this.#status.put(status), processed?.completion]));
     } catch (err) {
       // Without its status the outcome is not durable for pollers: redeliver (the guard dedupes).
-      log().warn({ err }, 'could not record the outcome; the broker will redeliver');
+      log().warn({ event: 'message_state_record_failed', state, err }, 'could not record the outcome; the broker will redeliver');
       msg.nak(1000);
       return 'not_recorded';
     }
@@ -304,7 +304,10 @@ export class ReliableReceiver implements AsyncDisposable {
     if (state === 'ACKNOWLEDGED') msg.ack();
     else msg.term();
     const processingMs = this.#publishAck(ackTo, base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
-    if (this.#log.isLevelEnabled('info')) log().info({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
+    // ACKNOWLEDGED is every call's happy path: debug, so production logs stay quiet (a duplicate
+    // already said `dedupe_hit` at info). FAILED and EXPIRED are what an operator looks for.
+    const level = state === 'ACKNOWLEDGED' ? 'debug' : 'warn';
+    if (this.#log.isLevelEnabled(level)) log()[level]({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
     return undefined;
   }
 
@@ -333,7 +336,7 @@ export class ReliableReceiver implements AsyncDisposable {
     try {
       seq = await parkRequest(this.#js, msg, base.service_name, base.method, `${error.code}: ${error.message}`);
     } catch (err) {
-      log().error({ err }, 'could not dead-letter the message; the spare delivery will park it');
+      log().error({ event: 'message_dead_letter_failed', err }, 'could not dead-letter the message; the spare delivery will park it');
       msg.nak(1000);
       return 'failed';
     }

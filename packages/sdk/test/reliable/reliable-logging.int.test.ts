@@ -62,7 +62,7 @@ describe.each(['statusRecord', 'store'] as const)('exactly-once call logs (%s)',
     expect(receiverLogs.withEvent('message_retry')).toEqual([expect.objectContaining({ ...ids, level: 30, delivery: 2 })]);
     expect(receiverLogs.withEvent('dedupe_hit')).toEqual([expect.objectContaining({ ...ids, level: 30, delivery: 2 })]);
     await waitFor(() => receiverLogs.withEvent('message_state').length === 1, { what: 'the duplicate acknowledged' });
-    expect(receiverLogs.withEvent('message_state')).toEqual([expect.objectContaining({ ...ids, state: 'ACKNOWLEDGED', duplicate: true })]);
+    expect(receiverLogs.withEvent('message_state')).toEqual([expect.objectContaining({ ...ids, level: 20, state: 'ACKNOWLEDGED', duplicate: true })]);
 
     // The caller already knows the answer: a second call with the id is answered from its status.
     expect(await caller.callReliable(service, 'add', { a: 2, b: 3 }, { messageId, traceId })).toEqual({ sum: 5 });
