@@ -28,10 +28,14 @@ export class StalledRequestWatcher {
         if (advisory === undefined) return;
         const { seq, deliveries } = advisory;
         const park = async () => {
-          const messageId = await parkStalledRequest(this.nc, await this.statuses.store(), seq, deliveries);
-          if (messageId !== undefined) this.log.warn({ event: 'message_dead_lettered', message_id: messageId, stream_seq: seq }, 'no instance parked a request past max_deliver; parked it FAILED');
+          const parked = await parkStalledRequest(this.nc, await this.statuses.store(), seq, deliveries);
+          if (parked === undefined) return;
+          this.log.warn(
+            { event: 'message_dead_lettered', message_id: parked.messageId, trace_id: parked.traceId, service_name: parked.serviceName, method: parked.method, stream_seq: seq, deliveries },
+            'no instance parked a request past max_deliver; parked it FAILED',
+          );
         };
-        park().catch((e: unknown) => this.log.error({ err: e, stream_seq: seq }, 'could not park a stalled reliable request'));
+        park().catch((e: unknown) => this.log.error({ event: 'message_dead_letter_failed', err: e, stream_seq: seq }, 'could not park a stalled reliable request'));
       }, (err) => this.log.error({ err }, 'a subscription callback threw; that message was dropped')),
     });
   }

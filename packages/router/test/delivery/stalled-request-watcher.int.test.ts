@@ -16,8 +16,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NAMESPACE, SUBJECTS, ackSubject, decode, newMessageId } from '@aegis-ipc/protocol';
-import { connectTestNats, deleteBuckets, deleteStreams, errorCodeOf, uniqueName, waitFor } from '@aegis-ipc/testing';
+import { NAMESPACE, SUBJECTS, ackSubject, decode, newMessageId, newTraceId } from '@aegis-ipc/protocol';
+import { captureLogs, connectTestNats, deleteBuckets, deleteStreams, errorCodeOf, uniqueName, waitFor } from '@aegis-ipc/testing';
 import {
   MESSAGE_STATUS_BUCKET,
   RELIABLE_DLQ_STREAM,
@@ -36,6 +36,8 @@ import { routerHarness } from '../router-harness.js';
 
 const silent = pino({ level: 'silent' });
 const harness = routerHarness();
+/** The router's warn+ lines: the watcher's `message_dead_lettered` must name the request (SPEC OBS-3). */
+const routerLogs = captureLogs();
 let router: Router;
 let nc: NatsConnection;
 let client: AegisClient;
@@ -44,7 +46,7 @@ const receivers: ReliableReceiver[] = [];
 const zombies: ConsumerMessages[] = [];
 
 beforeAll(async () => {
-  router = await harness.start();
+  router = await harness.start({ logger: pino({ level: 'warn' }, routerLogs.stream) });
   ({ nc, client } = await harness.connect());
   jsm = await jetstreamManager(nc);
 });
@@ -159,10 +161,11 @@ describe('a request no instance parked (the server emits MAX_DELIVERIES)', () =>
     await receiverGone(service, receiver);
     const deliveries = await startZombie(service);
     const messageId = newMessageId();
+    const traceId = newTraceId();
     const acks = countAcks(messageId);
     const started = Date.now();
     // Without the watcher this call would wait its whole 50 s ack timeout (the test times out first).
-    const code = await errorCodeOf(client.callReliable(service, 'work', { n: 1 }, { messageId, ackTimeoutMs: 50_000, maxRetries: 0, timeoutMs: 55_000 }));
+    const code = await errorCodeOf(client.callReliable(service, 'work', { n: 1 }, { messageId, traceId, ackTimeoutMs: 50_000, maxRetries: 0, timeoutMs: 55_000 }));
     expect(code).toBe('ACK_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(15_000);
 
@@ -178,6 +181,9 @@ describe('a request no instance parked (the server emits MAX_DELIVERIES)', () =>
     expect(await requestSeq(service, messageId)).toBeUndefined();
     await waitFor(() => acks.length >= 1, { what: 'the ACK on ipc.ack.<id>' });
     expect(acks.map((a) => [a.status, a.error?.code])).toEqual([['failure', 'ACK_TIMEOUT']]);
+    expect(routerLogs.withEvent('message_dead_lettered').filter((r) => r['message_id'] === messageId)).toEqual([
+      expect.objectContaining({ level: 40, trace_id: traceId, service_name: service, method: 'work', deliveries: 2 }),
+    ]);
   }, 30_000);
 
   it('a message processed whose broker acks were all lost stays ACKNOWLEDGED: the watcher only clears it from the stream', async () => {

@@ -18,11 +18,20 @@ export function maxDeliveriesAdvisorySubject(): string {
   return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${RELIABLE_STREAM}.*`;
 }
 
+/** What {@link parkStalledRequest} parked: the ids its log line carries (SPEC OBS-3). */
+export interface ParkedRequest {
+  readonly messageId: string;
+  /** The request's `Ipc-Trace-Id`; '' when it carried none. */
+  readonly traceId: string;
+  readonly serviceName: string;
+  readonly method: string;
+}
+
 /**
- * Parks the request at `seq` of the request stream; returns its message id, or undefined when the
+ * Parks the request at `seq` of the request stream; returns what it parked, or undefined when the
  * message is already gone (acked, termed or parked meanwhile).
  */
-export async function parkStalledRequest(nc: NatsConnection, statuses: MessageStatusStore, seq: number, deliveries: number): Promise<string | undefined> {
+export async function parkStalledRequest(nc: NatsConnection, statuses: MessageStatusStore, seq: number, deliveries: number): Promise<ParkedRequest | undefined> {
   const jsm = await jetstreamManager(nc);
   let sm;
   try {
@@ -33,6 +42,7 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
   if (sm === null) return undefined;
   const target = parseReliableSubject(sm.subject);
   const messageId = sm.header?.get(HEADERS.messageId) ?? '';
+  const traceId = sm.header?.get(HEADERS.traceId) ?? '';
   if (target === undefined || messageId === '') return undefined;
   const previous = await statuses.get(messageId);
   if (previous !== undefined && previous.state !== 'PENDING') {
@@ -55,7 +65,7 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
   // outcome meanwhile, and that outcome wins over this park.
   const recorded = await statuses.updateUnlessTerminal(messageId, (current) => ({
     message_id: messageId, service_name: target.serviceName, method: target.method, state: 'FAILED', retry_count: Math.max(0, deliveries - 1),
-    last_error: `${error.code}: ${error.message}`, error: error.toWire(), trace_id: sm.header?.get(HEADERS.traceId) ?? current?.trace_id ?? previous?.trace_id ?? '',
+    last_error: `${error.code}: ${error.message}`, error: error.toWire(), trace_id: traceId || (current?.trace_id ?? previous?.trace_id ?? ''),
     created_at: current?.created_at ?? previous?.created_at ?? now, updated_at: now, instance_id: null, dlq_seq: parked.seq, replays: current?.replays ?? previous?.replays ?? 0,
   }));
   // Ended meanwhile (another router parked it, or a late instance recorded its outcome): that
@@ -64,11 +74,11 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
   await jsm.streams.deleteMessage(RELIABLE_STREAM, seq, false).catch(() => undefined);
   const ack: AckMessage = {
     message_id: messageId, service_name: target.serviceName, instance_id: '', status: 'failure', error_message: error.message,
-    processing_time_ms: 0, trace_id: sm.header?.get(HEADERS.traceId) ?? '', duplicate: false, error: error.toWire(),
+    processing_time_ms: 0, trace_id: traceId, duplicate: false, error: error.toWire(),
   };
   const data = encode(ack);
   nc.publish(ackSubject(messageId), data);
   const ackTo = sm.header?.get(RELIABLE_HEADERS.ackTo);
   if (ackTo) nc.publish(ackTo, data);
-  return messageId;
+  return { messageId, traceId, serviceName: target.serviceName, method: target.method };
 }
