@@ -94,9 +94,9 @@ export class Router implements AsyncDisposable {
       const registry = new Registry(settings.historySize);
       const store = await RegistryStore.open(nc, { bucket: settings.registryBucket, ttlMs: settings.registryTtlMs, logger });
       const metrics = new RouterMetrics(registry);
-      registry.onEvent((event) => {
-        if (event.type === 'instance_status_changed') logger.info({ event: event.type, service_name: event.service_name, instance_id: event.instance_id, from: event.from, to: event.to, reason: event.reason }, 'instance status changed');
-      });
+      // Status changes are logged once, by the component that writes them (the health monitor's
+      // instance_status_changed, the registration service's instance_unregistered): a line per
+      // registry event repeated each of them here, and on every replica that watched the write.
       await store.watch((change) => registry.apply(change));
       const writer = new RegistryWriter(store, registry, nc);
       const liveness = new Liveness(settings.heartbeatTimeoutMs);

@@ -148,13 +148,13 @@ export class HealthMonitor {
           this.#options.logger.info({ event: 'instance_status_changed', service_name: stored.record.service_name, instance_id: instanceId, from, to, reason }, `instance ${instanceId} ${from} → ${to}`);
         }
       })
-      .catch((err: unknown) => this.#options.logger.error({ err, instance_id: instanceId }, 'status transition failed'));
+      .catch((err: unknown) => this.#options.logger.error({ event: 'instance_status_change_failed', err, instance_id: instanceId, from, to }, 'status transition failed'));
   }
 
   #touch(instanceId: string): void {
     this.#writer
       .change(instanceId, (current) => (current === undefined ? undefined : { ...current.record, updated_at: new Date().toISOString() }))
-      .catch((err: unknown) => this.#options.logger.warn({ err, instance_id: instanceId }, 'registry refresh failed'));
+      .catch((err: unknown) => this.#options.logger.warn({ event: 'registry_refresh_failed', err, instance_id: instanceId }, 'registry refresh failed'));
   }
 
   #askToReregister(instanceId: string): void {
