@@ -165,7 +165,10 @@ export class RouteService {
     } catch (err) {
       const e = toAegisError(err);
       this.#metrics.errors.inc({ service_name: '(invalid)', error_type: e.code });
-      this.#logger.debug({ event: 'route_rejected', error_type: e.code, err: e.message }, 'routed request rejected');
+      if (this.#logger.isLevelEnabled('debug')) {
+        // The body could not be read: the trace id is known only when it travelled in a header.
+        this.#logger.debug({ event: 'route_rejected', trace_id: msg.headers?.get(HEADERS.traceId) || undefined, error_type: e.code, err: e.message }, 'routed request rejected');
+      }
       this.#reply(msg, encode(errorReply(e)));
       return;
     }
@@ -196,7 +199,7 @@ export class RouteService {
       else if (outcome.kind === 'fallback') this.#reply(msg, outcome.data as Uint8Array, true);
       else this.#reply(msg, outcome.data as Uint8Array);
     } catch (err) {
-      this.#logger.error({ err, trace_id: input.traceId }, 'could not answer a routed call');
+      this.#logger.error({ event: 'route_reply_failed', err, trace_id: input.traceId, service_name: input.serviceName, method: input.method }, 'could not answer a routed call');
     }
   }
 

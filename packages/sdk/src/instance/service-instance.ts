@@ -119,7 +119,7 @@ export class ServiceInstance implements AsyncDisposable {
       this.#ctx.logger.info({ event: 'instance_unregistered', service_name: this.serviceName, instance_id: this.instanceId }, 'unregistered');
     } catch (err) {
       // The router will mark it UNHEALTHY when heartbeats stop; closing must still finish.
-      this.#ctx.logger.warn({ err, instance_id: this.instanceId }, 'unregister failed; the router will notice missing heartbeats');
+      this.#ctx.logger.warn({ event: 'instance_unregister_failed', err, service_name: this.serviceName, instance_id: this.instanceId }, 'unregister failed; the router will notice missing heartbeats');
     }
   }
 
@@ -143,8 +143,8 @@ export class ServiceInstance implements AsyncDisposable {
       .reregister()
       .then((reply) => {
         this.registeredAt = reply.registered_at;
-        this.#ctx.logger.info({ event: 'instance_reregistered', instance_id: this.instanceId }, 'registered again at the router\'s request');
+        this.#ctx.logger.info({ event: 'instance_reregistered', service_name: this.serviceName, instance_id: this.instanceId }, 'registered again at the router\'s request');
       })
-      .catch((err: unknown) => this.#ctx.logger.warn({ err, instance_id: this.instanceId }, 're-registration failed; will retry when asked again'));
+      .catch((err: unknown) => this.#ctx.logger.warn({ event: 'instance_reregister_failed', err, service_name: this.serviceName, instance_id: this.instanceId }, 're-registration failed; will retry when asked again'));
   }
 }
