@@ -82,6 +82,8 @@ function errorCodeOf(outcome: RouteOutcome): string {
 function logFailure(logger: Logger, input: RouteInput, outcome: RouteOutcome, code: string): void {
   // Refusals can come at request rate (a client hammering a dead service): debug, not info.
   const level = code === 'ROUTE_NO_INSTANCE' || code === 'ROUTE_CIRCUIT_OPEN' ? 'debug' : 'warn';
+  // …and at that rate nothing is built for a line the level drops.
+  if (!logger.isLevelEnabled(level)) return;
   logger[level](
     { event: 'route_failed', trace_id: input.traceId, service_name: input.serviceName, method: input.method, error_type: code, attempts: outcome.attempts, hops: input.hops },
     outcome.error?.message ?? code,
