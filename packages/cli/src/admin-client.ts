@@ -19,11 +19,12 @@ export interface AdminRequest {
 
 /**
  * Calls `path` (e.g. `/api/v1/admin/services`) and returns the parsed JSON body.
- * @throws AegisError `CONNECTION_FAILED` when the router is unreachable, or the code the API answered with.
+ * @throws AegisError `CONFIG_INVALID` for an AEGIS_ADMIN_URL that is not an http(s) URL,
+ *   `CONNECTION_FAILED` when the router is unreachable, or the code the API answered with.
  */
 export async function adminRequest<T>(path: string, request: AdminRequest = {}, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const { adminUrl, adminToken } = resolveSettings(ADMIN_CLIENT_SETTINGS, env);
-  const url = new URL(path, adminUrl);
+  const url = new URL(path, baseUrl(adminUrl));
   for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = { accept: 'application/json' };
   if (adminToken !== undefined) headers.authorization = `Bearer ${adminToken}`;
@@ -51,4 +52,20 @@ export async function adminRequest<T>(path: string, request: AdminRequest = {}, 
     throw new AegisError('INTERNAL', `admin API answered ${response.status} ${response.statusText} for ${path}`);
   }
   return body as T;
+}
+
+/** @throws AegisError `CONFIG_INVALID` naming the variable, instead of fetch's bare "Invalid URL". */
+function baseUrl(adminUrl: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(adminUrl);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new AegisError('CONFIG_INVALID', `AEGIS_ADMIN_URL=${JSON.stringify(adminUrl)} is invalid: expected an http(s) URL such as http://127.0.0.1:8080`, {
+      details: { env: 'AEGIS_ADMIN_URL', value: adminUrl },
+    });
+  }
+  return url;
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { AegisError, openEventBus, type TransportName } from '@aegis-ipc/sdk';
+import { limitOption } from '../option-parsers.js';
 import { printJson, printTable } from '../output.js';
 
 interface EventsOptions {
@@ -51,11 +52,11 @@ export function register(program: Command): void {
     .command('dlq')
     .description('list dead-lettered events (oldest first)')
     .option('--transport <nats|redis>', 'broker (default AEGIS_EVENTS_TRANSPORT or nats)')
-    .option('--limit <n>', 'most entries to list', '100')
+    .option('--limit <n>', 'most entries to list', limitOption, 100)
     .option('--json', 'print JSON')
-    .action((opts: EventsOptions & { limit: string }) =>
+    .action((opts: EventsOptions & { limit: number }) =>
       withBus(opts, async (bus, t) => {
-        const list = await bus.deadLetters({ transport: t, limit: Math.max(1, Number(opts.limit) || 100) });
+        const list = await bus.deadLetters({ transport: t, limit: opts.limit });
         if (opts.json) return printJson({ transport: t, dead_letters: list });
         if (list.length === 0) return void process.stdout.write('no dead letters\n');
         printTable(

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { adminRequest } from '../admin-client.js';
+import { limitOption } from '../option-parsers.js';
 import { printJson, printTable, type OutputOptions } from '../output.js';
 
 interface HealthView {
@@ -19,7 +20,7 @@ export function register(program: Command): void {
     .command('health [service]')
     .description('instance health and recent state changes; --check pings instances now')
     .option('--check', 'ping every instance now; silent ones are marked UNHEALTHY')
-    .option('--limit <n>', 'state changes to show', (v) => Number.parseInt(v, 10), 20)
+    .option('--limit <n>', 'state changes to show', limitOption, 20)
     .option('--json', 'print JSON')
     .action(async (service: string | undefined, opts: OutputOptions & { check?: boolean; limit: number }) => {
       const query = { service, limit: opts.limit };

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { adminRequest } from '../admin-client.js';
+import { limitOption } from '../option-parsers.js';
 import { printJson, printTable, type OutputOptions } from '../output.js';
 
 interface MessageStatus {
@@ -56,10 +57,10 @@ export function register(program: Command): void {
   messages
     .command('dlq')
     .description('dead-lettered exactly-once calls (oldest first)')
-    .option('--limit <n>', 'most entries to list', '100')
+    .option('--limit <n>', 'most entries to list', limitOption, 100)
     .option('--json', 'print JSON')
-    .action(async (opts: OutputOptions & { limit: string }) => {
-      const list = await adminRequest<{ dead_letters: DeadLetter[] }>('/api/v1/admin/messages/dlq', { query: { limit: Math.max(1, Number(opts.limit) || 100) } });
+    .action(async (opts: OutputOptions & { limit: number }) => {
+      const list = await adminRequest<{ dead_letters: DeadLetter[] }>('/api/v1/admin/messages/dlq', { query: { limit: opts.limit } });
       if (opts.json) return printJson(list);
       if (list.dead_letters.length === 0) return void process.stdout.write('no dead letters\n');
       printTable(

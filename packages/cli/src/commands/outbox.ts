@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { AegisError } from '@aegis-ipc/protocol';
 import { listFailed, migrate, openDatabase, replayFailed, resolveOutboxSettings, stats, type Database } from '@aegis-ipc/outbox';
+import { limitOption } from '../option-parsers.js';
 import { printJson, printTable, type OutputOptions } from '../output.js';
 
 async function withOutbox<T>(work: (db: Database) => Promise<T>): Promise<T> {
@@ -38,11 +39,11 @@ export function register(program: Command): void {
   outbox
     .command('failed')
     .description('list FAILED outbox rows (oldest first) with their last error')
-    .option('--limit <n>', 'most rows to list', '100')
+    .option('--limit <n>', 'most rows to list', limitOption, 100)
     .option('--json', 'print JSON')
-    .action((opts: OutputOptions & { limit: string }) =>
+    .action((opts: OutputOptions & { limit: number }) =>
       withOutbox(async (db) => {
-        const rows = await listFailed(db, Math.max(1, Number(opts.limit) || 100));
+        const rows = await listFailed(db, opts.limit);
         if (opts.json) return printJson({ failed: rows });
         if (rows.length === 0) return void process.stdout.write('no failed outbox rows\n');
         printTable(

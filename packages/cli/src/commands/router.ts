@@ -5,13 +5,14 @@
  */
 import type { Command } from 'commander';
 import type { Router, TracingHandle } from '@aegis-ipc/router';
+import { portOption } from '../option-parsers.js';
 import { printError } from '../output.js';
 
 export function register(program: Command): void {
   program
     .command('router')
     .description('run a router (registry, health, routing, admin API) — configure with environment variables, see README')
-    .option('--port <port>', 'admin API port (overrides AEGIS_HTTP_PORT)', (v) => Number.parseInt(v, 10))
+    .option('--port <port>', 'admin API port (overrides AEGIS_HTTP_PORT)', portOption)
     .action(async (opts: { port?: number }) => {
       let router: Router;
       let tracing: TracingHandle | undefined;

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { adminRequest } from '../admin-client.js';
+import { limitOption } from '../option-parsers.js';
 import { printJson, printTable } from '../output.js';
 
 interface Attempt {
@@ -35,11 +36,11 @@ export function register(program: Command): void {
   program
     .command('trace [trace_id]')
     .description('show the routing decisions of a recent call (or list recent calls)')
-    .option('--limit <n>', 'recent calls to list when no trace id is given', '20')
+    .option('--limit <n>', 'recent calls to list when no trace id is given', limitOption, 20)
     .option('--json', 'print JSON')
-    .action(async (traceId: string | undefined, opts: { limit: string; json?: boolean }) => {
+    .action(async (traceId: string | undefined, opts: { limit: number; json?: boolean }) => {
       if (traceId === undefined) {
-        const { routes } = await adminRequest<{ routes: Route[] }>('/api/v1/admin/traces', { query: { limit: Number(opts.limit) || 20 } });
+        const { routes } = await adminRequest<{ routes: Route[] }>('/api/v1/admin/traces', { query: { limit: opts.limit } });
         if (opts.json) return printJson({ routes });
         printTable(
           routes.map((r) => ({ trace_id: r.trace_id, at: r.received_at, call: `${r.service_name}.${r.method}`, outcome: r.error_code ?? r.outcome, instance: r.instance_id, attempts: r.attempts.length, ms: r.duration_ms })),
