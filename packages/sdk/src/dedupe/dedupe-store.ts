@@ -53,8 +53,24 @@ export interface DedupeStore {
    * may skip the confirmation (ADR 0026). Stores without it are used through `complete`.
    */
   completeUnconfirmed?(id: string, response: unknown, ttlMs: number): Promise<void>;
+  /**
+   * {@link complete} only while the record is still `lease` (compare-and-set on the holder's
+   * revision or owner token, as {@link renew}): resolves `false`, writing nothing, when the lease
+   * was lost — another holder's lease, a completion, a release or (Redis) a lapse. Exactly-once
+   * calls complete through it, so a run that stalled past its lease after its last renewal cannot
+   * overwrite another copy's record (ADR 0027, round 2). Stores without it are completed
+   * unconditionally.
+   * @throws AegisError `STORAGE_FAILURE` when the store cannot be reached.
+   */
+  completeIfHeld?(lease: DedupeLease, response: unknown, ttlMs: number): Promise<boolean>;
   /** Gives up a claim (the handler failed) so the next delivery can claim it at once. */
   release(id: string): Promise<void>;
+  /**
+   * {@link release} only while the record is still `lease`; `false`, deleting nothing, when it
+   * was lost (so a failed run never erases another holder's lease or record).
+   * @throws AegisError `STORAGE_FAILURE` when the store cannot be reached.
+   */
+  releaseIfHeld?(lease: DedupeLease): Promise<boolean>;
   /**
    * Extends a lease this caller holds to `leaseMs` from now — only if the record is still that
    * lease (compare-and-set on the holder's revision or owner token): a renewal never takes an id

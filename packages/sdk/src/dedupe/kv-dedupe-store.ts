@@ -134,9 +134,39 @@ export class KvDedupeStore implements DedupeStore {
   /** Resolves once the stream stored the record (its PubAck): the reliable receiver acks after it. */
   async complete(id: string, response: unknown, _ttlMs: number): Promise<void> {
     try {
-      await this.publisher.publish(this.subjectPrefix + id, response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord));
+      await this.publisher.publish(this.subjectPrefix + id, doneRecord(response));
     } catch (err) {
       throw storageFailure(`dedupe complete of ${id} failed`, err);
+    }
+  }
+
+  /**
+   * The completion record published expecting the revision of this holder's last write (one
+   * header more than {@link complete}, same single PubAck): any other write since refuses it.
+   */
+  async completeIfHeld(lease: DedupeLease, response: unknown, _ttlMs: number): Promise<boolean> {
+    const { revision } = lease as Partial<KvLease>;
+    if (revision === undefined) return false; // not a lease of this store
+    const expected = new NatsHeaderBlock(['Nats-Expected-Last-Subject-Sequence', String(revision)]) as unknown as MsgHdrs;
+    try {
+      await this.publisher.publish(this.subjectPrefix + lease.id, doneRecord(response), expected);
+      return true;
+    } catch (err) {
+      if (isWrongLastSequence(err)) return false;
+      throw storageFailure(`dedupe complete of ${lease.id} failed`, err);
+    }
+  }
+
+  /** A delete expecting the holder's revision. */
+  async releaseIfHeld(lease: DedupeLease): Promise<boolean> {
+    const { revision } = lease as Partial<KvLease>;
+    if (revision === undefined) return false;
+    try {
+      await this.kv.delete(lease.id, { previousSeq: revision });
+      return true;
+    } catch (err) {
+      if (isWrongLastSequence(err)) return false;
+      throw storageFailure(`dedupe release of ${lease.id} failed`, err);
     }
   }
 
@@ -148,7 +178,7 @@ export class KvDedupeStore implements DedupeStore {
    * to the socket at the end of this event-loop turn, with the turn's other records.
    */
   completeUnconfirmed(id: string, response: unknown, _ttlMs: number): Promise<void> {
-    const data = response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord);
+    const data = doneRecord(response);
     return new Promise((resolve, reject) => {
       if (this.records.push({ id, data, resolve, reject }) === 1) setImmediate(this.writeRecords);
     });
@@ -185,6 +215,10 @@ export class KvDedupeStore implements DedupeStore {
       throw storageFailure(`dedupe release of ${id} failed`, err);
     }
   }
+}
+
+function doneRecord(response: unknown): Uint8Array {
+  return response === true ? DONE_TRUE : encode({ s: 'done', r: response } satisfies DedupeRecord);
 }
 
 function isWrongLastSequence(err: unknown): boolean {

@@ -22,11 +22,16 @@ export interface HeldLease {
   readonly lease: DedupeLease | undefined;
   /** True once a renewal found the record no longer this run's lease. */
   readonly lost: boolean;
+  /**
+   * When the lease was last written (taken before the write was sent: errs early). A lease
+   * written under a quarter lease ago is surely live; an older one may have lapsed if its
+   * process stalled (ADR 0027, round 2).
+   */
+  readonly writtenAt: number;
 }
 
 interface Held extends HeldLease {
   lease: DedupeLease | undefined;
-  /** When the lease was last written (taken before the write was sent: errs early). */
   writtenAt: number;
   /** The renewal in flight, if any. */
   renewing: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 /**
  * {@link DedupeStore} on Redis: `SET NX PX` takes the lease atomically (and lets it expire by
- * itself when the holder crashes), `SET PX` replaces it with the done record and its TTL.
+ * itself when the holder crashes), `SET PX` replaces it with the done record and its TTL — or,
+ * for exactly-once calls, a script does so only while the key still holds the holder's lease.
  *
  * Claims and completions made in the same event-loop turn (a batch of deliveries) go to Redis as
  * one `EVALSHA` each — the same per-key commands run inside a script — instead of one command per
@@ -52,6 +53,27 @@ const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+/**
+ * Per key: `SET` the done record (ARGV 3i-1) with its TTL (ARGV 3i) only while the key holds
+ * exactly the holder's lease record (ARGV 3i-2). 1 written, 0 lost.
+ */
+const COMPLETE_HELD_MANY = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[3 * i - 2] then
+    redis.call('SET', key, ARGV[3 * i - 1], 'PX', ARGV[3 * i])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out`;
+
+/** `DEL` the key only while it holds exactly the holder's lease record (ARGV 1). 1 deleted, 0 lost. */
+const RELEASE_HELD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 /** A Redis lease: the exact record the holder wrote (renewals keep it and move only its expiry). */
 interface RedisLease extends DedupeLease {
   readonly value: Buffer;
@@ -62,6 +84,8 @@ const MAX_BATCH = 256;
 
 interface Pending<T> {
   readonly key: string;
+  /** A conditional completion's expected record: the holder's lease. */
+  readonly expected?: Buffer;
   readonly value: Buffer;
   readonly ms: number;
   /** A claim's lease, handed to its caller when the claim wins. */
@@ -76,6 +100,7 @@ export class RedisDedupeStore implements DedupeStore {
   private readonly binary: AnyRedisClient;
   private claims: Array<Pending<ClaimResult>> = [];
   private completions: Array<Pending<void>> = [];
+  private heldCompletions: Array<Pending<boolean>> = [];
   private readonly shas = new Map<string, string>();
 
   constructor(
@@ -120,6 +145,31 @@ export class RedisDedupeStore implements DedupeStore {
     });
   }
 
+  /**
+   * A script that compares the key with the holder's lease record and writes the done record only
+   * on a match; the turn's conditional completions go together, as plain completions do.
+   */
+  completeIfHeld(lease: DedupeLease, response: unknown, ttlMs: number): Promise<boolean> {
+    const { value: expected } = lease as Partial<RedisLease>;
+    if (expected === undefined) return Promise.resolve(false); // not a lease of this store
+    const value = Buffer.from(encode({ s: 'done', r: response } satisfies DedupeRecord));
+    return new Promise((resolve, reject) => {
+      if (this.heldCompletions.length === 0) setImmediate(() => void this.flushHeldCompletions());
+      this.heldCompletions.push({ key: this.prefix + lease.id, expected, value, ms: ttlMs, resolve, reject });
+    });
+  }
+
+  /** `DEL` only while the key holds the holder's lease record. */
+  async releaseIfHeld(lease: DedupeLease): Promise<boolean> {
+    const { value } = lease as Partial<RedisLease>;
+    if (value === undefined) return false;
+    try {
+      return (await this.script(RELEASE_HELD, [this.prefix + lease.id], [value])) === 1;
+    } catch (err) {
+      throw storageFailure(`dedupe release of ${lease.id} failed`, err);
+    }
+  }
+
   private async flushClaims(): Promise<void> {
     const batch = this.claims.splice(0, MAX_BATCH);
     if (this.claims.length > 0) setImmediate(() => void this.flushClaims());
@@ -151,6 +201,21 @@ export class RedisDedupeStore implements DedupeStore {
         await this.batchScript(COMPLETE_MANY, batch);
       }
       for (const p of batch) p.resolve();
+    } catch (err) {
+      for (const p of batch) p.reject(storageFailure(`dedupe complete of ${p.key.slice(this.prefix.length)} failed`, err));
+    }
+  }
+
+  private async flushHeldCompletions(): Promise<void> {
+    const batch = this.heldCompletions.splice(0, MAX_BATCH);
+    if (this.heldCompletions.length > 0) setImmediate(() => void this.flushHeldCompletions());
+    try {
+      const written = (await this.script(
+        COMPLETE_HELD_MANY,
+        batch.map((p) => p.key),
+        batch.flatMap((p) => [p.expected!, p.value, String(p.ms)]),
+      )) as number[];
+      batch.forEach((p, i) => p.resolve(written[i] === 1));
     } catch (err) {
       for (const p of batch) p.reject(storageFailure(`dedupe complete of ${p.key.slice(this.prefix.length)} failed`, err));
     }

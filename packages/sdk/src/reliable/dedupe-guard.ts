@@ -3,11 +3,14 @@
  * The id is leased while the handler runs (a crashed holder's lease runs out and the next
  * delivery takes over), completed with the response afterwards, released when the handler throws.
  * A running handler's lease is renewed from the receiver's in-flight sweep (ADR 0027), so a copy
- * of the id that arrives meanwhile waits instead of running beside it.
+ * of the id that arrives meanwhile waits instead of running beside it, and the run's completion
+ * and release are compare-and-sets on its lease (where the store has them), so a run that
+ * stalled past its lease after its last renewal never writes over the copy that took it over.
  * Stops at: a crash after the handler's side effect and before `complete()` — the redelivery runs
  * the handler again (see docs/guarantees.md).
  */
-import type { DedupeStore } from '../dedupe/dedupe-store.js';
+import { AegisError } from '@aegis-ipc/protocol';
+import type { DedupeLease, DedupeStore } from '../dedupe/dedupe-store.js';
 import { LeaseRenewer } from '../dedupe/lease-renewer.js';
 import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
 
@@ -22,15 +25,47 @@ export interface DedupeGuardOptions {
   readonly responseTtlMs: number;
   /** The lease taken per run (the ack timeout); renewed while the handler runs. */
   readonly leaseMs: number;
-  /** A renewal found the lease lost (another holder's lease, a completion record, or none). */
+  /**
+   * A renewal, or the run's conditional completion or release, found the lease lost (another
+   * holder's lease, a completion record, or none).
+   */
   readonly onLeaseLost: (key: string) => void;
   /** A renewal could not reach the store; the next sweep tries again. */
   readonly onError: (err: unknown, what: string) => void;
 }
 
 export function dedupeGuard(options: DedupeGuardOptions): IdempotencyGuard {
-  const { store, responseTtlMs, leaseMs } = options;
-  const renewer = new LeaseRenewer({ store, leaseMs, onLost: options.onLeaseLost, onError: options.onError });
+  const { store, responseTtlMs, leaseMs, onLeaseLost } = options;
+  const renewer = new LeaseRenewer({ store, leaseMs, onLost: onLeaseLost, onError: options.onError });
+  /**
+   * A lease written less than this long ago is surely live (over three quarters of it left, the
+   * renewal's due age): its completion is sent beside the status write, as before. An older one
+   * may have lapsed while the process stalled, so its completion is settled first.
+   */
+  const liveMs = Math.floor(leaseMs / 4);
+
+  /** Completes only while `lease` is the record; stores without the compare-and-set write as before. */
+  const completeIfHeld = (key: string, lease: DedupeLease | undefined, response: unknown): Promise<boolean> =>
+    lease !== undefined && store.completeIfHeld !== undefined
+      ? store.completeIfHeld(lease, response, responseTtlMs)
+      : store.complete(key, response, responseTtlMs).then(() => true);
+
+  /** Releases only while `lease` is the record. An unreachable store counts as released: the lease runs out. */
+  const releaseIfHeld = (key: string, lease: DedupeLease | undefined): Promise<boolean> =>
+    (lease !== undefined && store.releaseIfHeld !== undefined ? store.releaseIfHeld(lease) : store.release(key).then(() => true)).catch(() => true);
+
+  /**
+   * The completion of a lease that is surely live, sent beside the status write. Refused only if
+   * the lease was lost all the same (a claimer's clock far ahead of ours, a hand-written record):
+   * counted, and the outcome is not recorded, so the delivery is redelivered and answered from
+   * whatever the record says.
+   */
+  const completion = (key: string, lease: DedupeLease | undefined, response: unknown): Promise<void> =>
+    completeIfHeld(key, lease, response).then((written) => {
+      if (written) return;
+      onLeaseLost(key);
+      throw new AegisError('STORAGE_FAILURE', `the outcome of ${key} was not recorded: its dedupe record is no longer this run's lease`);
+    });
 
   /**
    * The end of a run whose lease was found lost (ADR 0027, "exactly-once calls"): whatever the
@@ -45,10 +80,10 @@ export function dedupeGuard(options: DedupeGuardOptions): IdempotencyGuard {
     if (again.state === 'done') return { kind: 'duplicate', response: again.response };
     if (again.state === 'in-progress') return { kind: 'busy', retryAfterMs: leaseMs };
     if ('error' in end) {
-      await store.release(key).catch(() => undefined);
+      await releaseIfHeld(key, again.lease);
       throw end.error;
     }
-    return { kind: 'processed', response: end.response, completion: store.complete(key, end.response, responseTtlMs) };
+    return { kind: 'processed', response: end.response, completion: completion(key, again.lease, end.response) };
   };
 
   return {
@@ -70,15 +105,22 @@ export function dedupeGuard(options: DedupeGuardOptions): IdempotencyGuard {
         const renewing = renewer.end(held);
         if (renewing !== undefined) await renewing;
         if (held.lost) return endLost(key, { error: err });
-        // Let the retry claim at once; if the release fails the lease still runs out.
-        await store.release(key).catch(() => undefined);
-        throw err;
+        // Let the retry claim at once — unless the lease lapsed and was taken meanwhile.
+        if (await releaseIfHeld(key, held.lease)) throw err;
+        onLeaseLost(key);
+        return endLost(key, { error: err });
       }
       afterEffect();
       const renewing = renewer.end(held);
       if (renewing !== undefined) await renewing;
       if (held.lost) return endLost(key, { response });
-      return { kind: 'processed', response, completion: store.complete(key, response, responseTtlMs) };
+      if (Date.now() - held.writtenAt < liveMs) return { kind: 'processed', response, completion: completion(key, held.lease, response) };
+      // Written long enough ago to have lapsed if this process stalled after its last renewal
+      // (ADR 0027 round 2): settle the completion before the status says anything, so a lost
+      // lease ends by the rule above instead of recording this run's response.
+      if (await completeIfHeld(key, held.lease, response)) return { kind: 'processed', response, completion: Promise.resolve() };
+      onLeaseLost(key);
+      return endLost(key, { response });
     },
   };
 }

@@ -256,6 +256,15 @@ export class MessageStatusStore {
   }
 }
 
+/**
+ * True when a compare-and-set write ({@link MessageStatusStore.replace}) failed because the record
+ * moved on since the expected revision — another delivery took it over or ended it — rather than
+ * because the bucket could not be reached.
+ */
+export function recordMovedOn(err: unknown): boolean {
+  return isWrongLastSequence(err) || (err instanceof AegisError && err.cause !== undefined && isWrongLastSequence(err.cause));
+}
+
 function isWrongLastSequence(err: unknown): boolean {
   if (err instanceof JetStreamPublishError) return err.apiCode === 10071;
   const text = err instanceof Error ? `${err.message} ${String((err as { code?: unknown }).code)}` : String(err);

@@ -20,8 +20,8 @@ export interface ReliableMetrics {
   readonly cacheMisses: FoldedCounter<'service_name'>;
   readonly deadLettered: FoldedCounter<'service_name'>;
   /**
-   * Runs that found their lease (`{ store }` dedupe record or claimed status record) lost while or
-   * after the handler ran (ADR 0027): another copy may have run beside them.
+   * Runs that found their lease (`{ store }` dedupe record or claimed status record) lost while the
+   * handler ran or, after a stall past it, at their end (ADR 0027): another copy may have run beside them.
    */
   readonly leaseLost: FoldedCounter<'service_name'>;
 }
@@ -51,7 +51,7 @@ export function reliableMetrics(registry: Registry = globalRegistry): ReliableMe
     deadLettered: counter('ipc_messages_dead_lettered_total', 'Reliable requests parked in the dead-letter stream.', ['service_name']),
     leaseLost: counter(
       'ipc_messages_dedupe_lease_lost_total',
-      'Handler runs that found their lease (dedupe record or claimed status record) lost while the handler ran: another copy may have run beside them.',
+      'Handler runs that found their lease (dedupe record or claimed status record) lost, by a renewal or by their own compare-and-set write at the end: another copy may have run beside them.',
       ['service_name'],
     ),
   };

@@ -23,7 +23,7 @@ export function selectGuard(options: ResolvedReceiverOptions, serviceName: strin
     leaseMs: options.schedule.ackTimeoutMs,
     onLeaseLost: (key: string) => {
       leaseLost.inc();
-      log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost while the handler ran; another copy may run beside it');
+      log.warn({ event: 'dedupe_lease_lost', key }, 'dedupe lease lost (found by a renewal or by the run\'s own write at its end); another copy may run or have run beside it');
     },
     onError: (err: unknown, what: string) => log.warn({ err }, `${what} failed`),
   };

@@ -15,22 +15,22 @@
  *
  * A claimed record's lease is renewed while the handler runs (ADR 0027): from the receiver's
  * in-flight sweep, by compare-and-set on the revision of the record's last write, and the outcome
- * is written on the revision of the last renewal. A run whose renewal found the record moved on
- * writes nothing over it: its outcome write fails its compare-and-set as before (the delivery is
- * redelivered and answered from the record), and a failed run looks again later instead of
- * ending the message.
+ * is written on the revision of the last renewal. A run whose renewal — or, after a stall past the
+ * lease, whose own write — found the record moved on writes nothing over it: its outcome write
+ * fails its compare-and-set as before (the delivery is redelivered and answered from the record),
+ * and a failed run looks again later instead of ending the message.
  */
 import { toAegisError } from '@aegis-ipc/protocol';
 import type { DedupeLease } from '../dedupe/dedupe-store.js';
 import { LeaseRenewer, type HeldLease } from '../dedupe/lease-renewer.js';
 import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
-import type { MessageStatus, MessageStatusStore } from './message-status.js';
+import { recordMovedOn, type MessageStatus, type MessageStatusStore } from './message-status.js';
 
 /** How long a claimed record's lease is and how it is renewed while its handler runs. */
 export interface StatusLeaseRenewal {
   /** The lease taken per claim and per renewal (the ack timeout): one value, so the two never disagree. */
   readonly leaseMs: number;
-  /** A renewal found the record taken over or ended by another delivery. */
+  /** A renewal, or the run's compare-and-set write, found the record taken over or ended by another delivery. */
   readonly onLeaseLost: (messageId: string) => void;
   /** A renewal could not reach the bucket; the next sweep tries again. */
   readonly onError: (err: unknown, what: string) => void;
@@ -59,11 +59,21 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
 
   /**
    * The claimed path's writes: stop renewing (waiting for a renewal in flight, which moves the
-   * revision or finds the lease lost), then compare-and-set on the last revision.
+   * revision or finds the lease lost), then compare-and-set on the last revision. A write that
+   * finds the record moved on although no renewal did — the process stalled past its lease after
+   * its last renewal (ADR 0027 round 2) — is a lost lease too: reported, and `moved` is set.
    */
-  const writeHeld = async (held: HeldLease, record: MessageStatus): Promise<number> => {
+  const writeHeld = async (held: HeldLease, record: MessageStatus, moved: { value: boolean }): Promise<number> => {
     await renewer.end(held);
-    return statuses.replace(record, (held.lease as StatusLease).revision);
+    try {
+      return await statuses.replace(record, (held.lease as StatusLease).revision);
+    } catch (err) {
+      if (recordMovedOn(err)) {
+        if (!held.lost && !moved.value) renewal.onLeaseLost(record.message_id);
+        moved.value = true;
+      }
+      throw err;
+    }
   };
 
   return {
@@ -88,7 +98,8 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
       // Every write after the claim is a compare-and-set on its revision (or its last renewal's).
       const lease: StatusLease = { id: input.messageId, owner: String(claim.revision), record: claim.record, revision: claim.revision };
       const held = renewer.hold(input.messageId, lease, now);
-      return runHandler(() => claim.record, (record) => writeHeld(held, record), invoke, afterEffect, () => held.lost, leaseMs);
+      const moved = { value: false };
+      return runHandler(() => claim.record, (record) => writeHeld(held, record, moved), invoke, afterEffect, () => held.lost || moved.value, leaseMs);
     },
   };
 }

@@ -128,6 +128,71 @@ describe.each(Object.keys(stores))('%s dedupe lease renewal (ADR 0027)', (kind) 
   });
 });
 
+describe.each(Object.keys(stores))('%s conditional completion and release (ADR 0027 round 2)', (kind) => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function claimLease(store: DedupeStore, id: string, ms: number): Promise<DedupeLease> {
+    const claim = await store.claim(id, ms);
+    if (claim.state !== 'claimed' || claim.lease === undefined) throw new Error(`expected a lease, got ${claim.state}`);
+    return claim.lease;
+  }
+
+  it('completes and releases a lease still held, also after renewals', async () => {
+    const store = await stores[kind]!();
+    const id = uniqueName('msg');
+    let lease = await claimLease(store, id, 10_000);
+    lease = (await store.renew!(lease, 10_000))!;
+    expect(await store.completeIfHeld!(lease, { charged: 1 }, 60_000)).toBe(true);
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'done', response: { charged: 1 } });
+    const released = uniqueName('msg');
+    const releasedLease = await claimLease(store, released, 10_000);
+    expect(await store.releaseIfHeld!(releasedLease)).toBe(true);
+    expect(await store.claim(released, 10_000)).toMatchObject({ state: 'claimed' });
+  });
+
+  it('a holder that stalled past its lease neither completes nor releases over the copy that took it over', async () => {
+    const store = await stores[kind]!();
+    const other = await stores[kind]!();
+    const id = uniqueName('msg');
+    const mine = await claimLease(store, id, 200);
+    await sleep(300); // stalled: no renewal
+    const theirs = await claimLease(other, id, 10_000);
+    expect(await store.completeIfHeld!(mine, 'stale', 60_000)).toBe(false);
+    expect(await store.releaseIfHeld!(mine)).toBe(false);
+    // Still the other holder's lease, which completes as usual.
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'in-progress' });
+    expect(await other.completeIfHeld!(theirs, 'theirs', 60_000)).toBe(true);
+    expect(await store.completeIfHeld!(mine, 'stale', 60_000)).toBe(false);
+    expect(await store.releaseIfHeld!(mine)).toBe(false);
+    expect(await store.claim(id, 10_000)).toEqual({ state: 'done', response: 'theirs' });
+  });
+
+  it('reports a released or lapsed lease lost (Redis) or still its holder\'s (KV, nobody wrote since)', async () => {
+    const store = await stores[kind]!();
+    const released = uniqueName('msg');
+    const releasedLease = await claimLease(store, released, 10_000);
+    await store.release(released);
+    expect(await store.completeIfHeld!(releasedLease, 'late', 60_000)).toBe(false);
+    const lapsed = uniqueName('msg');
+    const lapsedLease = await claimLease(store, lapsed, 200);
+    await sleep(300);
+    // As renew(): on KV the record is still the holder's write; on Redis the key is gone.
+    expect(await store.completeIfHeld!(lapsedLease, 'late', 60_000)).toBe(kind === 'kv');
+  });
+
+  it('answers each conditional completion of one batch on its own', async () => {
+    const store = await stores[kind]!();
+    const other = await stores[kind]!();
+    const ids = Array.from({ length: 6 }, () => uniqueName('msg'));
+    const leases = await Promise.all(ids.map((id) => claimLease(store, id, 10_000)));
+    await other.complete(ids[1]!, 'theirs', 60_000);
+    await store.release(ids[3]!);
+    const written = await Promise.all(leases.map((lease, i) => store.completeIfHeld!(lease, i, 60_000)));
+    expect(written).toEqual([true, false, true, false, true, true]);
+    expect(await store.claim(ids[1]!, 10_000)).toEqual({ state: 'done', response: 'theirs' });
+    expect(await store.claim(ids[4]!, 10_000)).toEqual({ state: 'done', response: 4 });
+  });
+});
+
 describe('KvDedupeStore completion records (ADR 0026)', () => {
   it('complete() resolves only on the stream\'s ack (the reliable receiver acks after it); completeUnconfirmed() does not wait', async () => {
     const own = uniqueName('DEDUPEGONE').toUpperCase();

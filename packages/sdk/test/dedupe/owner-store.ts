@@ -30,6 +30,29 @@ export class OwnerStore implements DedupeStore {
     return Promise.resolve();
   }
 
+  /** Set to hold conditional completions until resolved. */
+  completeGate: Promise<void> | undefined;
+
+  async completeIfHeld(lease: DedupeLease, response: unknown): Promise<boolean> {
+    this.calls.push(`complete ${lease.id} if held`);
+    if (this.completeGate !== undefined) await this.completeGate;
+    if (!this.holds(lease)) return false;
+    this.records.set(lease.id, { s: 'done', r: response });
+    return true;
+  }
+
+  releaseIfHeld(lease: DedupeLease): Promise<boolean> {
+    this.calls.push(`release ${lease.id} if held`);
+    if (!this.holds(lease)) return Promise.resolve(false);
+    this.records.delete(lease.id);
+    return Promise.resolve(true);
+  }
+
+  private holds(lease: DedupeLease): boolean {
+    const r = this.records.get(lease.id);
+    return r?.s === 'lease' && r.owner === lease.owner;
+  }
+
   release(id: string): Promise<void> {
     this.calls.push(`release ${id}`);
     this.records.delete(id);
@@ -41,8 +64,7 @@ export class OwnerStore implements DedupeStore {
     this.leaseLengths.push(leaseMs);
     if (this.renewGate !== undefined) await this.renewGate;
     if (this.renewFails) throw new Error('store unreachable');
-    const r = this.records.get(lease.id);
-    return r?.s === 'lease' && r.owner === lease.owner ? lease : undefined;
+    return this.holds(lease) ? lease : undefined;
   }
 
   /** Another holder takes the id over (what a copy does once a lease has lapsed). */

@@ -3,7 +3,7 @@
  * renewed from the receiver's sweep, and the end of a run whose lease was lost — it answers with
  * what the record says instead of completing or releasing over another holder.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dedupeGuard, reliableDedupeKey } from '../../src/reliable/dedupe-guard.js';
 import type { GuardInput, GuardResult } from '../../src/reliable/idempotency-guard.js';
 import { OwnerStore } from '../dedupe/owner-store.js';
@@ -148,5 +148,105 @@ describe('dedupe guard lease renewal (ADR 0027)', () => {
     s.fail(new Error('boom'));
     await expect(result).rejects.toThrow('boom');
     expect(store.records.has(KEY)).toBe(false);
+  });
+});
+
+describe('dedupe guard: a lease lost after its last renewal (ADR 0027 round 2)', () => {
+  afterEach(() => vi.useRealTimers());
+  /** The process stalls: no sweep runs, and the clock moves on past the lease. */
+  const stall = () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 2_000);
+  };
+
+  it('does not complete over the copy that took the lapsed lease over: counted, and busy', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    stall();
+    store.takeOver(KEY);
+    s.finish({ ok: 1 });
+    expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
+    expect(s.lost).toEqual([KEY]);
+    expect(store.records.get(KEY)).toEqual({ s: 'lease', owner: 'someone-else' });
+  });
+
+  it('answers with the response the copy recorded meanwhile', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    stall();
+    store.takeOver(KEY);
+    await store.complete(KEY, { ok: 'copy' });
+    s.finish({ ok: 'stalled' });
+    expect(await result).toEqual({ kind: 'duplicate', response: { ok: 'copy' } });
+    expect(s.lost).toEqual([KEY]);
+    expect(store.records.get(KEY)).toEqual({ s: 'done', r: { ok: 'copy' } });
+  });
+
+  it('claims again and records its response when the lapsed lease was left unclaimed (Redis: the key expired)', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    stall();
+    store.records.delete(KEY);
+    s.finish({ ok: 1 });
+    const r = await result;
+    expect(r).toMatchObject({ kind: 'processed', response: { ok: 1 } });
+    if (r.kind === 'processed') await r.completion;
+    expect(store.records.get(KEY)).toEqual({ s: 'done', r: { ok: 1 } });
+    expect(s.lost).toEqual([KEY]);
+  });
+
+  it('a failed run does not release the lease of the copy that took it over', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    stall();
+    store.takeOver(KEY);
+    s.fail(new Error('boom'));
+    expect(await result).toEqual({ kind: 'busy', retryAfterMs: 1000 });
+    expect(store.records.get(KEY)).toEqual({ s: 'lease', owner: 'someone-else' });
+    expect(s.lost).toEqual([KEY]);
+  });
+
+  it('settles an old lease\'s completion before the run resolves; a young one\'s goes beside the status write', async () => {
+    for (const old of [true, false]) {
+      const store = new OwnerStore();
+      const s = setup(store);
+      let open!: () => void;
+      store.completeGate = new Promise((resolve) => (open = resolve));
+      let resolved = false;
+      const result = s.run().then((r) => ((resolved = true), r));
+      await s.untilStarted();
+      if (old) stall();
+      s.finish({ ok: 1 });
+      for (let i = 0; i < 5; i++) await tick();
+      expect(resolved).toBe(!old);
+      open();
+      const r = await result;
+      if (r.kind === 'processed') await r.completion;
+      expect(store.records.get(KEY)).toEqual({ s: 'done', r: { ok: 1 } });
+      expect(s.lost).toEqual([]);
+      vi.useRealTimers();
+    }
+  });
+
+  it('a young lease\'s completion that is refused all the same is counted and not recorded', async () => {
+    const store = new OwnerStore();
+    const s = setup(store);
+    const result = s.run();
+    await s.untilStarted();
+    store.takeOver(KEY); // a claimer whose clock runs far ahead of ours
+    s.finish({ ok: 1 });
+    const r = await result;
+    expect(r.kind).toBe('processed');
+    if (r.kind === 'processed') await expect(r.completion).rejects.toMatchObject({ code: 'STORAGE_FAILURE' });
+    expect(s.lost).toEqual([KEY]);
+    expect(store.records.get(KEY)).toEqual({ s: 'lease', owner: 'someone-else' });
   });
 });

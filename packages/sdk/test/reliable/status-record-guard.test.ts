@@ -1,7 +1,8 @@
 /**
  * The status-record guard's lease (ADR 0027, "exactly-once calls", round 2): one length, the
  * guard's, for the claim's `lease_until`, every renewal's and the look-again delay of a run that
- * lost its record, so the claim and the renewal can never disagree.
+ * lost its record, so the claim and the renewal can never disagree; and a lease lost after the
+ * last renewal (a stalled process) found by the run's own compare-and-set write, reported as lost.
  */
 import { describe, expect, it } from 'vitest';
 import type { MessageStatus, MessageStatusStore } from '../../src/reliable/message-status.js';
@@ -68,5 +69,52 @@ describe('status-record guard lease length (ADR 0027)', () => {
       expect(until - at).toBeGreaterThanOrEqual(LEASE_MS);
       expect(until - at).toBeLessThan(LEASE_MS + 50);
     }
+  });
+});
+
+describe('status-record guard: a record lost after the last renewal (ADR 0027 round 2)', () => {
+  /** A claimed run whose handler ends when told; no sweep runs (the process stalls). */
+  async function stalledRun(mem: ReturnType<typeof memoryStatuses>) {
+    const lost: string[] = [];
+    const guard = statusRecordGuard(mem.statuses as unknown as MessageStatusStore, 60_000, { leaseMs: LEASE_MS, onLeaseLost: (id) => void lost.push(id), onError: () => undefined });
+    let settle!: (r: { response: unknown } | { error: Error }) => void;
+    let started = false;
+    const result = guard.run({ messageId: 'm1', serviceName: 'svc', pending: () => PENDING }, () => {
+      started = true;
+      return new Promise((resolve, reject) => (settle = (r) => ('error' in r ? reject(r.error) : resolve(r.response))));
+    }, () => undefined);
+    for (let i = 0; i < 100 && !started; i++) await tick();
+    return { guard, lost, result, settle };
+  }
+
+  it('a succeeded run\'s outcome write fails its compare-and-set and is reported as a lost lease', async () => {
+    const mem = memoryStatuses();
+    const run = await stalledRun(mem);
+    mem.statuses.takeOver();
+    run.settle({ response: { ok: 1 } });
+    const r = await run.result;
+    if (r.kind !== 'processed') throw new Error(`expected processed, got ${r.kind}`);
+    await expect(r.recordOutcome!({ ...PENDING, state: 'ACKNOWLEDGED', response: { ok: 1 } })).rejects.toThrow(/wrong last sequence/);
+    expect(run.lost).toEqual(['m1']);
+  });
+
+  it('a failed run whose record moved on looks again instead of going to the retry or park path', async () => {
+    const mem = memoryStatuses();
+    const run = await stalledRun(mem);
+    mem.statuses.takeOver();
+    run.settle({ error: new Error('boom') });
+    expect(await run.result).toEqual({ kind: 'busy', retryAfterMs: LEASE_MS });
+    expect(run.lost).toEqual(['m1']);
+  });
+
+  it('a loss a renewal already reported is not reported again by the write', async () => {
+    const mem = memoryStatuses();
+    const run = await stalledRun(mem);
+    mem.statuses.takeOver();
+    run.guard.sweep!(Date.now() + LEASE_MS);
+    await tick();
+    run.settle({ error: new Error('boom') });
+    expect(await run.result).toEqual({ kind: 'busy', retryAfterMs: LEASE_MS });
+    expect(run.lost).toEqual(['m1']);
   });
 });
