@@ -28,6 +28,7 @@ export {
   OUTBOX_CHANNEL,
 } from './db/database.js';
 export { openDatabase, type OpenDatabaseOptions } from './db/open-database.js';
+export { openOutboxDatabase, type OpenOutboxDatabaseOptions } from './db/open-outbox-database.js';
 export { PgDatabase, type PgDatabaseOptions } from './db/pg-database.js';
 export { PgliteDatabase } from './db/pglite-database.js';
 export { migrate, loadMigrations, type Migration } from './migrations/migrate.js';

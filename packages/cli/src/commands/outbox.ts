@@ -6,15 +6,14 @@
  */
 import type { Command } from 'commander';
 import { AegisError } from '@aegis-ipc/protocol';
-import { listFailed, migrate, openDatabase, replayFailed, resolveOutboxSettings, stats, type Database } from '@aegis-ipc/outbox';
+import { listFailed, openOutboxDatabase, replayFailed, resolveOutboxSettings, stats, type Database } from '@aegis-ipc/outbox';
 import { limitOption } from '../option-parsers.js';
 import { printJson, printTable, type OutputOptions } from '../output.js';
 
 async function withOutbox<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const settings = resolveOutboxSettings(process.env);
-  const db = await openDatabase({ databaseUrl: settings.databaseUrl, pgliteDir: settings.pgliteDir, poolSize: 2, applicationName: 'aegis-cli' });
+  const db = await openOutboxDatabase(settings, { poolSize: 2, applicationName: 'aegis-cli' });
   try {
-    await migrate(db);
     return await work(db);
   } finally {
     await db.close();

@@ -5,9 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { resolveSettings } from '@aegis-ipc/protocol';
-import { openDatabase } from '../db/open-database.js';
+import { openOutboxDatabase } from '../db/open-outbox-database.js';
 import type { Database } from '../db/database.js';
-import { migrate } from '../migrations/migrate.js';
 import { OUTBOX_SETTINGS, type OutboxSettings } from '../settings.js';
 import type { OutboxSink } from '../sinks/outbox-sink.js';
 import { NatsJetStreamSink } from '../sinks/nats-jetstream-sink.js';
@@ -29,19 +28,16 @@ export function resolveOutboxSettings(env: Readonly<Record<string, string | unde
   return resolveSettings(OUTBOX_SETTINGS, env);
 }
 
+/**
+ * @throws AegisError `STORAGE_FAILURE` naming the database, `CONNECTION_FAILED` naming the broker,
+ *   when either cannot be reached at start
+ */
 export async function startRelayProcess(settings: OutboxSettings, opts: { logger?: Logger; relayId?: string } = {}): Promise<RelayProcess> {
   const log = opts.logger;
   const relayId = opts.relayId ?? `relay-${process.pid}`;
-  const db = await openDatabase({
-    databaseUrl: settings.databaseUrl,
-    pgliteDir: settings.pgliteDir,
-    poolSize: settings.poolSize,
-    applicationName: `aegis-relay:${relayId}`,
-    logger: log,
-  });
+  const db = await openOutboxDatabase(settings, { applicationName: `aegis-relay:${relayId}`, logger: log });
   let sink: OutboxSink | undefined;
   try {
-    await migrate(db);
     sink =
       settings.sink === 'redis'
         ? await RedisStreamsSink.create({ url: settings.redisUrl })

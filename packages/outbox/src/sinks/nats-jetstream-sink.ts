@@ -7,7 +7,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { HEADERS } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS } from '@aegis-ipc/protocol';
+import { redactUrl } from '../redact-url.js';
 import type { OutboxRecord } from '../types.js';
 import type { OutboxSink } from './outbox-sink.js';
 import { subjectToken } from './subject-token.js';
@@ -55,7 +56,14 @@ export class NatsJetStreamSink implements OutboxSink {
    * is: its subjects and limits are the operator's.
    */
   static async create(options: NatsJetStreamSinkOptions = {}, nc?: NatsConnection): Promise<NatsJetStreamSink> {
-    const conn = nc ?? (await connect({ servers: options.servers ?? 'nats://127.0.0.1:4222', name: options.name ?? 'aegis-relay', maxReconnectAttempts: -1 }));
+    const servers = options.servers ?? 'nats://127.0.0.1:4222';
+    const conn =
+      nc ??
+      (await connect({ servers, name: options.name ?? 'aegis-relay', maxReconnectAttempts: -1 }).catch((err: unknown) => {
+        // A first connection that fails is a wrong URL or a server that is down: say which.
+        const where = servers.split(',').map((server) => redactUrl(server.trim())).join(',');
+        throw new AegisError('CONNECTION_FAILED', `cannot connect to NATS at ${where}: ${(err as Error).message}`, { cause: err, details: { url: where } });
+      }));
     try {
       const jsm = await jetstreamManager(conn);
       const stream = options.stream ?? 'AEGIS_DOMAIN_EVENTS';

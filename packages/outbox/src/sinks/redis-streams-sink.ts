@@ -5,6 +5,8 @@
  * within `dedupeTtlSeconds` adds nothing.
  */
 import { createClient } from 'redis';
+import { AegisError } from '@aegis-ipc/protocol';
+import { redactUrl } from '../redact-url.js';
 import type { OutboxRecord } from '../types.js';
 import type { OutboxSink } from './outbox-sink.js';
 
@@ -47,10 +49,23 @@ export class RedisStreamsSink implements OutboxSink {
     private readonly maxLen: number,
   ) {}
 
+  /**
+   * Connects and returns the sink. Once connected the client reconnects by itself (publishes
+   * surface failures); a first connection that fails rejects at once instead of retrying
+   * unseen forever, so a relay pointed at the wrong Redis says so and stops.
+   * @throws AegisError `CONNECTION_FAILED` naming the URL
+   */
   static async create(options: RedisStreamsSinkOptions = {}): Promise<RedisStreamsSink> {
-    const client = newRedisClient(options.url ?? 'redis://127.0.0.1:6379');
-    client.on('error', () => undefined); // reconnects by itself; publish calls surface failures
-    await client.connect();
+    const url = options.url ?? 'redis://127.0.0.1:6379';
+    const client = newRedisClient(url);
+    const firstError = new Promise<never>((_, reject) => client.once('error', reject));
+    client.on('error', () => undefined);
+    try {
+      await Promise.race([client.connect(), firstError]);
+    } catch (err) {
+      client.destroy();
+      throw new AegisError('CONNECTION_FAILED', `cannot connect to Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err, details: { url: redactUrl(url) } });
+    }
     return new RedisStreamsSink(client, options.keyPrefix ?? 'aegis:', options.dedupeTtlSeconds ?? 86_400, options.maxLen ?? 0);
   }
 
