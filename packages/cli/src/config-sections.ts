@@ -19,7 +19,8 @@ export interface ConfigSection {
 
 export const CONFIG_SECTIONS: readonly ConfigSection[] = [
   { title: 'Router', process: '`aegis router` / `npm start`', defs: ROUTER_SETTINGS },
-  { title: 'Events', process: 'services using `publish`/`subscribe`, `aegis events`', defs: EVENT_SETTINGS },
+  // `connect()` and `createEventBus()` take these as options, not from the environment.
+  { title: 'Events', process: '`aegis events` and `openEventBus()`; services pass the matching `connect({ events })` / `createEventBus()` options', defs: EVENT_SETTINGS },
   { title: 'Outbox and relay', process: '`aegis relay`, `aegis outbox`, apps using `@aegis-ipc/outbox`', defs: OUTBOX_SETTINGS },
   { title: 'CLI', process: '`aegis services|health|trace|messages|…`', defs: ADMIN_CLIENT_SETTINGS },
 ];

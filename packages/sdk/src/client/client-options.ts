@@ -27,7 +27,9 @@ export interface ClientOptions {
   /**
    * Options of the event bus behind `publish`/`subscribe` (pass `redis` — a connected node-redis
    * client — to use the Redis Streams transport). The bus shares the client's NATS connection.
-   * @default NATS transport, settings from AEGIS_EVENTS_* (see docs/events.md)
+   * Not read from the environment: the `AEGIS_EVENTS_*` variables configure `aegis events` and
+   * `openEventBus()` only, so set the same values here when they differ from the defaults.
+   * @default NATS transport, the event bus defaults (see docs/events.md)
    */
   readonly events?: Omit<EventBusOptions, 'nats' | 'logger'>;
 }
