@@ -82,6 +82,11 @@ export class ServiceInstance implements AsyncDisposable {
     return this.#ctx.nc;
   }
 
+  /** The logger of the client that registered this instance (features layered on it log there too). */
+  get logger(): Logger {
+    return this.#ctx.logger;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

@@ -74,7 +74,9 @@ export class ReliableReceiver implements AsyncDisposable {
    */
   static async start(instance: ServiceInstance, options: ReliableReceiverOptions, logger?: Logger): Promise<ReliableReceiver> {
     const resolved = resolveReceiverOptions(options);
-    const log = (resolved.logger ?? logger ?? (await import('pino')).pino({ level: process.env.AEGIS_LOG_LEVEL ?? 'warn' })).child({
+    // The client's logger unless told otherwise (as documented): a pino of its own here ignored
+    // the level and destination the application gave connect().
+    const log = (resolved.logger ?? logger ?? instance.logger).child({
       subsystem: 'reliable-receiver', service_name: instance.serviceName, instance_id: instance.instanceId,
     });
     const idem = resolved.idempotency;

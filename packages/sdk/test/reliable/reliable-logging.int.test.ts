@@ -31,8 +31,8 @@ describe.each(['statusRecord', 'store'] as const)('exactly-once call logs (%s)',
     const receiverLogs = captureLogs();
     const callerLogs = captureLogs();
     const service = `logged-${mode}`;
-    const receiverLogger = pino({ level: 'debug' }, receiverLogs.stream);
-    const server = await connect({ servers: TEST_NATS_URL, logger: receiverLogger });
+    // No logger for the receiver: it logs to its client's (ReliableReceiverOptions.logger's default).
+    const server = await connect({ servers: TEST_NATS_URL, logger: pino({ level: 'debug' }, receiverLogs.stream) });
     const caller = await connect({ servers: TEST_NATS_URL, logger: pino({ level: 'debug' }, callerLogs.stream) });
     clients.push(server, caller);
     const idempotency: Idempotency =
@@ -45,7 +45,7 @@ describe.each(['statusRecord', 'store'] as const)('exactly-once call logs (%s)',
     });
     receivers.push(
       await ReliableReceiver.start(instance, {
-        idempotency, ackTimeoutMs: 1_000, maxRetries: 2, backoffInitialMs: 100, backoffMaxMs: 200, registry: new Registry(), logger: receiverLogger,
+        idempotency, ackTimeoutMs: 1_000, maxRetries: 2, backoffInitialMs: 100, backoffMaxMs: 200, registry: new Registry(),
         // The first delivery's broker ack and EO-2 ACK are lost: the broker redelivers it.
         beforeAck: (_id, delivery) => (delivery === 1 ? 'drop' : undefined),
       }),
