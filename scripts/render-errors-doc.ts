@@ -13,8 +13,10 @@ test fails when this file and the registry disagree. Codes are stable: never ren
 Every error is an \`AegisError\` with \`code\`, \`message\`, \`status\` (HTTP-like), \`retryable\` and typed
 \`details\`. On the wire (NATS replies) an error reply is the MessagePack map
 \`{ "error": { "code", "message", "status", "retryable", "details" } }\`; the SDK rebuilds it into an
-\`AegisError\` of the same code. The admin API answers with the same object as JSON, with
-\`status\` as the HTTP status.
+\`AegisError\` of the same code. The admin API answers with the inner object as JSON —
+\`{ "code", "message", "status", "retryable", "details" }\`, not wrapped in \`error\` — with
+\`status\` as the HTTP status. (The genesis example's command API answers in the shape SPEC OB-1
+asks for, \`{ "error_code", "message", … }\`.)
 
 | code | status | retryable | meaning |
 |---|---|---|---|
