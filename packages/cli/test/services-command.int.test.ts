@@ -62,4 +62,13 @@ describe('aegis services', () => {
     expect(stdout).toContain(`${service}-a`);
     expect(stdout).toMatch(/recent state changes/);
   });
+
+  it('names the service when it has no instances, rather than claiming nothing is registered', async () => {
+    const shown = await aegis('health', 'nobody');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toBe('no instances of service "nobody" registered\n');
+    const checked = await aegis('health', 'nobody', '--check');
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toBe('no instances of service "nobody" registered — nothing to check\n');
+  });
 });

@@ -15,6 +15,11 @@ interface CheckView {
   results: Array<{ service_name: string; instance_id: string; reachable: boolean; latency_ms: number | null; status: string }>;
 }
 
+/** What an empty answer means: nothing at all registered, or nothing of the service asked for (a typo?). */
+function nothingRegistered(service: string | undefined): string {
+  return service === undefined ? 'no instances registered' : `no instances of service "${service}" registered`;
+}
+
 export function register(program: Command): void {
   program
     .command('health [service]')
@@ -27,13 +32,14 @@ export function register(program: Command): void {
       if (opts.check) {
         const check = await adminRequest<CheckView>('/api/v1/admin/health/check', { method: 'POST', query });
         if (opts.json) return printJson(check);
+        if (check.results.length === 0) return void process.stdout.write(`${nothingRegistered(service)} — nothing to check\n`);
         printTable(check.results.map((r) => ({ ...r, reachable: r.reachable ? 'yes' : 'NO', latency_ms: r.latency_ms ?? '-' })), ['service_name', 'instance_id', 'reachable', 'latency_ms', 'status']);
         return;
       }
       const view = await adminRequest<HealthView>('/api/v1/admin/health/instances', { query });
       if (opts.json) return printJson(view);
       const rows = view.services.flatMap((s) => s.instances.map((i) => ({ service: s.service_name, instance_id: i.instance_id, status: i.status, reason: i.status_reason, since: i.updated_at })));
-      if (rows.length === 0) process.stdout.write('no instances registered\n');
+      if (rows.length === 0) process.stdout.write(`${nothingRegistered(service)}\n`);
       else printTable(rows, ['service', 'instance_id', 'status', 'reason', 'since']);
       if (view.history.length > 0) {
         process.stdout.write('\nrecent state changes:\n');
