@@ -221,7 +221,10 @@ export class EventBus {
         onError: (err, what) => log.warn({ event: 'event_dedupe_store_failed', err, what }, 'QoS 2 dedupe store failure'),
         onLeaseLost: (key, reason) => {
           this.metrics.leaseLost.bind({ transport: sub.transport, topic, group: sub.group }).inc();
-          log.warn({ event: 'event_dedupe_lease_lost', key, reason }, 'QoS 2 dedupe lease lost while the handler ran; another copy may run beside it (ADR 0027)');
+          // The key is `<topic>.<group>.<dedupe id>` (dedupeKey): the id is the message id, or its
+          // broker position plus stored time for a NATS event published without one (ADR 0025).
+          const dedupeId = key.slice(topic.length + sub.group.length + 2);
+          log.warn({ event: 'event_dedupe_lease_lost', dedupe_id: dedupeId, reason }, 'QoS 2 dedupe lease lost while the handler ran; another copy may run beside it (ADR 0027)');
         },
       });
       chain.push(stage.interceptor);

@@ -78,6 +78,25 @@ describe.each(TRANSPORTS)('event logs on %s', (transport) => {
     expect(logs.withEvent('event_acked')[0]).toMatchObject({ ...common, level: 20, delivery: 2 });
   });
 
+  it.runIf(transport === 'redis')('a QoS 2 lease lost while the handler runs logs event_dedupe_lease_lost with the dedupe id', async () => {
+    const { bus, logs } = await busLogging('info');
+    let started = false;
+    await bus.subscribe(
+      'orders.leased',
+      async () => {
+        started = true;
+        await new Promise((r) => setTimeout(r, 1_500)); // longer than a third of the 1 s lease: renewed from the sweep
+      },
+      { qos: 2, group: 'billing' },
+    );
+    await writeRaw(transport, 'orders.leased', 'leased-1', 2);
+    await waitFor(() => started, { what: 'the handler running' });
+    // Another party took the id from under it: the next renewal finds the lease gone.
+    await h.redis.del(`${h.names.redisKeyPrefix}:dd:orders.leased.billing.leased-1`);
+    await waitFor(() => logs.withEvent('event_dedupe_lease_lost').length === 1, { what: 'the lost lease logged' });
+    expect(logs.withEvent('event_dedupe_lease_lost')[0]).toMatchObject({ level: 40, dedupe_id: 'leased-1', topic: 'orders.leased', group: 'billing', transport });
+  });
+
   it('at info, a handled event writes no line; an untraced event is logged with its message_id and no trace_id', async () => {
     const { bus, logs } = await busLogging('info');
     let attempts = 0;
