@@ -21,6 +21,7 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
   { title: 'Router', process: '`aegis router` / `npm start`', defs: ROUTER_SETTINGS },
   // `connect()` and `createEventBus()` take these as options, not from the environment.
   { title: 'Events', process: '`aegis events` and `openEventBus()`; services pass the matching `connect({ events })` / `createEventBus()` options', defs: EVENT_SETTINGS },
-  { title: 'Outbox and relay', process: '`aegis relay`, `aegis outbox`, apps using `@aegis-ipc/outbox`', defs: OUTBOX_SETTINGS },
+  // `OutboxWriter` and `openDatabase()` take options; an app reads these with `resolveOutboxSettings()`.
+  { title: 'Outbox and relay', process: '`aegis relay`, `aegis outbox`, the genesis example; apps pass `resolveOutboxSettings()` values to `openDatabase()` / `OutboxWriter`', defs: OUTBOX_SETTINGS },
   { title: 'CLI', process: '`aegis services|health|trace|messages|…`', defs: ADMIN_CLIENT_SETTINGS },
 ];
