@@ -41,7 +41,7 @@ export {
   type DeadLetter,
 } from './events/types.js';
 export { eventMetrics, type EventMetrics } from './events/event-metrics.js';
-export type { DedupeStore, ClaimResult, DedupeLease } from './dedupe/dedupe-store.js';
+export type { DedupeStore, ClaimResult, DedupeLease, DedupePeek } from './dedupe/dedupe-store.js';
 export { KvDedupeStore, DEFAULT_KV_DEDUPE_BUCKET, DEFAULT_DEDUPE_TTL_MS, type KvDedupeStoreOptions } from './dedupe/kv-dedupe-store.js';
 export { RedisDedupeStore, DEFAULT_REDIS_DEDUPE_PREFIX, type RedisDedupeStoreOptions } from './dedupe/redis-dedupe-store.js';
 export { EVENT_SETTINGS, resolveEventSettings, type EventSettings } from './events/event-settings.js';

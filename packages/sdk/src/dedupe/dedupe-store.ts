@@ -38,6 +38,9 @@ export type ClaimResult =
   /** Another holder's lease is live; try again after the lease could have expired. */
   | { readonly state: 'in-progress' };
 
+/** What {@link DedupeStore.peek} found: a live lease (`held`), a completion (`done`), or neither (`free`). */
+export type DedupePeek = 'held' | 'done' | 'free';
+
 /** A store of processed message ids shared by every receiver of a stream of messages. */
 export interface DedupeStore {
   /** Claims `id` for `leaseMs` unless it is done or leased by someone else. */
@@ -81,6 +84,13 @@ export interface DedupeStore {
    * @throws AegisError `STORAGE_FAILURE` when the store cannot be reached (the lease may still be held).
    */
   renew?(lease: DedupeLease, leaseMs: number): Promise<DedupeLease | undefined>;
+  /**
+   * Reads what the record of `id` is now, writing nothing (never takes a lease): an exactly-once
+   * call's copy whose deliveries ran out asks it whether another delivery still holds the id before
+   * it parks the id (ADR 0027, round 3). Stores without it are never asked: such a copy parks as before.
+   * @throws AegisError `STORAGE_FAILURE` when the store cannot be reached.
+   */
+  peek?(id: string): Promise<DedupePeek>;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { AegisError, decode, encode, NatsHeaderBlock } from '@aegis-ipc/protocol';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamPublisher, JetStreamPublishError } from '../jetstream/jetstream-publisher.js';
-import { asDedupeRecord, newLeaseOwner, type ClaimResult, type DedupeLease, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
+import { asDedupeRecord, newLeaseOwner, type ClaimResult, type DedupeLease, type DedupePeek, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
 
 /** A KV lease: renewing it is an update expecting the revision of the holder's last write. */
 interface KvLease extends DedupeLease {
@@ -207,6 +207,19 @@ export class KvDedupeStore implements DedupeStore {
       }
     }
   };
+
+  /** A lease is held while its `until` is ahead (a lapsed one is taken over by the next claim). */
+  async peek(id: string): Promise<DedupePeek> {
+    try {
+      const entry = await this.kv.get(id);
+      if (entry === null || entry.operation !== 'PUT' || entry.length === 0) return 'free';
+      const record = asDedupeRecord(decode(entry.value));
+      if (record.s === 'done') return 'done';
+      return record.until > Date.now() ? 'held' : 'free';
+    } catch (err) {
+      throw storageFailure(`dedupe peek of ${id} failed`, err);
+    }
+  }
 
   async release(id: string): Promise<void> {
     try {

@@ -13,7 +13,7 @@
  */
 import { AegisError, decode, encode } from '@aegis-ipc/protocol';
 import { RESP_TYPES, type RedisClientType } from 'redis';
-import { asDedupeRecord, newLeaseOwner, type ClaimResult, type DedupeLease, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
+import { asDedupeRecord, newLeaseOwner, type ClaimResult, type DedupeLease, type DedupePeek, type DedupeRecord, type DedupeStore } from './dedupe-store.js';
 
 /** Options of {@link RedisDedupeStore}. */
 export interface RedisDedupeStoreOptions {
@@ -244,6 +244,17 @@ export class RedisDedupeStore implements DedupeStore {
     const loaded = String(await this.client.scriptLoad(body));
     this.shas.set(body, loaded);
     return this.binary.evalSha(loaded, args);
+  }
+
+  /** A lease key exists only while it is live (`PX` expires it): any lease record is held. */
+  async peek(id: string): Promise<DedupePeek> {
+    try {
+      const raw = (await this.binary.get(this.prefix + id)) as Buffer | null;
+      if (raw === null) return 'free';
+      return asDedupeRecord(decode(raw)).s === 'done' ? 'done' : 'held';
+    } catch (err) {
+      throw storageFailure(`dedupe peek of ${id} failed`, err);
+    }
   }
 
   async release(id: string): Promise<void> {

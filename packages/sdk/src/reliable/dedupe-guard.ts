@@ -90,6 +90,8 @@ export function dedupeGuard(options: DedupeGuardOptions): IdempotencyGuard {
     kind: 'dedupe',
     responseTtlMs,
     sweep: (now) => renewer.sweep(now),
+    // A store that cannot peek is never asked: the copy parks as before round 3.
+    held: store.peek === undefined ? undefined : async (messageId, serviceName) => (await store.peek!(reliableDedupeKey(serviceName, messageId))) === 'held',
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
       const key = reliableDedupeKey(input.serviceName, input.messageId);
       const claimedAt = Date.now(); // before the claim is sent: the renewal errs early

@@ -55,5 +55,13 @@ export interface IdempotencyGuard {
    * in-flight sweep (ADR 0027). Guards without a renewable lease leave it out.
    */
   readonly sweep?: (now: number) => void;
+  /**
+   * Whether a delivery holds a live lease on the id right now — read only, never a claim. Asked by
+   * a delivery that holds none (its deliveries ran out) before it parks the id: a live lease is
+   * another delivery's, whose outcome answers every waiter (ADR 0027, round 3). Guards without a
+   * lease to read (the inbox) leave it out, and such a delivery parks as before.
+   * @throws AegisError `STORAGE_FAILURE` when the record cannot be read.
+   */
+  readonly held?: (messageId: string, serviceName: string) => Promise<boolean>;
   run(input: GuardInput, invoke: (tx: PoolClient | undefined) => Promise<unknown>, afterEffect: () => void): Promise<GuardResult>;
 }

@@ -257,6 +257,16 @@ export class MessageStatusStore {
 }
 
 /**
+ * True when a delivery holds `record` now (status-record idempotency): not terminal and its lease
+ * ahead of `now` — what makes {@link MessageStatusStore.claim} answer `in-progress`. Read by a
+ * copy whose deliveries ran out and by the router's stalled-request watcher, which never park an
+ * id another delivery holds (ADR 0027, round 3).
+ */
+export function leaseLive(record: MessageStatus | undefined, now: number): boolean {
+  return record !== undefined && !TERMINAL.has(record.state) && (record.lease_until ?? 0) > now;
+}
+
+/**
  * True when a compare-and-set write ({@link MessageStatusStore.replace}) failed because the record
  * moved on since the expected revision — another delivery took it over or ended it — rather than
  * because the bucket could not be reached.

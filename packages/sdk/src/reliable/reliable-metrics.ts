@@ -24,6 +24,11 @@ export interface ReliableMetrics {
    * handler ran or, after a stall past it, at their end (ADR 0027): another copy may have run beside them.
    */
   readonly leaseLost: FoldedCounter<'service_name'>;
+  /**
+   * Copies of a message id whose deliveries ran out while another delivery held the id's live
+   * lease: dropped instead of parking the id (ADR 0027, round 3); the holder's outcome answers.
+   */
+  readonly copiesDropped: FoldedCounter<'service_name'>;
 }
 
 const byRegistry = new WeakMap<Registry, ReliableMetrics>();
@@ -52,6 +57,11 @@ export function reliableMetrics(registry: Registry = globalRegistry): ReliableMe
     leaseLost: counter(
       'ipc_messages_dedupe_lease_lost_total',
       'Handler runs that found their lease (dedupe record or claimed status record) lost, by a renewal or by their own compare-and-set write at the end: another copy may have run beside them.',
+      ['service_name'],
+    ),
+    copiesDropped: counter(
+      'ipc_messages_copies_dropped_total',
+      'Copies of a message id whose deliveries ran out while another delivery held the id: dropped without a status or an ACK, the holder\'s outcome answers.',
       ['service_name'],
     ),
   };

@@ -15,26 +15,23 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { AegisError, HEADERS, decode, newTraceId, toAegisError, type WireError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, decode, newTraceId, toAegisError } from '@aegis-ipc/protocol';
 import type { ServiceInstance } from '../instance/service-instance.js';
 import { ConcurrencyLimiter } from '../events/concurrency-limiter.js';
 import { ackPositionOf } from '../jetstream/ack-subject.js';
 import { extractTraceContext, tracer, tracingActive } from '../tracing/index.js';
-import { publishAck, type AckMessage } from './ack-message.js';
 import { crashAfterEffect } from './crash-hook.js';
-import { parkRequest } from './dead-letter.js';
 import type { IdempotencyGuard } from './idempotency-guard.js';
 import { migrateInbox } from './inbox/migrate-inbox.js';
 import { MessageStatusStore, type MessageStatus } from './message-status.js';
+import { OutcomeRecorder, newStatus, type DeliveryOutcome, type StatusBase } from './outcome-recorder.js';
 import type { ReliableCallContext } from './reliable-call-context.js';
-import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { selectGuard } from './select-guard.js';
 import { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 import { retryDelayMs } from './reliable-options.js';
 import { readRequestHeaders } from './request-headers.js';
 import { lazyChild } from './lazy-child.js';
 import { InFlightSweep } from './in-flight-sweep.js';
-import type { BoundCounter } from '../metrics/folded-counter.js';
 import { RELIABLE_STREAM, ensureReliableStreams, ensureServiceConsumer, parseReliableSubject } from './reliable-topology.js';
 import { resolveReceiverOptions, warnOnShortTtl, type ReliableReceiverOptions, type ResolvedReceiverOptions } from './receiver-options.js';
 
@@ -52,8 +49,7 @@ export class ReliableReceiver implements AsyncDisposable {
   #sweep: InFlightSweep | undefined;
   #loop: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
-  /** Per-service metric children of the per-delivery path, bound once. */
-  readonly #boundMetrics = new Map<string, BoundMetrics>();
+  readonly #outcomes: OutcomeRecorder;
 
   private constructor(instance: ServiceInstance, options: ResolvedReceiverOptions, guard: IdempotencyGuard, status: MessageStatusStore, log: Logger) {
     this.#instance = instance;
@@ -64,6 +60,7 @@ export class ReliableReceiver implements AsyncDisposable {
     this.#metrics = reliableMetrics(options.registry);
     this.#log = log;
     this.#limiter = new ConcurrencyLimiter(options.concurrency);
+    this.#outcomes = new OutcomeRecorder(instance.nc, this.#js, instance.instanceId, status, guard, options, this.#metrics, log);
   }
 
   /**
@@ -183,11 +180,11 @@ export class ReliableReceiver implements AsyncDisposable {
       if (previous?.state === 'ACKNOWLEDGED') {
         this.#metrics.duplicates.inc({ service_name: serviceName });
         msg.ack();
-        this.#publishAck(h.ackTo, base, 'success', started, true, previous.response, undefined, null);
+        this.#outcomes.publishAck(h.ackTo, base, 'success', started, true, previous.response, undefined, null);
         return 'duplicate';
       }
       const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
-      return (await this.#finish(msg, h.ackTo, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
+      return (await this.#outcomes.finish(msg, h.ackTo, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
     }
     if (deliveryCount > maxDeliveries) {
       const previous = await this.#status.get(messageId).catch(() => undefined);
@@ -197,8 +194,18 @@ export class ReliableReceiver implements AsyncDisposable {
         msg.ack();
         return 'duplicate';
       }
+      // A copy of the id (its own stream message) that waited `busy` behind a running handler
+      // until its deliveries ran out is not the message's outcome: the holder's ACK answers every
+      // waiter, and if the holder dies its own message is redelivered and finishes or parks the id.
+      // Parking here said FAILED while the handler ran (ADR 0027, round 3).
+      const held = await this.#heldElsewhere(messageId, serviceName, log);
+      if (held !== false) {
+        if (held === undefined) msg.nak(1000); // unknown: never park on a guess; look again
+        else this.#dropCopy(msg, serviceName, deliveryCount, log);
+        return held === undefined ? 'failed' : 'copy_dropped';
+      }
       const why = previous?.last_error ?? `no acknowledgement after ${deliveryCount - 1} deliveries`;
-      return this.#park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
+      return this.#outcomes.park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
     }
     const ownRecord = this.#guard.kind === 'status'; // the claim records the retry and the error itself
     if (deliveryCount > 1) {
@@ -246,7 +253,7 @@ export class ReliableReceiver implements AsyncDisposable {
         msg.nak(delay);
         return 'failed';
       }
-      return this.#park(msg, base, error, started, log);
+      return this.#outcomes.park(msg, base, error, started, log);
     }
     if (result.kind === 'busy') {
       log().debug({ event: 'dedupe_busy', retry_after_ms: result.retryAfterMs }, 'another instance holds this message');
@@ -257,7 +264,7 @@ export class ReliableReceiver implements AsyncDisposable {
       // Ended FAILED/EXPIRED before (only the term was lost, or a re-send after the window): say so again.
       log().info({ event: 'terminal_redelivery', state: result.status.state }, 'already terminal; not processed again');
       msg.term();
-      this.#publishAck(h.ackTo, base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
+      this.#outcomes.publishAck(h.ackTo, base, 'failure', started, false, undefined, result.status.error ?? undefined, result.status.last_error);
       return 'duplicate';
     }
     const duplicate = result.kind === 'duplicate';
@@ -266,100 +273,29 @@ export class ReliableReceiver implements AsyncDisposable {
       this.#metrics.cacheHits.inc({ service_name: serviceName });
       log().info({ event: 'dedupe_hit', delivery: deliveryCount }, 'duplicate; answering with the stored response');
     } else {
-      this.#bound(serviceName).cacheMisses.inc();
+      this.#outcomes.bound(serviceName).cacheMisses.inc();
       if (this.#log.isLevelEnabled('debug')) log().debug({ event: 'dedupe_miss' }, 'processed');
     }
-    const outcome = await this.#finish(msg, h.ackTo, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result : undefined);
+    const outcome = await this.#outcomes.finish(msg, h.ackTo, base, 'ACKNOWLEDGED', undefined, deliveryCount, started, log, result.response, duplicate, undefined, result.kind === 'processed' ? result : undefined);
     return outcome ?? (duplicate ? 'duplicate' : 'acknowledged');
   }
 
-  /**
-   * Records a terminal state, acks (or terms) the broker delivery and publishes the ACK. Returns
-   * an outcome only when it did not get that far (`not_recorded`, `ack_dropped`).
-   */
-  async #finish(
-    msg: JsMsg, ackTo: string, base: StatusBase, state: 'ACKNOWLEDGED' | 'EXPIRED' | 'FAILED', error: AegisError | undefined, deliveryCount: number,
-    started: number, log: () => Logger, response?: unknown, duplicate = false, dlqSeq?: number,
-    processed?: { readonly completion: Promise<void>; readonly recordOutcome?: (status: MessageStatus) => Promise<void> },
-  ): Promise<DeliveryOutcome | undefined> {
-    // One literal, no spreads: the record is built once per delivery and encoded as it is (keys
-    // left undefined are not encoded). The status-record guard's record also says nobody holds it.
-    const status: MessageStatus = {
-      message_id: base.message_id, service_name: base.service_name, method: base.method, trace_id: base.trace_id, created_at: base.created_at,
-      replays: base.replays, state, retry_count: deliveryCount - 1, last_error: error ? `${error.code}: ${error.message}` : null,
-      updated_at: new Date().toISOString(), instance_id: this.#instance.instanceId, error: error?.toWire() ?? null, dlq_seq: dlqSeq ?? null,
-      response: state === 'ACKNOWLEDGED' ? response : undefined, lease_until: this.#guard.kind === 'status' ? null : undefined,
-    };
+  /** Whether another delivery holds the id's live lease (a delivery past its retries holds none); undefined when the guard cannot tell now. */
+  async #heldElsewhere(messageId: string, serviceName: string, log: () => Logger): Promise<boolean | undefined> {
+    if (this.#guard.held === undefined) return false;
     try {
-      // One write when the guard's record is the status record (claim → outcome, compare-and-set).
-      await (processed?.recordOutcome !== undefined ? processed.recordOutcome(status) : Promise.all([this.#status.put(status), processed?.completion]));
+      return await this.#guard.held(messageId, serviceName);
     } catch (err) {
-      // Without its status the outcome is not durable for pollers: redeliver (the guard dedupes).
-      log().warn({ event: 'message_state_record_failed', state, err }, 'could not record the outcome; the broker will redeliver');
-      msg.nak(1000);
-      return 'not_recorded';
+      log().warn({ event: 'lease_check_failed', err }, 'could not read whether another delivery holds this message; looking again');
+      return undefined;
     }
-    if (this.#options.beforeAck?.(base.message_id, deliveryCount) === 'drop') {
-      log().warn({ event: 'ack_dropped' }, 'test seam dropped the acknowledgement');
-      return 'ack_dropped';
-    }
-    if (state === 'ACKNOWLEDGED') msg.ack();
-    else msg.term();
-    const processingMs = this.#publishAck(ackTo, base, state === 'ACKNOWLEDGED' ? 'success' : 'failure', started, duplicate, response, error?.toWire(), error ? error.message : null);
-    // ACKNOWLEDGED is every call's happy path: debug, so production logs stay quiet (a duplicate
-    // already said `dedupe_hit` at info). FAILED and EXPIRED are what an operator looks for.
-    const level = state === 'ACKNOWLEDGED' ? 'debug' : 'warn';
-    if (this.#log.isLevelEnabled(level)) log()[level]({ event: 'message_state', state, duplicate, processing_time_ms: processingMs }, `message ${state}`);
-    return undefined;
   }
 
-  /** Publishes the EO-2 ACK (see {@link publishAck}) and counts it; returns the processing time in ms. */
-  #publishAck(
-    ackTo: string,
-    base: StatusBase, status: 'success' | 'failure', started: number, duplicate: boolean, response: unknown,
-    error: WireError | undefined, errorMessage: string | null,
-  ): number {
-    const processingMs = performance.now() - started;
-    const bound = this.#bound(base.service_name);
-    bound.duration.observe(processingMs / 1000);
-    (status === 'success' ? bound.acknowledgedSuccess : bound.acknowledgedFailure).inc();
-    const ack: AckMessage = {
-      message_id: base.message_id, service_name: base.service_name, instance_id: this.#instance.instanceId,
-      status, error_message: status === 'success' ? null : (errorMessage ?? error?.message ?? null),
-      processing_time_ms: Math.round(processingMs * 1000) / 1000, trace_id: base.trace_id, duplicate,
-      ...(status === 'success' ? { response } : { error }),
-    };
-    publishAck(this.#instance.nc, ack, ackTo);
-    return ack.processing_time_ms;
-  }
-
-  async #park(msg: JsMsg, base: StatusBase, error: AegisError, started: number, log: () => Logger): Promise<DeliveryOutcome> {
-    let seq: number;
-    try {
-      seq = await parkRequest(this.#js, msg, base.service_name, base.method, `${error.code}: ${error.message}`);
-    } catch (err) {
-      log().error({ event: 'message_dead_letter_failed', err }, 'could not dead-letter the message; the spare delivery will park it');
-      msg.nak(1000);
-      return 'failed';
-    }
-    this.#metrics.deadLettered.inc({ service_name: base.service_name });
-    log().warn({ event: 'message_dead_lettered', dlq_seq: seq, err: error.toWire() }, 'message FAILED and dead-lettered');
-    return (await this.#finish(msg, msg.headers?.get(RELIABLE_HEADERS.ackTo) ?? '', base, 'FAILED', error, msg.info.deliveryCount, started, log, undefined, false, seq)) ?? 'dead_lettered';
-  }
-
-  #bound(serviceName: string): BoundMetrics {
-    let bound = this.#boundMetrics.get(serviceName);
-    if (bound === undefined) {
-      const m = this.#metrics;
-      bound = {
-        cacheMisses: m.cacheMisses.bind({ service_name: serviceName }),
-        acknowledgedSuccess: m.acknowledged.bind({ service_name: serviceName, status: 'success' }),
-        acknowledgedFailure: m.acknowledged.bind({ service_name: serviceName, status: 'failure' }),
-        duration: m.processingDuration.labels({ service_name: serviceName }),
-      };
-      this.#boundMetrics.set(serviceName, bound);
-    }
-    return bound;
+  /** Terms a copy whose deliveries ran out behind a live lease: no status write, no ACK (the holder answers). */
+  #dropCopy(msg: JsMsg, serviceName: string, deliveryCount: number, log: () => Logger): void {
+    msg.term();
+    this.#metrics.copiesDropped.inc({ service_name: serviceName });
+    log().info({ event: 'copy_dropped_while_held', delivery: deliveryCount, seq: msg.seq }, 'a copy of a message another delivery is running ran out of deliveries; dropped, the running one answers');
   }
 
   /** Stops taking messages, waits for running handlers, hands buffered messages back. Idempotent. */
@@ -377,28 +313,4 @@ export class ReliableReceiver implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-interface BoundMetrics {
-  readonly cacheMisses: BoundCounter;
-  readonly acknowledgedSuccess: BoundCounter;
-  readonly acknowledgedFailure: BoundCounter;
-  readonly duration: { observe(seconds: number): void };
-}
-
-/** What became of one delivery (span attribute `ipc.reliable.outcome`). */
-type DeliveryOutcome = 'acknowledged' | 'duplicate' | 'failed' | 'dead_lettered' | 'expired' | 'busy' | 'malformed' | 'not_recorded' | 'ack_dropped';
-
-interface StatusBase {
-  readonly message_id: string;
-  readonly service_name: string;
-  readonly method: string;
-  readonly trace_id: string;
-  /** From the caller's header, so recording an outcome needs no read first. */
-  readonly created_at: string;
-  readonly replays: number;
-}
-
-function newStatus(base: StatusBase, updatedAt: string): MessageStatus {
-  return { ...base, state: 'PENDING', retry_count: 0, last_error: null, updated_at: updatedAt };
 }

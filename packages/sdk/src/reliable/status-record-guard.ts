@@ -24,7 +24,7 @@ import { toAegisError } from '@aegis-ipc/protocol';
 import type { DedupeLease } from '../dedupe/dedupe-store.js';
 import { LeaseRenewer, type HeldLease } from '../dedupe/lease-renewer.js';
 import type { GuardInput, GuardResult, IdempotencyGuard } from './idempotency-guard.js';
-import { recordMovedOn, type MessageStatus, type MessageStatusStore } from './message-status.js';
+import { leaseLive, recordMovedOn, type MessageStatus, type MessageStatusStore } from './message-status.js';
 
 /** How long a claimed record's lease is and how it is renewed while its handler runs. */
 export interface StatusLeaseRenewal {
@@ -80,6 +80,7 @@ export function statusRecordGuard(statuses: MessageStatusStore, responseTtlMs: n
     kind: 'status',
     responseTtlMs,
     sweep: (now) => renewer.sweep(now),
+    held: async (messageId) => leaseLive(await statuses.recorded(messageId), Date.now()),
     async run(input: GuardInput, invoke, afterEffect): Promise<GuardResult> {
       if (input.pending === undefined) throw new Error('the status-record guard needs the pending record');
       // The only copy: no claim, and its records are create-only writes.

@@ -34,6 +34,23 @@ describe.each(Object.keys(stores))('%s dedupe store', (kind) => {
     expect(await store.claim(id, 10_000)).toEqual({ state: 'done', response: { charged: 42 } });
   });
 
+  it('peeks without claiming: free, held while a lease is live, free once it lapses or is released, done once completed (ADR 0027 round 3)', async () => {
+    const store = await stores[kind]!();
+    const [id, lapsing] = [uniqueName('msg'), uniqueName('msg')];
+    expect(await store.peek!(id)).toBe('free');
+    expect((await store.claim(id, 10_000)).state).toBe('claimed'); // a peek took no lease
+    expect(await store.peek!(id)).toBe('held');
+    expect(await store.peek!(id)).toBe('held'); // and still none
+    await store.release(id);
+    expect(await store.peek!(id)).toBe('free');
+    expect((await store.claim(id, 10_000)).state).toBe('claimed');
+    await store.complete(id, { charged: 1 }, 60_000);
+    expect(await store.peek!(id)).toBe('done');
+    expect((await store.claim(lapsing, 300)).state).toBe('claimed');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await store.peek!(lapsing)).toBe('free');
+  });
+
   it('lets the next claimer in at once after a release', async () => {
     const store = await stores[kind]!();
     const id = uniqueName('msg');

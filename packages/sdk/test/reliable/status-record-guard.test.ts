@@ -118,3 +118,16 @@ describe('status-record guard: a record lost after the last renewal (ADR 0027 ro
     expect(run.lost).toEqual(['m1']);
   });
 });
+
+describe('status-record guard: is the id held by another delivery? (ADR 0027 round 3)', () => {
+  const heldBy = (record: MessageStatus | undefined) =>
+    statusRecordGuard({ recorded: () => Promise.resolve(record) } as unknown as MessageStatusStore, 60_000, { leaseMs: LEASE_MS, onLeaseLost: () => undefined, onError: () => undefined }).held!('m1', 'svc');
+
+  it('only while a non-terminal record\'s lease is ahead — read, never claimed', async () => {
+    expect(await heldBy({ ...PENDING, lease_until: Date.now() + LEASE_MS })).toBe(true);
+    expect(await heldBy({ ...PENDING, lease_until: Date.now() - 1 })).toBe(false); // lapsed: the holder is gone
+    expect(await heldBy({ ...PENDING, lease_until: null })).toBe(false); // released after a failed attempt
+    expect(await heldBy({ ...PENDING, state: 'ACKNOWLEDGED', lease_until: Date.now() + LEASE_MS })).toBe(false);
+    expect(await heldBy(undefined)).toBe(false);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * A copy of an exactly-once call's id (its own stream message, published outside callReliable's
+ * check) that waits `busy` behind a running handler until its deliveries run out (ADR 0027,
+ * round 3), on the real NATS and Redis: the copy is dropped — it parks nothing, writes no status
+ * and sends no ACK — so the caller gets the one success answer of the run, the id ends
+ * ACKNOWLEDGED, and no second, contradicting ACK goes out. Before round 3 the copy parked the id
+ * FAILED and answered ACK_TIMEOUT "retries exhausted" while the handler still ran.
+ *
+ * 1 s ack timeout (the lease), `maxRetries: 1` on the receiver (two deliveries and the spare), a
+ * 5 s handler: the copy's spare delivery comes about 2 s into the run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { HEADERS, NAMESPACE, ackSubject, decode, encode, newMessageId } from '@aegis-ipc/protocol';
+import { connectTestRedis, deleteKeysWithPrefix, uniqueName, waitFor, type TestRedis } from '@aegis-ipc/testing';
+import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type Idempotency } from '@aegis-ipc/sdk';
+import { silent, startSystem, type System } from './helpers.js';
+
+const ACK_TIMEOUT_MS = 1_000;
+const HANDLER_MS = 5_000;
+const MODES = ['statusRecord', 'kv store', 'redis store'] as const;
+
+let system: System;
+let caller: AegisClient;
+let redis: TestRedis;
+const redisPrefix = `${uniqueName('rcopy')}:`;
+const receivers: ReliableReceiver[] = [];
+const registry = new Registry();
+/** Handler runs per message id. */
+const runs = new Map<string, number>();
+
+beforeAll(async () => {
+  system = await startSystem();
+  caller = await system.client();
+  redis = await connectTestRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  await system.cleanup();
+  await deleteKeysWithPrefix(redis, redisPrefix);
+  await redis.close();
+});
+
+async function metric(name: string, serviceName: string): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return (m?.values ?? []).filter((v) => v.labels.service_name === serviceName).reduce((a, v) => a + v.value, 0);
+}
+
+describe.each(MODES)('a copy that runs out of deliveries behind a running handler (%s)', (mode) => {
+  const service = `copy-${mode.replace(' ', '-')}`;
+
+  beforeAll(async () => {
+    const server = await system.client();
+    const idempotency: Idempotency =
+      mode === 'statusRecord' ? { statusRecord: true }
+      : mode === 'kv store' ? { store: await KvDedupeStore.open(server.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 }) }
+      : { store: new RedisDedupeStore(redis, { keyPrefix: redisPrefix }) };
+    // Two instances: the copy may land on either.
+    for (const id of ['a', 'b']) {
+      const instance = await server.register(service, `${service}-${id}`);
+      instance.handle('slow', async (params, ctx) => {
+        const n = (runs.get(ctx.messageId ?? '') ?? 0) + 1;
+        runs.set(ctx.messageId ?? '', n);
+        await new Promise((r) => setTimeout(r, HANDLER_MS));
+        return { run: n, x: params.x };
+      });
+      receivers.push(
+        await ReliableReceiver.start(instance, {
+          idempotency, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 1, backoffInitialMs: 100, backoffMaxMs: 200, registry, logger: silent,
+        }),
+      );
+    }
+  });
+
+  it('is dropped: one run, one success ACK, ACKNOWLEDGED, nothing parked', async () => {
+    const messageId = newMessageId();
+    const droppedBefore = await metric('ipc_messages_copies_dropped_total', service);
+    const acks: Array<{ status: string; duplicate: boolean }> = [];
+    const sub = caller.nc.subscribe(ackSubject(messageId), { callback: (_err, m) => void acks.push(decode(m.data) as { status: string; duplicate: boolean }) });
+    try {
+      let settled = false;
+      const call = caller
+        .callReliable<{ run: number }>(service, 'slow', { x: 1 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 })
+        .finally(() => (settled = true));
+      call.catch(() => undefined); // awaited below; an early failure is asserted, not left unhandled
+      await waitFor(() => runs.get(messageId) === 1, { timeoutMs: 5_000 });
+      // The copy: same message id, its own stream message, no Ipc-Ack-To.
+      const h = natsHeaders();
+      h.set(HEADERS.messageId, messageId);
+      h.set(HEADERS.traceId, 'copy');
+      await jetstream(caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 1 }), { headers: h });
+      // Its deliveries run out while the handler still runs (busy at each look).
+      await waitFor(async () => settled || (await metric('ipc_messages_copies_dropped_total', service)) > droppedBefore, { timeoutMs: 4_500 });
+      expect(settled).toBe(false); // the caller was not answered by the copy (it used to get ACK_TIMEOUT here)
+      expect(await metric('ipc_messages_copies_dropped_total', service)).toBe(droppedBefore + 1);
+      const res = await call;
+      expect(res.run).toBe(1);
+      expect(runs.get(messageId)).toBe(1);
+      const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
+      expect(status).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1 }, dlq_seq: null });
+      // Any later, contradicting ACK (a park's failure, a second completion) would come within a
+      // lease or two of the end; none does.
+      await new Promise((r) => setTimeout(r, 2 * ACK_TIMEOUT_MS));
+      expect(acks).toEqual([expect.objectContaining({ status: 'success', duplicate: false })]);
+      expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
+      expect(await (await MessageStatusStore.bind(caller.nc)).get(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1 } });
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+});
