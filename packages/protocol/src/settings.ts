@@ -76,8 +76,8 @@ export const setting = {
 
 /**
  * Resolves `defs` from `env` (unset or empty → default), then applies explicit `overrides`
- * (options passed in code win over the environment).
- * @throws AegisError `CONFIG_INVALID` naming the variable and the expected form.
+ * (options passed in code win over the environment, within the same bounds).
+ * @throws AegisError `CONFIG_INVALID` naming the variable (or option) and the expected form.
  */
 export function resolveSettings<D extends SettingDefs>(
   defs: D,
@@ -89,8 +89,32 @@ export function resolveSettings<D extends SettingDefs>(
     const raw = env[def.env];
     out[key] = raw === undefined || raw === '' ? def.default : def.parse(raw);
   }
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) out[key] = value;
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const def = defs[key];
+    if (def !== undefined) checkOverride(key, def, value);
+    out[key] = value;
+  }
   return Object.freeze(out) as ResolvedSettings<D>;
+}
+
+/**
+ * An option passed in code meets the same bounds as its variable: `{ httpPort: NaN }` or
+ * `{ heartbeatIntervalMs: 0 }` is CONFIG_INVALID here, not a failure deep in a library with an
+ * unrelated message. Scalars are checked by the variable's own parser on their text form and
+ * kept as given; structured values (`fallbacks`) are the caller's typed objects.
+ */
+function checkOverride(key: string, def: SettingDef<unknown>, value: unknown): void {
+  if (typeof value !== 'number' && typeof value !== 'string' && typeof value !== 'boolean') return;
+  try {
+    def.parse(String(value));
+  } catch (err) {
+    const expected = err instanceof AegisError ? (err.details as { expected?: unknown } | undefined)?.expected : undefined;
+    throw new AegisError('CONFIG_INVALID', `option ${key}=${typeof value === 'string' ? JSON.stringify(value) : String(value)} is invalid${typeof expected === 'string' ? `: expected ${expected}` : ''} (as ${def.env})`, {
+      details: { option: key, env: def.env, value: String(value), ...(typeof expected === 'string' && { expected }) },
+      cause: err,
+    });
+  }
 }
 
 /** Rows for the configuration reference: one per setting. */
