@@ -10,8 +10,23 @@ import { QUEUE_GROUPS } from '@aegis-ipc/protocol';
 import { guardedCallback, maxDeliveriesAdvisorySubject, parkStalledRequest } from '@aegis-ipc/sdk';
 import type { MessageStatusService } from './message-status-service.js';
 
+/**
+ * A request whose id a delivery holds (a live status-record lease) is looked at again this long
+ * after the lease's end as read: a finished holder has recorded its outcome by then, a dead one has
+ * let the lease lapse.
+ */
+const HELD_RECHECK_MARGIN_MS = 250;
+/**
+ * Looks per held request before it is left in the stream, PENDING, for its holder to end (a live
+ * holder renews its lease, so each look may find it held again): with the 30 s default lease,
+ * about ten minutes of a handler still running.
+ */
+const MAX_HELD_LOOKS = 20;
+
 export class StalledRequestWatcher {
   #sub: Subscription | undefined;
+  /** Looks again at held requests; cleared by close(). */
+  readonly #rechecks = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -26,22 +41,42 @@ export class StalledRequestWatcher {
         if (err) return;
         const advisory = parseAdvisory(msg.data);
         if (advisory === undefined) return;
-        const { seq, deliveries } = advisory;
-        const park = async () => {
-          const parked = await parkStalledRequest(this.nc, await this.statuses.store(), seq, deliveries);
-          if (parked === undefined) return;
-          this.log.warn(
-            { event: 'message_dead_lettered', message_id: parked.messageId, trace_id: parked.traceId, service_name: parked.serviceName, method: parked.method, stream_seq: seq, deliveries },
-            'no instance parked a request past max_deliver; parked it FAILED',
-          );
-        };
-        park().catch((e: unknown) => this.log.error({ event: 'message_dead_letter_failed', err: e, stream_seq: seq }, 'could not park a stalled reliable request'));
+        this.#park(advisory.seq, advisory.deliveries, 1);
       }, (err) => this.log.error({ err }, 'a subscription callback threw; that message was dropped')),
     });
   }
 
+  #park(seq: number, deliveries: number, look: number): void {
+    const park = async () => {
+      const result = await parkStalledRequest(this.nc, await this.statuses.store(), seq, deliveries);
+      if (result === undefined) return;
+      if ('held' in result) {
+        // Never park an id another delivery holds (ADR 0027, round 3): look again when its lease is over.
+        if (look >= MAX_HELD_LOOKS) {
+          this.log.warn({ event: 'stalled_request_left_held', message_id: result.messageId, stream_seq: seq, looks: look }, 'a request past max_deliver is still held by a running delivery; left in the stream for its holder to end');
+          return;
+        }
+        this.log.info({ event: 'stalled_request_held', message_id: result.messageId, stream_seq: seq, held_until: result.heldUntil }, 'a request past max_deliver is held by a running delivery; not parked, looking again after its lease');
+        const timer = setTimeout(() => {
+          this.#rechecks.delete(timer);
+          this.#park(seq, deliveries, look + 1);
+        }, Math.max(0, result.heldUntil - Date.now()) + HELD_RECHECK_MARGIN_MS);
+        timer.unref();
+        this.#rechecks.add(timer);
+        return;
+      }
+      this.log.warn(
+        { event: 'message_dead_lettered', message_id: result.messageId, trace_id: result.traceId, service_name: result.serviceName, method: result.method, stream_seq: seq, deliveries },
+        'no instance parked a request past max_deliver; parked it FAILED',
+      );
+    };
+    park().catch((e: unknown) => this.log.error({ event: 'message_dead_letter_failed', err: e, stream_seq: seq }, 'could not park a stalled reliable request'));
+  }
+
   close(): void {
     this.#sub?.unsubscribe();
+    for (const timer of this.#rechecks) clearTimeout(timer);
+    this.#rechecks.clear();
   }
 }
 

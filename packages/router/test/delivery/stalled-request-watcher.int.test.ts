@@ -22,6 +22,7 @@ import {
   MESSAGE_STATUS_BUCKET,
   RELIABLE_DLQ_STREAM,
   RELIABLE_STREAM,
+  MessageStatusStore,
   ReliableReceiver,
   consumerNameOf,
   requestReply,
@@ -251,6 +252,58 @@ describe('repeated and stale advisories', () => {
     advise(sentinelService, maxDeliverAdvisory(sentinelService, sentinel.seq));
     expect(await errorCodeOf(sentinel.call)).toBe('ACK_TIMEOUT');
     expect(await status(messageId)).toEqual(before);
+    expect(await deadLettersOf(messageId)).toHaveLength(0);
+    expect(acks).toHaveLength(0);
+  });
+});
+
+describe('a request whose id a delivery holds (ADR 0027 round 3)', () => {
+  const LEASE_MS = 1_500;
+  /** What a running holder's claim leaves (status-record idempotency): PENDING, its lease ahead. */
+  async function holdId(service: string, messageId: string): Promise<MessageStatusStore> {
+    const statuses = await MessageStatusStore.bind(nc);
+    const now = new Date().toISOString();
+    await statuses.put({
+      message_id: messageId, service_name: service, method: 'work', state: 'PENDING', retry_count: 0, last_error: null, trace_id: '',
+      created_at: now, updated_at: now, instance_id: 'holder', lease_until: Date.now() + LEASE_MS,
+    });
+    return statuses;
+  }
+
+  it('is not parked while the lease is live, and parked FAILED once it lapsed (the holder gone)', async () => {
+    const service = uniqueName('held');
+    const { messageId, call, seq } = await stuckRequest(service);
+    let settled = false;
+    call.then(() => (settled = true), () => (settled = true));
+    const acks = countAcks(messageId);
+    await holdId(service, messageId);
+    advise(service, maxDeliverAdvisory(service, seq));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(settled).toBe(false);
+    expect(acks).toHaveLength(0);
+    expect(await requestSeq(service, messageId)).toBe(seq);
+    expect(await deadLettersOf(messageId)).toHaveLength(0);
+    expect(await status(messageId)).toMatchObject({ state: 'PENDING', instance_id: 'holder' });
+    // The watcher looks again after the lease: nobody renewed it, so the id parks as before.
+    expect(await errorCodeOf(call)).toBe('ACK_TIMEOUT');
+    expect(await status(messageId)).toMatchObject({ state: 'FAILED' });
+    expect(await deadLettersOf(messageId)).toHaveLength(1);
+    expect(acks.map((a) => [a.status, a.error?.code])).toEqual([['failure', 'ACK_TIMEOUT']]);
+  });
+
+  it('a holder that finishes meanwhile keeps its outcome: the request is only cleared from the stream', async () => {
+    const service = uniqueName('heldok');
+    const { messageId, seq } = await stuckRequest(service);
+    const acks = countAcks(messageId);
+    const statuses = await holdId(service, messageId);
+    advise(service, maxDeliverAdvisory(service, seq));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await requestSeq(service, messageId)).toBe(seq);
+    const held = await statuses.recorded(messageId);
+    await statuses.put({ ...held!, state: 'ACKNOWLEDGED', response: { done: 9 }, lease_until: null });
+    await waitFor(async () => (await requestSeq(service, messageId)) === undefined, { timeoutMs: 5_000, what: 'the request to leave the stream' });
+    await new Promise((r) => setTimeout(r, 300)); // a late failure ACK or status write would land here
+    expect(await status(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { done: 9 } });
     expect(await deadLettersOf(messageId)).toHaveLength(0);
     expect(acks).toHaveLength(0);
   });

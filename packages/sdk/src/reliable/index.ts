@@ -13,7 +13,7 @@ export { inboxTransaction, type ReliableCallContext } from './reliable-call-cont
 export { MessageStatusStore, MESSAGE_STATES, type MessageState, type MessageStatus } from './message-status.js';
 export { listDeadLetters, readDeadLetter, type ReliableDeadLetter } from './dead-letter.js';
 export { replayMessage } from './replay-message.js';
-export { parkStalledRequest, maxDeliveriesAdvisorySubject, type ParkedRequest } from './park-stalled.js';
+export { parkStalledRequest, maxDeliveriesAdvisorySubject, type HeldRequest, type ParkedRequest } from './park-stalled.js';
 export { reliableMetrics, type ReliableMetrics } from './reliable-metrics.js';
 export type { AckMessage } from './ack-message.js';
 export { migrateInbox } from './inbox/migrate-inbox.js';

@@ -9,7 +9,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AegisError, HEADERS, ackSubject, encode } from '@aegis-ipc/protocol';
 import type { AckMessage } from './ack-message.js';
-import type { MessageStatusStore } from './message-status.js';
+import { leaseLive, type MessageStatusStore } from './message-status.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { RELIABLE_STREAM, deadLetterSubject, parseReliableSubject } from './reliable-topology.js';
 
@@ -28,10 +28,22 @@ export interface ParkedRequest {
 }
 
 /**
- * Parks the request at `seq` of the request stream; returns what it parked, or undefined when the
- * message is already gone (acked, termed or parked meanwhile).
+ * What {@link parkStalledRequest} left alone because a delivery holds the id's live lease (status-
+ * record idempotency): nothing parked, nothing deleted, no ACK. Ask again once `heldUntil` passed.
  */
-export async function parkStalledRequest(nc: NatsConnection, statuses: MessageStatusStore, seq: number, deliveries: number): Promise<ParkedRequest | undefined> {
+export interface HeldRequest {
+  readonly held: true;
+  readonly messageId: string;
+  /** The lease's end (epoch ms) as read; a running holder renews it, so it may move on. */
+  readonly heldUntil: number;
+}
+
+/**
+ * Parks the request at `seq` of the request stream; returns what it parked, `held` when a delivery
+ * holds the id's live lease, or undefined when the message is already gone (acked, termed or parked
+ * meanwhile) or its id already ended.
+ */
+export async function parkStalledRequest(nc: NatsConnection, statuses: MessageStatusStore, seq: number, deliveries: number): Promise<ParkedRequest | HeldRequest | undefined> {
   const jsm = await jetstreamManager(nc);
   let sm;
   try {
@@ -52,6 +64,14 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
     // recorded outcome stands; the request is only cleared from the stream.
     await jsm.streams.deleteMessage(RELIABLE_STREAM, seq, false).catch(() => undefined);
     return undefined;
+  }
+  if (leaseLive(previous, Date.now())) {
+    // A delivery holds the id now (ADR 0027, round 3): a copy of the id whose deliveries ran out
+    // while it waited — or this very message, whose holder stopped telling the broker it works and
+    // may be dying. Parking said FAILED beside a running handler; deleting could drop the holder's
+    // own message. Neither: the caller looks again when the lease is over — a finished holder has
+    // made the record terminal (cleared above), a dead one has let the lease lapse (parked below).
+    return { held: true, messageId, heldUntil: previous!.lease_until! };
   }
   const error = new AegisError('ACK_TIMEOUT', `retries exhausted: no instance acknowledged ${messageId} in ${deliveries} deliveries`, { retryable: false, details: { message_id: messageId, deliveries } });
   const h = natsHeaders();
