@@ -183,6 +183,10 @@ export class ReliableReceiver implements AsyncDisposable {
         this.#outcomes.publishAck(h.ackTo, base, 'success', started, true, previous.response, undefined, null);
         return 'duplicate';
       }
+      // Expired while another delivery runs the id (a copy published with its own ttl): that run's
+      // outcome answers, not EXPIRED beside it (ADR 0027, round 3, as for spent retries below).
+      const held = await this.#heldElsewhere(messageId, serviceName, log);
+      if (held !== false) return this.#dropCopy(msg, held, serviceName, deliveryCount, log);
       const error = new AegisError('MESSAGE_EXPIRED', `message ${messageId} expired at ${new Date(expiresAt).toISOString()} before it was processed`, { details: { message_id: messageId, expires_at: expiresAt } });
       return (await this.#outcomes.finish(msg, h.ackTo, base, 'EXPIRED', error, deliveryCount, started, log)) ?? 'expired';
     }
@@ -199,11 +203,7 @@ export class ReliableReceiver implements AsyncDisposable {
       // waiter, and if the holder dies its own message is redelivered and finishes or parks the id.
       // Parking here said FAILED while the handler ran (ADR 0027, round 3).
       const held = await this.#heldElsewhere(messageId, serviceName, log);
-      if (held !== false) {
-        if (held === undefined) msg.nak(1000); // unknown: never park on a guess; look again
-        else this.#dropCopy(msg, serviceName, deliveryCount, log);
-        return held === undefined ? 'failed' : 'copy_dropped';
-      }
+      if (held !== false) return this.#dropCopy(msg, held, serviceName, deliveryCount, log);
       const why = previous?.last_error ?? `no acknowledgement after ${deliveryCount - 1} deliveries`;
       return this.#outcomes.park(msg, base, new AegisError('ACK_TIMEOUT', `retries exhausted: ${why}`, { retryable: false, details: { message_id: messageId, deliveries: deliveryCount - 1 } }), started, log);
     }
@@ -291,11 +291,20 @@ export class ReliableReceiver implements AsyncDisposable {
     }
   }
 
-  /** Terms a copy whose deliveries ran out behind a live lease: no status write, no ACK (the holder answers). */
-  #dropCopy(msg: JsMsg, serviceName: string, deliveryCount: number, log: () => Logger): void {
+  /**
+   * Terms a copy that ran out of deliveries (or expired) behind a live lease: no status write, no
+   * ACK (the holder answers). `held` undefined — the guard could not tell — never parks on a
+   * guess: the delivery is nak'ed and looked at again (past `max_deliver`, the router's watcher).
+   */
+  #dropCopy(msg: JsMsg, held: true | undefined, serviceName: string, deliveryCount: number, log: () => Logger): DeliveryOutcome {
+    if (held === undefined) {
+      msg.nak(1000);
+      return 'failed';
+    }
     msg.term();
     this.#metrics.copiesDropped.inc({ service_name: serviceName });
-    log().info({ event: 'copy_dropped_while_held', delivery: deliveryCount, seq: msg.seq }, 'a copy of a message another delivery is running ran out of deliveries; dropped, the running one answers');
+    log().info({ event: 'copy_dropped_while_held', delivery: deliveryCount, seq: msg.seq }, 'a copy of a message another delivery is running ran out of deliveries or expired; dropped, the running one answers');
+    return 'copy_dropped';
   }
 
   /** Stops taking messages, waits for running handlers, hands buffered messages back. Idempotent. */

@@ -250,3 +250,24 @@ describe('dedupe guard: a lease lost after its last renewal (ADR 0027 round 2)',
     expect(store.records.get(KEY)).toEqual({ s: 'lease', owner: 'someone-else' });
   });
 });
+
+describe('dedupe guard: is the id held by another delivery? (ADR 0027 round 3)', () => {
+  const guardOn = (store: OwnerStore) => dedupeGuard({ store, responseTtlMs: 60_000, leaseMs: 1000, onLeaseLost: () => undefined, onError: () => undefined });
+
+  it('asks the store\'s peek for the call\'s key: only a live lease is held', async () => {
+    const peeked: string[] = [];
+    let answer: 'held' | 'done' | 'free' = 'held';
+    const store = Object.assign(new OwnerStore(), { peek: (id: string) => (peeked.push(id), Promise.resolve(answer)) });
+    const held = guardOn(store).held!;
+    expect(await held('m1', 'svc')).toBe(true);
+    answer = 'done';
+    expect(await held('m1', 'svc')).toBe(false);
+    answer = 'free';
+    expect(await held('m1', 'svc')).toBe(false);
+    expect(peeked).toEqual([KEY, KEY, KEY]);
+  });
+
+  it('a store without peek is never asked: the guard has no held() and a spent copy parks as before', () => {
+    expect(guardOn(new OwnerStore()).held).toBeUndefined();
+  });
+});

@@ -7,7 +7,8 @@
  * FAILED and answered ACK_TIMEOUT "retries exhausted" while the handler still ran.
  *
  * 1 s ack timeout (the lease), `maxRetries: 1` on the receiver (two deliveries and the spare), a
- * 5 s handler: the copy's spare delivery comes about 2 s into the run.
+ * 5 s handler: the copy's spare delivery comes about 2 s into the run. A copy published already
+ * past its ttl (`Ipc-Expires-At`) is dropped the same way at its first delivery.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
@@ -16,6 +17,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { HEADERS, NAMESPACE, ackSubject, decode, encode, newMessageId } from '@aegis-ipc/protocol';
 import { connectTestRedis, deleteKeysWithPrefix, uniqueName, waitFor, type TestRedis } from '@aegis-ipc/testing';
 import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type Idempotency } from '@aegis-ipc/sdk';
+import { RELIABLE_HEADERS } from '../../src/reliable/reliable-headers.js';
 import { silent, startSystem, type System } from './helpers.js';
 
 const ACK_TIMEOUT_MS = 1_000;
@@ -75,7 +77,8 @@ describe.each(MODES)('a copy that runs out of deliveries behind a running handle
     }
   });
 
-  it('is dropped: one run, one success ACK, ACKNOWLEDGED, nothing parked', async () => {
+  /** The caller's call, a copy of its id published while the handler runs, and what must follow. */
+  async function copyBehindRunningHandler(copyHeaders: Record<string, string>): Promise<void> {
     const messageId = newMessageId();
     const droppedBefore = await metric('ipc_messages_copies_dropped_total', service);
     const acks: Array<{ status: string; duplicate: boolean }> = [];
@@ -91,8 +94,9 @@ describe.each(MODES)('a copy that runs out of deliveries behind a running handle
       const h = natsHeaders();
       h.set(HEADERS.messageId, messageId);
       h.set(HEADERS.traceId, 'copy');
+      for (const [k, v] of Object.entries(copyHeaders)) h.set(k, v);
       await jetstream(caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 1 }), { headers: h });
-      // Its deliveries run out while the handler still runs (busy at each look).
+      // Its deliveries run out (busy at each look), or it has expired, while the handler still runs.
       await waitFor(async () => settled || (await metric('ipc_messages_copies_dropped_total', service)) > droppedBefore, { timeoutMs: 4_500 });
       expect(settled).toBe(false); // the caller was not answered by the copy (it used to get ACK_TIMEOUT here)
       expect(await metric('ipc_messages_copies_dropped_total', service)).toBe(droppedBefore + 1);
@@ -110,5 +114,12 @@ describe.each(MODES)('a copy that runs out of deliveries behind a running handle
     } finally {
       sub.unsubscribe();
     }
-  });
+  }
+
+  it('is dropped when its deliveries run out: one run, one success ACK, ACKNOWLEDGED, nothing parked', () => copyBehindRunningHandler({}));
+
+  // Same rule for a copy whose own ttl ran out: EXPIRED beside the running handler was the same
+  // contradiction (its first delivery already past the ttl).
+  it('is dropped when it expired: no EXPIRED, no failure ACK beside the running handler', () =>
+    copyBehindRunningHandler({ [RELIABLE_HEADERS.expiresAt]: String(Date.now() - 1) }));
 });
