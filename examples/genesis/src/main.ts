@@ -18,12 +18,12 @@ import { ProgressHub } from './progress-hub.js';
 import { startConceptWorker } from './concept-worker.js';
 import { GENESIS_SETTINGS } from './settings.js';
 
-const logger = pino({ name: 'genesis', level: process.env.LOG_LEVEL ?? 'info' });
+const settings = resolveSettings(GENESIS_SETTINGS, process.env);
+const outbox = resolveOutboxSettings(process.env);
+const logger = pino({ name: 'genesis', level: outbox.logLevel });
 // OTEL_TRACES_EXPORTER=otlp|console turns export on: a command's HTTP traceparent, its write,
 // and the relay's publish then show as one trace (off by default).
 const tracing = startTracing('genesis-api');
-const settings = resolveSettings(GENESIS_SETTINGS, process.env);
-const outbox = resolveOutboxSettings(process.env);
 
 const db = await openDatabase({ databaseUrl: outbox.databaseUrl, pgliteDir: outbox.pgliteDir, poolSize: outbox.poolSize, applicationName: 'genesis-api', logger });
 await migrate(db);

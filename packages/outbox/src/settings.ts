@@ -45,6 +45,7 @@ export const OUTBOX_SETTINGS = {
   redisUrl: setting.string('REDIS_URL', 'redis://127.0.0.1:6379', 'Redis for RELAY_SINK=redis (stream key aegis:<topic>).'),
   metricsHost: setting.string('RELAY_METRICS_HOST', '127.0.0.1', 'Address of the relay /metrics and /health endpoint.'),
   metricsPort: setting.int('RELAY_METRICS_PORT', 9465, 'Port of the relay /metrics and /health endpoint; 0 disables it.', { max: 65_535 }),
+  logLevel: setting.logLevel(),
 } as const;
 
 export type OutboxSettings = {

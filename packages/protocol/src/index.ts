@@ -27,4 +27,4 @@ export { newSpanId, formatTraceparent, parseTraceparent } from './trace-context.
 export { scanRouteRequest, skipValue, type ScannedRouteRequest } from './route-scan.js';
 export { natsHeaderBlock, NatsHeaderBlock } from './nats-header-block.js';
 export type { RegistryEvent } from './schemas/registry-event.js';
-export { setting, resolveSettings, describeSettings, type SettingDef, type SettingDefs, type ResolvedSettings } from './settings.js';
+export { LOG_LEVELS, setting, resolveSettings, describeSettings, type LogLevel, type SettingDef, type SettingDefs, type ResolvedSettings } from './settings.js';

@@ -29,6 +29,10 @@ function invalid(env: string, raw: string, expected: string): AegisError<'CONFIG
   });
 }
 
+/** The levels `AEGIS_LOG_LEVEL` accepts: pino's. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Builders for the common kinds of setting. */
 export const setting = {
   string(env: string, def: string, doc: string, opts: { secret?: boolean } = {}): SettingDef<string> {
@@ -71,6 +75,10 @@ export const setting = {
         return raw as T;
       },
     };
+  },
+  /** `AEGIS_LOG_LEVEL`: one variable sets the log level of every AegisIPC process (router, relay, examples). */
+  logLevel(def: LogLevel = 'info'): SettingDef<LogLevel> {
+    return setting.oneOf('AEGIS_LOG_LEVEL', def, LOG_LEVELS, 'Log level of the JSON logs.');
   },
 };
 

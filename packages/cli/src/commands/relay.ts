@@ -30,7 +30,7 @@ export function register(program: Command): void {
         ...(opts.pollInterval !== undefined && { RELAY_POLL_INTERVAL: opts.pollInterval }),
         ...(opts.sink !== undefined && { RELAY_SINK: opts.sink }),
       });
-      const logger = pino({ name: 'aegis-relay', level: process.env.LOG_LEVEL ?? 'info' });
+      const logger = pino({ name: 'aegis-relay', level: settings.logLevel });
       // Off unless OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* ask for export (ADR 0004); then the
       // relay's publish spans continue the traces stored with the rows.
       const { startTracing } = await import('@aegis-ipc/router/tracing');

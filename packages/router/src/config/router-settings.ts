@@ -13,7 +13,7 @@ export const ROUTER_SETTINGS = {
   httpHost: setting.string('AEGIS_HTTP_HOST', '127.0.0.1', 'Interface the admin API binds to.'),
   httpPort: setting.int('AEGIS_HTTP_PORT', 8080, 'Port of the admin API, /metrics and /health (0 = any free port).', { max: 65535 }),
   adminToken: setting.optionalString('AEGIS_ADMIN_TOKEN', 'When set, every admin route requires `Authorization: Bearer <token>`.', { secret: true }),
-  logLevel: setting.oneOf('AEGIS_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'Log level of the JSON logs.'),
+  logLevel: setting.logLevel(),
   registryBucket: setting.string('AEGIS_REGISTRY_BUCKET', `${NAMESPACE}_registry`, 'JetStream KV bucket holding the service registry (default `<namespace>_registry`).'),
   registryTtlMs: setting.int('AEGIS_REGISTRY_TTL_MS', 3_600_000, 'Max age of a registry entry in KV (node TTL); live entries are refreshed at half of it.', { min: 60_000 }),
   heartbeatIntervalMs: setting.int('AEGIS_HEARTBEAT_INTERVAL_MS', 1_000, 'Heartbeat interval the router asks instances to use.', { min: 100, max: 60_000 }),
