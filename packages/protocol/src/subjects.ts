@@ -18,8 +18,6 @@ export const SUBJECTS = Object.freeze({
   messageStatus: `${NS}.message.status`,
   /** Wildcard for all heartbeats; router replicas subscribe without a queue group. */
   heartbeatAll: `${NS}.heartbeat.>`,
-  /** Manual health check request (`aegis health --check`). */
-  healthCheck: `${NS}.health.check`,
   /** Registry and health change notifications (service-group change events, RT-3). */
   events: `${NS}.events.registry`,
 });
