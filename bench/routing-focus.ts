@@ -49,8 +49,11 @@ try {
     raw_2hop: new CpuMeter({ caller: 'self', hop: pids.rawForwarder, end: pids.rawResponder, ...shared }),
     aegis: new CpuMeter({ caller: 'self', hop: pids.router, end: pids.echo, ...shared }),
   } as const;
-  for (let w = 0; w < windows; w++) {
-    for (const payload of payloads) {
+  // FOCUS_BLOCKS=1: every window of one payload before the next payload, as the full bench orders
+  // its rows (a process's JIT state after a block of one payload can differ from interleaved).
+  const order = process.env.FOCUS_BLOCKS === '1' ? payloads.flatMap((p) => Array.from({ length: windows }, () => p)) : Array.from({ length: windows }, () => payloads).flat();
+  {
+    for (const payload of order) {
       for (const path of paths) {
         const before = meters[path].snapshot();
         const ioPids = path === 'aegis' ? (['self', pids.router, pids.echo] as const) : (['self', pids.rawForwarder, pids.rawResponder] as const);
