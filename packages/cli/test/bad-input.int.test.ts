@@ -3,24 +3,13 @@
  * never a silent fallback to a default. Every case fails before any broker or router would be
  * contacted; the URLs point where nothing listens, so a case that got that far fails differently.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runAegis, type AegisRun } from './run-aegis.js';
 
-const run = promisify(execFile);
-// src/main.ts straight through tsx (what bin/aegis.js re-runs in a checkout): one Node start per case, not two.
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const env = { ...process.env, AEGIS_ADMIN_URL: 'http://127.0.0.1:9', NATS_URL: 'nats://127.0.0.1:9', REDIS_URL: 'redis://127.0.0.1:9' };
 
-async function aegis(args: readonly string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args], { env: { ...env, ...extraEnv }, timeout: 50_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function aegis(args: readonly string[], extraEnv: Record<string, string> = {}): Promise<AegisRun> {
+  return runAegis(args, { ...env, ...extraEnv });
 }
 
 describe('the aegis command on bad input', () => {

@@ -1,17 +1,14 @@
 /**
  * `aegis demo` from end to end, as the README tells a new user to run it: one command that starts
  * a router, three echo instances and a caller, kills one instance, shows failover and recovery,
- * and exits by itself. Runs the real binary (the demo starts its own router and child processes
+ * and exits by itself. Runs the command as a child process (the demo starts its own router and child processes
  * in this test file's namespace, so nothing else on the NATS server sees its calls).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TEST_NATS_URL } from '@aegis-ipc/testing';
+import { runAegis } from './run-aegis.js';
 
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../bin/aegis.js', import.meta.url));
+const env = { ...process.env, NATS_URL: TEST_NATS_URL };
 
 /** The demo's own length (~25 s) plus starting four processes on a busy 2-core machine. */
 const DEMO_LIMIT_MS = 150_000;
@@ -33,11 +30,8 @@ describe('aegis demo', () => {
   it(
     'shows round robin, a killed instance failing over and recovering, and exits 0 by itself',
     async () => {
-      const { stdout } = await run(process.execPath, [bin, 'demo', '--json'], {
-        env: { ...process.env, NATS_URL: TEST_NATS_URL },
-        timeout: DEMO_LIMIT_MS,
-        killSignal: 'SIGKILL',
-      });
+      const { code, stdout, stderr } = await runAegis(['demo', '--json'], env, DEMO_LIMIT_MS);
+      expect(code, stderr).toBe(0);
       const summary = JSON.parse(stdout) as Summary;
       expect(summary.passed, stdout).toBe(true);
       expect(summary.errors, stdout).toBe(0);
@@ -54,7 +48,8 @@ describe('aegis demo', () => {
   );
 
   it('prints the live distribution and a human summary without --json', { timeout: DEMO_LIMIT_MS + 10_000 }, async () => {
-    const { stdout } = await run(process.execPath, [bin, 'demo'], { env: { ...process.env, NATS_URL: TEST_NATS_URL }, timeout: DEMO_LIMIT_MS, killSignal: 'SIGKILL' });
+    const { code, stdout, stderr } = await runAegis(['demo'], env, DEMO_LIMIT_MS);
+    expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/router started \(NATS /);
     expect(stdout).toMatch(/summary/);
     expect(stdout).toMatch(/failure detection: demo-echo-\d out of rotation [0-9.]+ s after SIGKILL; back [0-9.]+ s after restart/);

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Router } from '@aegis-ipc/router';
 import { connect, type AegisClient } from '@aegis-ipc/sdk';
 import { TEST_NATS_URL, connectTestNats, deleteBuckets, uniqueName } from '@aegis-ipc/testing';
+import { runAegis, type AegisRun } from './run-aegis.js';
 
-const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../bin/aegis.js', import.meta.url));
 const bucket = uniqueName('reg');
 const service = uniqueName('svc');
 let router: Router;
@@ -27,14 +23,8 @@ afterAll(async () => {
   await nc.close();
 });
 
-async function aegis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, AEGIS_ADMIN_URL: router.url } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function aegis(...args: string[]): Promise<AegisRun> {
+  return runAegis(args, { ...process.env, AEGIS_ADMIN_URL: router.url });
 }
 
 describe('aegis services', () => {
