@@ -7,82 +7,36 @@
  *
  * The receivers use a 1 s ack timeout, so the lease is 1 s and the sweep runs every ~333 ms.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { HEADERS, NAMESPACE, encode, newMessageId } from '@aegis-ipc/protocol';
-import { connectTestRedis, deleteKeysWithPrefix, uniqueName, waitFor, type TestRedis } from '@aegis-ipc/testing';
-import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type DedupeStore, type Idempotency } from '@aegis-ipc/sdk';
+import { waitFor } from '@aegis-ipc/testing';
+import { MessageStatusStore, type DedupeStore } from '@aegis-ipc/sdk';
 import { reliableDedupeKey } from '../../src/reliable/dedupe-guard.js';
-import { silent, startSystem, type System } from './helpers.js';
+import { LEASE_MODES, slowServiceFixture } from './slow-service-fixture.js';
 
 const ACK_TIMEOUT_MS = 1_000;
 const HANDLER_MS = 3_200;
-const MODES = ['statusRecord', 'kv store', 'redis store'] as const;
 
-let system: System;
-let caller: AegisClient;
-let redis: TestRedis;
-const redisPrefix = `${uniqueName('rdedupe')}:`;
-const receivers: ReliableReceiver[] = [];
-const registry = new Registry();
-/** Handler runs per message id. */
-const runs = new Map<string, number>();
+const fixture = slowServiceFixture('rdedupe');
+const { runs, metric } = fixture;
 
-beforeAll(async () => {
-  system = await startSystem();
-  caller = await system.client();
-  redis = await connectTestRedis();
-});
-
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  await system.cleanup();
-  await deleteKeysWithPrefix(redis, redisPrefix);
-  await redis.close();
-});
-
-async function metric(name: string, serviceName: string): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => v.labels.service_name === serviceName).reduce((a, v) => a + v.value, 0);
-}
-
-describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
+describe.each(LEASE_MODES)('a handler slower than the ack timeout (%s)', (mode) => {
   const service = `slow-${mode.replace(' ', '-')}`;
   let store: DedupeStore | undefined;
 
   beforeAll(async () => {
-    const server = await system.client();
-    store =
-      mode === 'statusRecord' ? undefined
-      : mode === 'kv store' ? await KvDedupeStore.open(server.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 })
-      : new RedisDedupeStore(redis, { keyPrefix: redisPrefix });
-    const idempotency: Idempotency = store === undefined ? { statusRecord: true } : { store };
-    // Two instances: a redelivery or a copy may land on either.
-    for (const id of ['a', 'b']) {
-      const instance = await server.register(service, `${service}-${id}`);
-      instance.handle('slow', async (params, ctx) => {
-        const n = (runs.get(ctx.messageId ?? '') ?? 0) + 1;
-        runs.set(ctx.messageId ?? '', n);
-        await new Promise((r) => setTimeout(r, HANDLER_MS));
-        return { run: n, by: ctx.instanceId, x: params.x };
-      });
-      receivers.push(
-        await ReliableReceiver.start(instance, {
-          idempotency, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, backoffInitialMs: 100, backoffMaxMs: 200, registry, logger: silent,
-        }),
-      );
-    }
+    store = await fixture.serveSlow(service, mode, { handlerMs: HANDLER_MS, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6 });
   });
 
   it('runs once while the caller re-sends, and the caller gets that run\'s result', async () => {
     const messageId = newMessageId();
     const redeliveriesBefore = await metric('ipc_messages_retried_total', service);
-    const res = await caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 1 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
+    const res = await fixture.caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 1 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
     expect(res.run).toBe(1);
     expect(runs.get(messageId)).toBe(1);
-    const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
+    const status = await (await MessageStatusStore.bind(fixture.caller.nc)).get(messageId);
     // One delivery: the broker never handed the running call out again.
     expect(status).toMatchObject({ state: 'ACKNOWLEDGED', retry_count: 0, response: { run: 1, by: res.by } });
     expect(await metric('ipc_messages_retried_total', service)).toBe(redeliveriesBefore);
@@ -93,14 +47,14 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
   it('a second copy of the id arriving meanwhile waits and gets the one recorded response', async () => {
     const messageId = newMessageId();
     const duplicatesBefore = await metric('ipc_messages_duplicates_total', service);
-    const call = caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 2 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
+    const call = fixture.caller.callReliable<{ run: number; by: string }>(service, 'slow', { x: 2 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
     await waitFor(() => runs.get(messageId) === 1, { timeoutMs: 5_000 });
     // A copy the caller's publish check does not stop (say a client of another version): same
     // message id, its own stream message. It must not run the handler a second time.
     const h = natsHeaders();
     h.set(HEADERS.messageId, messageId);
     h.set(HEADERS.traceId, 'copy');
-    await jetstream(caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 2 }), { headers: h });
+    await jetstream(fixture.caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 2 }), { headers: h });
     const res = await call;
     expect(res.run).toBe(1);
     // The copy is answered from the record once the handler has finished — or, without the
@@ -108,7 +62,7 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
     await waitFor(async () => runs.get(messageId) !== 1 || (await metric('ipc_messages_duplicates_total', service)) > duplicatesBefore, { timeoutMs: 8_000 });
     expect(runs.get(messageId)).toBe(1);
     expect(await metric('ipc_messages_duplicates_total', service)).toBe(duplicatesBefore + 1);
-    const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
+    const status = await (await MessageStatusStore.bind(fixture.caller.nc)).get(messageId);
     expect(status).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1, by: res.by } });
     expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
     expect(await metric('ipc_messages_dedupe_lease_lost_total', service)).toBe(0);
@@ -117,14 +71,14 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
   it('a run whose record another copy completed meanwhile counts a lost lease and answers with the recorded response', async () => {
     const messageId = newMessageId();
     const lostBefore = await metric('ipc_messages_dedupe_lease_lost_total', service);
-    const call = caller.callReliable<{ run: number }>(service, 'slow', { x: 3 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
+    const call = fixture.caller.callReliable<{ run: number }>(service, 'slow', { x: 3 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 });
     await waitFor(() => runs.get(messageId) === 1, { timeoutMs: 5_000 });
     // What a copy that took the lapsed lease over and finished would leave (say this process
     // stalled past its lease): the id completed with another response.
     if (store !== undefined) {
       await store.complete(reliableDedupeKey(service, messageId), { run: 0 }, 60 * 60 * 1000);
     } else {
-      const statuses = await MessageStatusStore.bind(caller.nc);
+      const statuses = await MessageStatusStore.bind(fixture.caller.nc);
       const current = await statuses.get(messageId);
       expect(current).toMatchObject({ state: 'PENDING' }); // claimed: a caller-chosen id
       await statuses.put({ ...current!, state: 'ACKNOWLEDGED', response: { run: 0 }, lease_until: null });
@@ -134,6 +88,6 @@ describe.each(MODES)('a handler slower than the ack timeout (%s)', (mode) => {
     expect((await call).run).toBe(0); // the recorded answer, not this run's
     expect(runs.get(messageId)).toBe(1);
     expect(await metric('ipc_messages_dedupe_lease_lost_total', service)).toBe(lostBefore + 1);
-    expect(await (await MessageStatusStore.bind(caller.nc)).get(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 0 } });
+    expect(await (await MessageStatusStore.bind(fixture.caller.nc)).get(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 0 } });
   });
 });

@@ -10,71 +10,26 @@
  * 5 s handler: the copy's spare delivery comes about 2 s into the run. A copy published already
  * past its ttl (`Ipc-Expires-At`) is dropped the same way at its first delivery.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { HEADERS, NAMESPACE, ackSubject, decode, encode, newMessageId } from '@aegis-ipc/protocol';
-import { connectTestRedis, deleteKeysWithPrefix, uniqueName, waitFor, type TestRedis } from '@aegis-ipc/testing';
-import { KvDedupeStore, MessageStatusStore, RedisDedupeStore, ReliableReceiver, type AegisClient, type Idempotency } from '@aegis-ipc/sdk';
+import { waitFor } from '@aegis-ipc/testing';
+import { MessageStatusStore } from '@aegis-ipc/sdk';
 import { RELIABLE_HEADERS } from '../../src/reliable/reliable-headers.js';
-import { silent, startSystem, type System } from './helpers.js';
+import { LEASE_MODES, slowServiceFixture } from './slow-service-fixture.js';
 
 const ACK_TIMEOUT_MS = 1_000;
 const HANDLER_MS = 5_000;
-const MODES = ['statusRecord', 'kv store', 'redis store'] as const;
 
-let system: System;
-let caller: AegisClient;
-let redis: TestRedis;
-const redisPrefix = `${uniqueName('rcopy')}:`;
-const receivers: ReliableReceiver[] = [];
-const registry = new Registry();
-/** Handler runs per message id. */
-const runs = new Map<string, number>();
+const fixture = slowServiceFixture('rcopy');
+const { runs, metric } = fixture;
 
-beforeAll(async () => {
-  system = await startSystem();
-  caller = await system.client();
-  redis = await connectTestRedis();
-});
-
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()));
-  await system.cleanup();
-  await deleteKeysWithPrefix(redis, redisPrefix);
-  await redis.close();
-});
-
-async function metric(name: string, serviceName: string): Promise<number> {
-  const m = await registry.getSingleMetric(name)?.get();
-  return (m?.values ?? []).filter((v) => v.labels.service_name === serviceName).reduce((a, v) => a + v.value, 0);
-}
-
-describe.each(MODES)('a copy that runs out of deliveries behind a running handler (%s)', (mode) => {
+describe.each(LEASE_MODES)('a copy that runs out of deliveries behind a running handler (%s)', (mode) => {
   const service = `copy-${mode.replace(' ', '-')}`;
 
   beforeAll(async () => {
-    const server = await system.client();
-    const idempotency: Idempotency =
-      mode === 'statusRecord' ? { statusRecord: true }
-      : mode === 'kv store' ? { store: await KvDedupeStore.open(server.nc, { bucket: system.dedupeBucket, ttlMs: 60 * 60 * 1000 }) }
-      : { store: new RedisDedupeStore(redis, { keyPrefix: redisPrefix }) };
-    // Two instances: the copy may land on either.
-    for (const id of ['a', 'b']) {
-      const instance = await server.register(service, `${service}-${id}`);
-      instance.handle('slow', async (params, ctx) => {
-        const n = (runs.get(ctx.messageId ?? '') ?? 0) + 1;
-        runs.set(ctx.messageId ?? '', n);
-        await new Promise((r) => setTimeout(r, HANDLER_MS));
-        return { run: n, x: params.x };
-      });
-      receivers.push(
-        await ReliableReceiver.start(instance, {
-          idempotency, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 1, backoffInitialMs: 100, backoffMaxMs: 200, registry, logger: silent,
-        }),
-      );
-    }
+    await fixture.serveSlow(service, mode, { handlerMs: HANDLER_MS, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 1 });
   });
 
   /** The caller's call, a copy of its id published while the handler runs, and what must follow. */
@@ -82,10 +37,10 @@ describe.each(MODES)('a copy that runs out of deliveries behind a running handle
     const messageId = newMessageId();
     const droppedBefore = await metric('ipc_messages_copies_dropped_total', service);
     const acks: Array<{ status: string; duplicate: boolean }> = [];
-    const sub = caller.nc.subscribe(ackSubject(messageId), { callback: (_err, m) => void acks.push(decode(m.data) as { status: string; duplicate: boolean }) });
+    const sub = fixture.caller.nc.subscribe(ackSubject(messageId), { callback: (_err, m) => void acks.push(decode(m.data) as { status: string; duplicate: boolean }) });
     try {
       let settled = false;
-      const call = caller
+      const call = fixture.caller
         .callReliable<{ run: number }>(service, 'slow', { x: 1 }, { messageId, ackTimeoutMs: ACK_TIMEOUT_MS, maxRetries: 6, timeoutMs: 20_000 })
         .finally(() => (settled = true));
       call.catch(() => undefined); // awaited below; an early failure is asserted, not left unhandled
@@ -95,7 +50,7 @@ describe.each(MODES)('a copy that runs out of deliveries behind a running handle
       h.set(HEADERS.messageId, messageId);
       h.set(HEADERS.traceId, 'copy');
       for (const [k, v] of Object.entries(copyHeaders)) h.set(k, v);
-      await jetstream(caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 1 }), { headers: h });
+      await jetstream(fixture.caller.nc).publish(`${NAMESPACE}.reliable.${service}.slow.${messageId}`, encode({ x: 1 }), { headers: h });
       // Its deliveries run out (busy at each look), or it has expired, while the handler still runs.
       await waitFor(async () => settled || (await metric('ipc_messages_copies_dropped_total', service)) > droppedBefore, { timeoutMs: 4_500 });
       expect(settled).toBe(false); // the caller was not answered by the copy (it used to get ACK_TIMEOUT here)
@@ -103,14 +58,14 @@ describe.each(MODES)('a copy that runs out of deliveries behind a running handle
       const res = await call;
       expect(res.run).toBe(1);
       expect(runs.get(messageId)).toBe(1);
-      const status = await (await MessageStatusStore.bind(caller.nc)).get(messageId);
+      const status = await (await MessageStatusStore.bind(fixture.caller.nc)).get(messageId);
       expect(status).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1 }, dlq_seq: null });
       // Any later, contradicting ACK (a park's failure, a second completion) would come within a
       // lease or two of the end; none does.
       await new Promise((r) => setTimeout(r, 2 * ACK_TIMEOUT_MS));
       expect(acks).toEqual([expect.objectContaining({ status: 'success', duplicate: false })]);
       expect(await metric('ipc_messages_dead_lettered_total', service)).toBe(0);
-      expect(await (await MessageStatusStore.bind(caller.nc)).get(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1 } });
+      expect(await (await MessageStatusStore.bind(fixture.caller.nc)).get(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { run: 1 } });
     } finally {
       sub.unsubscribe();
     }
