@@ -3,7 +3,8 @@
  * answer is wrong (a fast wrong answer must not count as throughput):
  * - raw 1 hop: a request straight to the raw responder;
  * - raw 2 hops: a request to the raw forwarder;
- * - AegisIPC: `client.call()` through the router to the echo instance.
+ * - AegisIPC: `client.call()` through the router to the echo instance's `mirror` method, which
+ *   returns the params as they came, as the raw responder returns the bytes (ADR 0040).
  * Callers of all three use one shared reply subscription with correlation ids (the raw ones
  * {@link createRawCaller}, AegisIPC its `ReplyMux`), so the caller side is built alike; what
  * differs is the path behind it.
@@ -40,7 +41,7 @@ export function benchCall(path: BenchPath, targets: CallTargets, payloadBytes: n
   if (path === 'aegis') {
     const { data } = paramsOfSize(payloadBytes);
     return async (seq) => {
-      const reply = await targets.client.call<{ seq?: unknown }>(targets.serviceName, 'echo', { seq, data }, { timeoutMs: CALL_TIMEOUT_MS });
+      const reply = await targets.client.call<{ seq?: unknown }>(targets.serviceName, 'mirror', { seq, data }, { timeoutMs: CALL_TIMEOUT_MS });
       if (reply.seq !== seq) throw new WrongAnswer(`asked seq ${seq}, got ${String(reply.seq)}`);
     };
   }

@@ -6,6 +6,9 @@
  *   the params, so a wrong or late answer is visible (fault tests check every reply).
  * - `slow`: waits `params.ms` (bounded) before answering like `echo`; aborts with the call.
  * - `fail`: always throws, so callers see an `APPLICATION_ERROR` that is not retried elsewhere.
+ * - `mirror`: returns the params unchanged — the routed counterpart of the routing benchmark's raw
+ *   responder, which sends the request's bytes back, so the bench compares like with like (no
+ *   `instance_id` to add, no copy of the params; ADR 0040).
  *
  * @example
  * const instance = await client.register('echo', 'echo-1');
@@ -19,7 +22,7 @@ export const MAX_SLOW_MS = 60_000;
 /** What `echo` and `slow` return: the caller's params plus who answered. */
 export type EchoReply = Record<string, unknown> & { readonly instance_id: string };
 
-/** Serves `echo`, `slow` and `fail` on `instance`; returns it for chaining. */
+/** Serves `echo`, `slow`, `fail` and `mirror` on `instance`; returns it for chaining. */
 export function serveEcho(instance: ServiceInstance): ServiceInstance {
   const instanceId = instance.instanceId;
   return instance
@@ -31,7 +34,8 @@ export function serveEcho(instance: ServiceInstance): ServiceInstance {
     .handle('fail', async (params: Record<string, unknown>): Promise<never> => {
       const reason = typeof params.reason === 'string' ? params.reason : 'fail was called';
       throw new Error(`${instanceId}: ${reason}`);
-    });
+    })
+    .handle('mirror', async (params: Record<string, unknown>) => params);
 }
 
 function slowMs(value: unknown): number {
