@@ -99,9 +99,9 @@ export class Router implements AsyncDisposable {
       // registry event repeated each of them here, and on every replica that watched the write.
       await store.watch((change) => registry.apply(change));
       const writer = new RegistryWriter(store, registry, nc);
-      const liveness = new Liveness(settings.heartbeatTimeoutMs);
+      const liveness = new Liveness(settings);
       const health = new HealthMonitor(nc, registry, writer, liveness, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs, registryTtlMs: settings.registryTtlMs, logger });
-      const registration = new RegistrationService(nc, writer, liveness, { heartbeatIntervalMs: settings.heartbeatIntervalMs, heartbeatTimeoutMs: settings.heartbeatTimeoutMs, logger });
+      const registration = new RegistrationService(nc, writer, liveness, { heartbeatIntervalMs: settings.heartbeatIntervalMs, registryTtlMs: settings.registryTtlMs, logger });
       const routing = new RouteService(nc, registry, health, metrics, settings, logger.child({ subsystem: 'routing' }));
       health.start();
       registration.start();

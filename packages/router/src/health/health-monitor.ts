@@ -1,7 +1,8 @@
 /**
- * Turns heartbeats into instance status (RT-3): an ONLINE instance silent for the heartbeat
+ * Turns heartbeats into instance status (RT-3): an ONLINE instance silent for its heartbeat
  * timeout becomes UNHEALTHY (detected within timeout + one sweep, < 5 s by default), and
- * becomes ONLINE again when its heartbeats resume. Also answers manual checks (RT-8) by pinging
+ * becomes ONLINE again when its heartbeats resume. The timeout is the router's, grown for an
+ * instance that declared a longer heartbeat interval (ADR 0007). Also answers manual checks (RT-8) by pinging
  * instances on their control subject.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
@@ -17,10 +18,12 @@ import {
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import type { RegistryWriter } from '../registry/registry-writer.js';
+import { registryRefreshAgeMs } from '../registry/registry-refresh.js';
 import type { Liveness } from './liveness.js';
 import { guardedCallback } from '@aegis-ipc/sdk';
 
 export interface HealthMonitorOptions {
+  /** The router's own timeout: the shortest any instance gets, so it paces the sweep. */
   readonly heartbeatTimeoutMs: number;
   readonly registryTtlMs: number;
   readonly logger: Logger;
@@ -62,7 +65,8 @@ export class HealthMonitor {
         (err) => this.#options.logger.error({ err }, 'a subscription callback threw; that message was dropped'),
       ),
     });
-    // Sweep often enough that detection stays well under timeout + 1 s.
+    // Sweep often enough that detection stays well under timeout + 1 s. Paced by the router's own
+    // timeout, the shortest of all: a longer effective timeout only makes the sweep finer.
     const every = Math.max(100, Math.min(500, Math.floor(this.#options.heartbeatTimeoutMs / 4)));
     this.#sweep = setInterval(() => this.sweep(), every);
     this.#sweep.unref();
@@ -72,8 +76,8 @@ export class HealthMonitor {
   sweep(now = Date.now()): void {
     for (const { record } of this.#registry.records()) {
       if (record.status !== 'ONLINE') continue;
-      if (this.#liveness.isAlive(record.instance_id, record.session_id, Date.parse(record.updated_at), now)) continue;
-      this.markUnhealthy(record.instance_id, `no heartbeat for ${this.#options.heartbeatTimeoutMs} ms`);
+      if (this.#liveness.isAlive(record, now)) continue;
+      this.markUnhealthy(record.instance_id, `no heartbeat for ${this.#liveness.timeoutFor(record.heartbeat_interval_ms)} ms`);
     }
   }
 
@@ -131,7 +135,7 @@ export class HealthMonitor {
     if (record.session_id !== sessionId) return; // a stale process heartbeating an id it lost
     if (record.status === 'UNHEALTHY') {
       this.#transition(record.instance_id, 'UNHEALTHY', 'ONLINE', 'heartbeat resumed');
-    } else if (record.status === 'ONLINE' && Date.now() - Date.parse(record.updated_at) > this.#options.registryTtlMs / 2) {
+    } else if (record.status === 'ONLINE' && Date.now() - Date.parse(record.updated_at) > registryRefreshAgeMs(this.#options.registryTtlMs)) {
       // Keep the KV entry younger than the bucket's max age while the instance lives.
       this.#touch(record.instance_id);
     }
@@ -158,6 +162,7 @@ export class HealthMonitor {
   }
 
   #askToReregister(instanceId: string): void {
+    // Throttled by the router's own timeout: an unknown instance has declared no interval here.
     const now = Date.now();
     const last = this.#reregisterAsked.get(instanceId) ?? 0;
     if (now - last < this.#options.heartbeatTimeoutMs) return;

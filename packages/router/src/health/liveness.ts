@@ -1,25 +1,33 @@
 /**
  * Heartbeat liveness as this replica has seen it. Every replica subscribes to every heartbeat
- * (no queue group), so each can judge liveness on its own without coordination.
+ * (no queue group), so each can judge liveness on its own without coordination. Each instance is
+ * judged by its effective timeout, which grows with the heartbeat interval it declared (ADR 0007).
  */
+import type { InstanceRecord } from '@aegis-ipc/protocol';
+import { effectiveHeartbeatTimeout, type HeartbeatSettings } from './effective-heartbeat-timeout.js';
+
 export interface Sighting {
   /** `Date.now()` of the last heartbeat. */
   readonly at: number;
   readonly sessionId: string;
 }
 
+/** What liveness needs of a registry record. */
+export type LivenessSubject = Pick<InstanceRecord, 'instance_id' | 'session_id' | 'updated_at' | 'heartbeat_interval_ms'>;
+
 export class Liveness {
   readonly #seen = new Map<string, Sighting>();
   readonly #startedAt: number;
-  readonly #timeoutMs: number;
+  readonly #settings: HeartbeatSettings;
 
-  constructor(timeoutMs: number, now = Date.now()) {
-    this.#timeoutMs = timeoutMs;
+  constructor(settings: HeartbeatSettings, now = Date.now()) {
+    this.#settings = { heartbeatIntervalMs: settings.heartbeatIntervalMs, heartbeatTimeoutMs: settings.heartbeatTimeoutMs };
     this.#startedAt = now;
   }
 
-  get timeoutMs(): number {
-    return this.#timeoutMs;
+  /** The timeout of an instance that declared `declaredIntervalMs` (the router's own when undefined). */
+  timeoutFor(declaredIntervalMs: number | undefined): number {
+    return effectiveHeartbeatTimeout(declaredIntervalMs, this.#settings);
   }
 
   /** Records a heartbeat; returns the previous sighting. */
@@ -38,14 +46,15 @@ export class Liveness {
   }
 
   /**
-   * True when `sessionId` of `instanceId` counts as alive: it heartbeated within the timeout, or
-   * it (re)registered within the timeout (`since`), or this replica started too recently to
-   * have seen a heartbeat yet (a restarted router must not evict live instances).
+   * True when the record's session counts as alive within its effective timeout: it heartbeated,
+   * or it (re)registered (`updated_at`), or this replica started too recently to have seen a
+   * heartbeat yet (a restarted router must not evict live instances, however long their interval).
    */
-  isAlive(instanceId: string, sessionId: string, since: number, now = Date.now()): boolean {
-    const seen = this.#seen.get(instanceId);
-    if (seen !== undefined && seen.sessionId === sessionId && now - seen.at <= this.#timeoutMs) return true;
-    if (now - since <= this.#timeoutMs) return true;
-    return seen === undefined && now - this.#startedAt <= this.#timeoutMs;
+  isAlive(record: LivenessSubject, now = Date.now()): boolean {
+    const timeoutMs = this.timeoutFor(record.heartbeat_interval_ms);
+    const seen = this.#seen.get(record.instance_id);
+    if (seen !== undefined && seen.sessionId === record.session_id && now - seen.at <= timeoutMs) return true;
+    if (now - Date.parse(record.updated_at) <= timeoutMs) return true;
+    return seen === undefined && now - this.#startedAt <= timeoutMs;
   }
 }

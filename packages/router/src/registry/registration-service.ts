@@ -3,10 +3,14 @@
  * group, so each request is handled by exactly one replica.
  *
  * Rules for an instance id already in the registry:
- * - same session (the SDK tags each process) → idempotent: same `registered_at`, no duplicate;
- * - a different session that is still alive (heartbeating, or registered within the timeout) →
+ * - same session (the SDK tags each process) → idempotent: same `registered_at`, no duplicate
+ *   (a changed service name, metadata or heartbeat interval is written);
+ * - a different session that is still alive (heartbeating, or registered within its timeout) →
  *   409 `REGISTRATION_CONFLICT` carrying the existing instance;
  * - a different session that is `OFFLINE`, `UNHEALTHY` or silent → taken over.
+ *
+ * A declared `heartbeat_interval_ms` is kept and judged by (ADR 0007): the reply carries the
+ * instance's effective timeout, and an interval the registry could not keep alive is refused.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import {
@@ -28,11 +32,14 @@ import {
 import type { Logger } from 'pino';
 import type { Liveness } from '../health/liveness.js';
 import type { RegistryWriter } from './registry-writer.js';
+import { checkDeclaredHeartbeatInterval } from './registry-refresh.js';
 import { guardedCallback } from '@aegis-ipc/sdk';
 
 export interface RegistrationServiceOptions {
+  /** The interval stored for (and told to) an instance that declares none. */
   readonly heartbeatIntervalMs: number;
-  readonly heartbeatTimeoutMs: number;
+  /** Bounds a declared interval: the registry entry must be refreshed before it expires. */
+  readonly registryTtlMs: number;
   readonly logger: Logger;
 }
 
@@ -66,9 +73,15 @@ export class RegistrationService {
     for (const sub of this.#subs) sub.unsubscribe();
   }
 
-  /** Registers an instance from a decoded request body. */
+  /**
+   * Registers an instance from a decoded request body.
+   * @throws AegisError `VALIDATION_FAILED` (also for a heartbeat interval of half the registry TTL
+   * or more), `PAYLOAD_TOO_LARGE`, `REGISTRATION_CONFLICT`, `STORAGE_FAILURE`.
+   */
   async register(body: unknown): Promise<RegisterReply> {
     const request = registerRequest.parse(body, 'registration');
+    checkDeclaredHeartbeatInterval(request.heartbeat_interval_ms, this.#options.registryTtlMs);
+    const intervalMs = request.heartbeat_interval_ms ?? this.#options.heartbeatIntervalMs;
     const metadata = request.metadata ?? {};
     const metadataBytes = encode(metadata).length;
     if (metadataBytes > MAX_METADATA_BYTES) {
@@ -87,12 +100,17 @@ export class RegistrationService {
       const existing = current?.record;
       if (existing !== undefined && existing.session_id === sessionId) {
         idempotent = true;
-        if (existing.status === 'ONLINE' && existing.service_name === request.service_name && sameJson(existing.metadata, metadata)) {
+        if (
+          existing.status === 'ONLINE' &&
+          existing.service_name === request.service_name &&
+          existing.heartbeat_interval_ms === intervalMs &&
+          sameJson(existing.metadata, metadata)
+        ) {
           return undefined; // nothing to write: a pure repeat
         }
-        return { ...existing, service_name: request.service_name, metadata, status: 'ONLINE', status_reason: 'registered again', updated_at: now };
+        return { ...existing, service_name: request.service_name, metadata, heartbeat_interval_ms: intervalMs, status: 'ONLINE', status_reason: 'registered again', updated_at: now };
       }
-      if (existing !== undefined && existing.status === 'ONLINE' && this.#liveness.isAlive(existing.instance_id, existing.session_id, Date.parse(existing.updated_at))) {
+      if (existing !== undefined && existing.status === 'ONLINE' && this.#liveness.isAlive(existing)) {
         conflict = existing;
         return undefined;
       }
@@ -104,7 +122,7 @@ export class RegistrationService {
         session_id: sessionId,
         registered_at: now,
         updated_at: now,
-        heartbeat_interval_ms: request.heartbeat_interval_ms ?? this.#options.heartbeatIntervalMs,
+        heartbeat_interval_ms: intervalMs,
         status_reason: existing === undefined ? 'registered' : `taken over from ${existing.status} session`,
       };
     });
@@ -117,8 +135,18 @@ export class RegistrationService {
     }
     if (stored === undefined) throw new AegisError('INTERNAL', 'registration was not stored');
     this.#liveness.saw(request.instance_id, sessionId);
+    const heartbeatIntervalMs = stored.record.heartbeat_interval_ms;
+    const heartbeatTimeoutMs = this.#liveness.timeoutFor(heartbeatIntervalMs);
     this.#options.logger.info(
-      { event: idempotent ? 'instance_reregistered' : 'instance_registered', service_name: request.service_name, instance_id: request.instance_id, session_id: sessionId, metadata },
+      {
+        event: idempotent ? 'instance_reregistered' : 'instance_registered',
+        service_name: request.service_name,
+        instance_id: request.instance_id,
+        session_id: sessionId,
+        metadata,
+        heartbeat_interval_ms: heartbeatIntervalMs,
+        heartbeat_timeout_ms: heartbeatTimeoutMs,
+      },
       idempotent ? 'instance registered again (idempotent)' : 'instance registered',
     );
     return {
@@ -128,8 +156,8 @@ export class RegistrationService {
       registered_at: stored.record.registered_at,
       timestamp: now,
       idempotent,
-      heartbeat_interval_ms: stored.record.heartbeat_interval_ms,
-      heartbeat_timeout_ms: this.#options.heartbeatTimeoutMs,
+      heartbeat_interval_ms: heartbeatIntervalMs,
+      heartbeat_timeout_ms: heartbeatTimeoutMs,
     };
   }
 
