@@ -4,6 +4,7 @@
  * configuration table and `aegis config`.
  */
 import { AegisError, NAMESPACE, resolveSettings, setting, type ResolvedSettings, type SettingDef } from '@aegis-ipc/protocol';
+import { maxHeartbeatIntervalMs } from '../registry/registry-refresh.js';
 
 export const ROUTER_SETTINGS = {
   namespace: setting.string('AEGIS_NAMESPACE', 'ipc', 'First token of every subject; systems with different namespaces share one NATS without seeing each other. Same value in every process of a system.'),
@@ -15,9 +16,9 @@ export const ROUTER_SETTINGS = {
   adminToken: setting.optionalString('AEGIS_ADMIN_TOKEN', 'When set, every admin route requires `Authorization: Bearer <token>`.', { secret: true }),
   logLevel: setting.logLevel(),
   registryBucket: setting.string('AEGIS_REGISTRY_BUCKET', `${NAMESPACE}_registry`, 'JetStream KV bucket holding the service registry (default `<namespace>_registry`).'),
-  registryTtlMs: setting.int('AEGIS_REGISTRY_TTL_MS', 3_600_000, 'Max age of a registry entry in KV (node TTL); live entries are refreshed at half of it.', { min: 60_000 }),
-  heartbeatIntervalMs: setting.int('AEGIS_HEARTBEAT_INTERVAL_MS', 1_000, 'Heartbeat interval the router asks instances to use.', { min: 100, max: 60_000 }),
-  heartbeatTimeoutMs: setting.int('AEGIS_HEARTBEAT_TIMEOUT_MS', 3_000, 'An instance silent this long is marked UNHEALTHY (must exceed the interval).', { min: 200, max: 300_000 }),
+  registryTtlMs: setting.int('AEGIS_REGISTRY_TTL_MS', 3_600_000, 'Max age of a registry entry in KV (node TTL); live entries are refreshed at half of it, so heartbeat intervals must stay under half of it.', { min: 60_000 }),
+  heartbeatIntervalMs: setting.int('AEGIS_HEARTBEAT_INTERVAL_MS', 1_000, 'Heartbeat interval the router asks instances to use (an instance may declare its own at registration).', { min: 100, max: 60_000 }),
+  heartbeatTimeoutMs: setting.int('AEGIS_HEARTBEAT_TIMEOUT_MS', 3_000, 'An instance silent this long is marked UNHEALTHY (must exceed the interval); one that declares a longer interval gets as many missed beats (ADR 0007).', { min: 200, max: 300_000 }),
   historySize: setting.int('AEGIS_HISTORY_SIZE', 1_000, 'State changes kept in memory for `aegis health` and the admin API.', { min: 10, max: 1_000_000 }),
   // ── routing (issue 3, RT-2…RT-5) ─────────────────────────────────────────
   routeStrategy: setting.oneOf('AEGIS_ROUTE_STRATEGY', 'round_robin', ['round_robin', 'random', 'resource_affinity'], 'How an instance is chosen among the healthy ones.'),
@@ -77,6 +78,14 @@ export function resolveRouterSettings(options: RouterOptions = {}, env: NodeJS.P
       'CONFIG_INVALID',
       `AEGIS_HEARTBEAT_TIMEOUT_MS (${settings.heartbeatTimeoutMs}) must be greater than AEGIS_HEARTBEAT_INTERVAL_MS (${settings.heartbeatIntervalMs})`,
       { details: { env: 'AEGIS_HEARTBEAT_TIMEOUT_MS' } },
+    );
+  }
+  if (settings.heartbeatIntervalMs > maxHeartbeatIntervalMs(settings.registryTtlMs)) {
+    // The interval an instance gets when it declares none; refused here as a declared one is at registration.
+    throw new AegisError(
+      'CONFIG_INVALID',
+      `AEGIS_HEARTBEAT_INTERVAL_MS (${settings.heartbeatIntervalMs}) must be under half of AEGIS_REGISTRY_TTL_MS (${settings.registryTtlMs}), or registry entries expire between heartbeats`,
+      { details: { env: 'AEGIS_HEARTBEAT_INTERVAL_MS' } },
     );
   }
   if (settings.routeAttemptTimeoutMs > settings.routeTotalTimeoutMs) {
