@@ -23,6 +23,7 @@ export * from './schemas/registration.js';
 export * from './schemas/instance-record.js';
 export * from './schemas/instance-control.js';
 export * from './schemas/route-request.js';
+export * from './schemas/trace-lookup.js';
 export { newSpanId, formatTraceparent, parseTraceparent } from './trace-context.js';
 export { scanRouteRequest, skipValue, type ScannedRouteRequest } from './route-scan.js';
 export { natsHeaderBlock, NatsHeaderBlock } from './nats-header-block.js';

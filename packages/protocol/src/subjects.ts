@@ -20,6 +20,11 @@ export const SUBJECTS = Object.freeze({
   heartbeatAll: `${NS}.heartbeat.>`,
   /** Registry and health change notifications (service-group change events, RT-3). */
   events: `${NS}.events.registry`,
+  /**
+   * Trace lookup (RT-8): every router replica answers, without a queue group, with the routes it
+   * holds for a trace id (`schemas/trace-lookup.ts`).
+   */
+  traceLookup: `${NS}.router.traces`,
 });
 
 /** Queue groups: every router replica joins these, so each request is served once. */
