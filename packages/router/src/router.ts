@@ -21,6 +21,8 @@ import { servicesRoutes } from './admin-api/services-routes.js';
 import { healthHistoryRoutes } from './admin-api/health-history-routes.js';
 import { RouteService } from './routing/route-service.js';
 import { routingRoutes } from './admin-api/routing-routes.js';
+import { TraceLookup } from './routing/trace-lookup.js';
+import { newRouterId } from './router-id.js';
 import { MessageStatusService } from './delivery/message-status-service.js';
 import { deliveryRoutes } from './admin-api/delivery-routes.js';
 import { outboxRoutes } from './admin-api/outbox-routes.js';
@@ -39,6 +41,8 @@ export interface RouterStartOptions extends RouterOptions {
 }
 
 export class Router implements AsyncDisposable {
+  /** This replica's id for its lifetime (`<hostname>-<pid>-<4 hex>`): in `/health`, its logs and its traces. */
+  readonly id: string;
   readonly settings: RouterSettings;
   readonly logger: Logger;
   readonly nc: NatsConnection;
@@ -54,13 +58,16 @@ export class Router implements AsyncDisposable {
   readonly #registration: RegistrationService;
   readonly #http: FastifyInstance | undefined;
   readonly #messageStatus: MessageStatusService | undefined;
+  readonly #traceLookup: TraceLookup;
   #closed = false;
 
   private constructor(parts: {
-    settings: RouterSettings; logger: Logger; nc: NatsConnection; nats: NatsHandle | undefined; registry: Registry; store: RegistryStore;
+    id: string; traceLookup: TraceLookup; settings: RouterSettings; logger: Logger; nc: NatsConnection; nats: NatsHandle | undefined; registry: Registry; store: RegistryStore;
     registration: RegistrationService; health: HealthMonitor; metrics: RouterMetrics; routing: RouteService; http: FastifyInstance | undefined; url: string | undefined;
     messageStatus?: MessageStatusService;
   }) {
+    this.id = parts.id;
+    this.#traceLookup = parts.traceLookup;
     this.settings = parts.settings;
     this.logger = parts.logger;
     this.nc = parts.nc;
@@ -87,7 +94,8 @@ export class Router implements AsyncDisposable {
   static async start(options: RouterStartOptions = {}): Promise<Router> {
     const { nc: givenNc, logger: givenLogger, http = true, ...overrides } = options;
     const settings = resolveRouterSettings(overrides);
-    const logger = givenLogger ?? createRouterLogger(settings.logLevel);
+    const id = newRouterId();
+    const logger = (givenLogger ?? createRouterLogger(settings.logLevel)).child({ router_id: id });
     const nats = givenNc ? undefined : await connectOrStartNats({ url: settings.natsUrl, embedded: settings.embeddedNats, dataDir: settings.dataDir, name: 'aegis-router', logger });
     const nc = givenNc ?? nats!.nc;
     try {
@@ -106,6 +114,9 @@ export class Router implements AsyncDisposable {
       health.start();
       registration.start();
       routing.start();
+      // Every replica answers trace lookups, with or without an admin API of its own.
+      const traceLookup = new TraceLookup(nc, routing.traces, id, logger.child({ subsystem: 'routing' }));
+      traceLookup.start();
       // Exactly-once calls (issue 4): status on ipc.message.status; states live in JetStream KV.
       const messageStatus = new MessageStatusService(nc, logger.child({ subsystem: 'delivery' }));
       messageStatus.start();
@@ -120,6 +131,7 @@ export class Router implements AsyncDisposable {
           adminToken: settings.adminToken,
           metrics: metrics.registry,
           version: ROUTER_VERSION,
+          routerId: id,
           healthProbes: {
             nats: () => (nc.isClosed() ? { status: 'down', detail: 'connection closed' } : { status: 'up', detail: nc.getServer() }),
             jetstream_kv: async () => {
@@ -141,7 +153,7 @@ export class Router implements AsyncDisposable {
           adminPlugins: [
             servicesRoutes(registry, liveness),
             healthHistoryRoutes(registry, health),
-            routingRoutes(routing),
+            routingRoutes(routing, traceLookup),
             deliveryRoutes(nc, messageStatus),
             ...(outboxStats === undefined ? [] : [outboxRoutes(outboxStats)]),
           ],
@@ -149,8 +161,8 @@ export class Router implements AsyncDisposable {
         });
         url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
       }
-      logger.info({ event: 'router_started', nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
-      return new Router({ settings, logger, nc, nats, registry, store, registration, health, metrics, routing, http: app, url, messageStatus });
+      logger.info({ event: 'router_started', router_id: id, nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
+      return new Router({ id, traceLookup, settings, logger, nc, nats, registry, store, registration, health, metrics, routing, http: app, url, messageStatus });
     } catch (err) {
       await nats?.close();
       throw err;
@@ -162,6 +174,7 @@ export class Router implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     await this.routing.close();
+    this.#traceLookup.close();
     this.#messageStatus?.close();
     this.#registration.close();
     this.health.close();

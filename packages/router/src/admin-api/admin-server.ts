@@ -24,6 +24,8 @@ export interface AdminServerOptions {
   /** Plugins mounted at the root (dashboards, SSE streams). */
   readonly rootPlugins?: readonly FastifyPluginAsync[];
   readonly version: string;
+  /** The router replica serving this API, shown in `/health`. */
+  readonly routerId: string;
 }
 
 export async function buildAdminServer(options: AdminServerOptions): Promise<FastifyInstance> {
@@ -43,7 +45,7 @@ export async function buildAdminServer(options: AdminServerOptions): Promise<Fas
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthRoutes(options.healthProbes, options.version));
+  await app.register(healthRoutes(options.healthProbes, options.version, options.routerId));
   app.get('/metrics', { schema: { tags: ['metrics'], summary: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
     return reply.type(options.metrics.contentType).send(await options.metrics.metrics());
   });

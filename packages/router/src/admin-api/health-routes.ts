@@ -1,6 +1,7 @@
 /**
  * `/health` (per-component status), `/health/live` (the process answers) and `/health/ready`
- * (it can serve: NATS connected and the registry loaded). 503 when not up.
+ * (it can serve: NATS connected and the registry loaded). 503 when not up. `/health` names the
+ * replica (`router_id`) so several behind one load balancer can be told apart.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from '@aegis-ipc/protocol';
@@ -13,7 +14,7 @@ export type HealthProbe = () => Promise<ComponentStatus> | ComponentStatus;
 
 const startedAt = Date.now();
 
-export function healthRoutes(probes: Readonly<Record<string, HealthProbe>>, version: string): FastifyPluginAsync {
+export function healthRoutes(probes: Readonly<Record<string, HealthProbe>>, version: string, routerId: string): FastifyPluginAsync {
   const check = async () => {
     const entries = await Promise.all(
       Object.entries(probes).map(async ([name, probe]) => {
@@ -27,7 +28,7 @@ export function healthRoutes(probes: Readonly<Record<string, HealthProbe>>, vers
     const components = Object.fromEntries(entries);
     const statuses = entries.map(([, c]) => c.status);
     const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'up';
-    return { status, components, uptime_s: Math.round((Date.now() - startedAt) / 1000), version } as const;
+    return { status, components, uptime_s: Math.round((Date.now() - startedAt) / 1000), version, router_id: routerId } as const;
   };
   return async (app) => {
     app.get('/health', { schema: { tags: ['health'], summary: 'Per-component health', response: { 200: HealthResponse, 503: HealthResponse } } }, async (_req, reply) => {

@@ -1,36 +1,25 @@
 /**
  * Routing diagnostics (RT-8): the decisions of recent calls by trace id, the distribution of
- * selections per instance, and the circuit breakers.
+ * selections per instance, and the circuit breakers. A trace id is looked up on every router
+ * replica (`TraceLookup.gather`); the recent list, the distribution and the breakers are this
+ * replica's own.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AegisError, TraceId, Type } from '@aegis-ipc/protocol';
+import { AegisError, RouteTrace, TRACE_LOOKUP_MAX_ROUTES, TraceId, Type } from '@aegis-ipc/protocol';
 import type { RouteService } from '../routing/route-service.js';
+import type { TraceLookup } from '../routing/trace-lookup.js';
 import { WireErrorSchema } from './schemas.js';
 
-const Attempt = Type.Object({
-  attempt: Type.Integer(),
-  instance_id: Type.String(),
-  outcome: Type.String({ description: 'answered | error_reply | timeout | no_responders' }),
-  error_type: Type.Optional(Type.String()),
-  duration_ms: Type.Number(),
-  timeout_ms: Type.Number(),
-});
+/** A route as the admin API shows it: the wire shape plus the replica that routed it. */
+const ReplicaRoute = Type.Intersect([RouteTrace, Type.Object({ router_id: Type.String({ description: 'The router replica that routed this call (its ring buffer holds it).' }) })]);
 
-const RouteTrace = Type.Object({
+const GatheredTraceSchema = Type.Object({
   trace_id: Type.String(),
-  service_name: Type.String(),
-  method: Type.String(),
-  received_at: Type.String(),
-  strategy: Type.String(),
-  hops: Type.Integer(),
-  path: Type.Array(Type.String()),
-  instances_considered: Type.Array(Type.String()),
-  attempts: Type.Array(Attempt),
-  outcome: Type.String({ description: 'success | error_reply | fallback | failed' }),
-  instance_id: Type.Union([Type.String(), Type.Null()]),
-  error_code: Type.Union([Type.String(), Type.Null()]),
-  duration_ms: Type.Number(),
+  routes: Type.Array(ReplicaRoute, { description: 'Every replica\'s routes of the trace id, oldest first by received_at.' }),
+  routers: Type.Array(Type.String(), { description: 'Replicas whose buffers were searched: the one answering first, then those that replied within 500 ms.' }),
+  truncated: Type.Boolean({ description: `True when a replica held more than ${TRACE_LOOKUP_MAX_ROUTES} routes of the id (only its newest ${TRACE_LOOKUP_MAX_ROUTES} are shown).` }),
+  gather_error: Type.Union([Type.String(), Type.Null()], { description: 'Why the other replicas could not be asked (NATS unreachable); then routes are this replica\'s only.' }),
 });
 
 const Breaker = Type.Object({
@@ -42,7 +31,7 @@ const Breaker = Type.Object({
   times_opened: Type.Integer(),
 });
 
-export function routingRoutes(routing: RouteService): FastifyPluginAsync {
+export function routingRoutes(routing: RouteService, lookup: TraceLookup): FastifyPluginAsync {
   return async (app) => {
     const api = app.withTypeProvider<TypeBoxTypeProvider>();
     api.get(
@@ -50,17 +39,25 @@ export function routingRoutes(routing: RouteService): FastifyPluginAsync {
       {
         schema: {
           tags: ['routing'],
-          summary: 'Routing decisions of a recent call: instances considered, chosen, each attempt',
+          summary: 'Routing decisions of a recent call on every router replica: instances considered, chosen, each attempt',
+          description: `Gathers the routes of the trace id from this replica's memory and from every other replica over NATS (at most ${TRACE_LOOKUP_MAX_ROUTES} newest per replica; replicas that do not answer within 500 ms are left out). 404 when no replica holds it.`,
           params: Type.Object({ trace_id: TraceId }),
-          response: { 200: Type.Object({ trace_id: Type.String(), routes: Type.Array(RouteTrace) }), 404: WireErrorSchema },
+          response: { 200: GatheredTraceSchema, 404: WireErrorSchema },
         },
       },
       async (request) => {
-        const routes = routing.traces.get(request.params.trace_id);
-        if (routes.length === 0) {
-          throw new AegisError('NOT_FOUND', `no recent routed call with trace id ${request.params.trace_id} on this router (it may have aged out, or another replica routed it)`);
+        const traceId = request.params.trace_id;
+        const trace = await lookup.gather(traceId);
+        if (trace.routes.length === 0) {
+          throw new AegisError(
+            'NOT_FOUND',
+            trace.gather_error === null
+              ? `no recent routed call with trace id ${traceId} on any of the ${trace.routers.length} router replica(s) that answered (it may have aged out of every replica's buffer)`
+              : `no recent routed call with trace id ${traceId} on this router, and ${trace.gather_error}`,
+            { details: { trace_id: traceId, routers: trace.routers, gather_error: trace.gather_error } },
+          );
         }
-        return { trace_id: request.params.trace_id, routes };
+        return { trace_id: traceId, ...trace };
       },
     );
     api.get(
@@ -68,12 +65,13 @@ export function routingRoutes(routing: RouteService): FastifyPluginAsync {
       {
         schema: {
           tags: ['routing'],
-          summary: 'Most recent routed calls, newest first',
+          summary: 'Most recent calls this router replica routed, newest first',
+          description: 'Per replica: each replica lists the calls it routed itself (each route names it in router_id). Look a trace id up with /traces/{trace_id} to see every replica\'s routes.',
           querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 50 })) }),
-          response: { 200: Type.Object({ routes: Type.Array(RouteTrace) }) },
+          response: { 200: Type.Object({ router_id: Type.String(), routes: Type.Array(ReplicaRoute) }) },
         },
       },
-      async (request) => ({ routes: routing.traces.recent(request.query.limit ?? 50) }),
+      async (request) => ({ router_id: lookup.routerId, routes: routing.traces.recent(request.query.limit ?? 50).map((route) => ({ ...route, router_id: lookup.routerId })) }),
     );
     api.get(
       '/routing/distribution',

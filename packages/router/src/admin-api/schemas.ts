@@ -31,4 +31,5 @@ export const HealthResponse = Type.Object({
   components: Type.Record(Type.String(), ComponentHealth),
   uptime_s: Type.Number(),
   version: Type.String(),
+  router_id: Type.String({ description: 'This router replica (`<hostname>-<pid>-<4 hex>`), the one named in its traces and logs.' }),
 });

@@ -178,6 +178,22 @@ export class TraceBuffer {
     return out;
   }
 
+  /**
+   * The `limit` newest recorded calls of `traceId`, oldest first, and whether older ones were left
+   * out (the bound of a trace lookup answer, `TRACE_LOOKUP_MAX_ROUTES`).
+   */
+  find(traceId: string, limit: number): { routes: TraceView[]; truncated: boolean } {
+    const routes: TraceView[] = [];
+    for (let k = 1; k <= this.#size; k++) {
+      const slot = this.#ring[(this.#next - k + this.#size) % this.#size];
+      if (slot === undefined) break;
+      if (!slot.traceIdIs(traceId)) continue;
+      if (routes.length === limit) return { routes: routes.reverse(), truncated: true };
+      routes.push(slot.view());
+    }
+    return { routes: routes.reverse(), truncated: false };
+  }
+
   /** The `limit` most recent calls, newest first. */
   recent(limit: number): TraceView[] {
     const out: TraceView[] = [];

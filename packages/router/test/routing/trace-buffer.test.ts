@@ -34,6 +34,17 @@ describe('TraceBuffer', () => {
     expect(buffer.get('unknown')).toEqual([]);
   });
 
+  it('finds the newest calls of a trace up to a bound, oldest first, and says when it left older ones out', () => {
+    const buffer = new TraceBuffer(8);
+    for (let n = 1; n <= 6; n++) buffer.record(entry(n % 3 === 0 ? 'other' : 't1', n));
+    expect(buffer.find('t1', 10)).toEqual({ routes: buffer.get('t1'), truncated: false });
+    const bounded = buffer.find('t1', 2);
+    expect(bounded.routes.map((v) => v.method)).toEqual(['m4', 'm5']);
+    expect(bounded.truncated).toBe(true);
+    expect(buffer.find('t1', 4).truncated).toBe(false);
+    expect(buffer.find('unknown', 5)).toEqual({ routes: [], truncated: false });
+  });
+
   it('lists recent calls newest first, shaped for the admin API', () => {
     const buffer = new TraceBuffer(3);
     for (let n = 1; n <= 5; n++) buffer.record(entry(`t${n}`, n));

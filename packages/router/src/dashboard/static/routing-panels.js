@@ -88,6 +88,8 @@ export function decisions(r) {
   return h('div', { class: 'decisions' },
     h('dl', {},
       h('dt', {}, 'Trace id'), h('dd', { class: 'mono' }, r.trace_id),
+      // Lookups by trace id gather every replica's routes; this says whose ring held this one.
+      h('dt', {}, 'Router'), h('dd', { class: 'mono' }, r.router_id ?? '—'),
       h('dt', {}, 'Strategy'), h('dd', {}, `${r.strategy} · hop ${r.hops}${r.path?.length ? ` · path ${r.path.join(' → ')}` : ''}`),
       h('dt', {}, 'Considered'), h('dd', { class: 'mono' }, (r.instances_considered ?? []).join(', ') || 'none (no healthy instance)'),
       h('dt', {}, 'Result'), h('dd', {}, pill(r.outcome), r.error_code ? h('span', { class: 'mono' }, ` ${r.error_code}`) : null, ` in ${ms(r.duration_ms)}`),
