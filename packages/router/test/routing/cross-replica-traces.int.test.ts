@@ -123,7 +123,9 @@ describe('trace lookup across replicas (RT-8)', () => {
     // keep re-arming the stall timer): neither holds the lookup past its bound.
     const timers: NodeJS.Timeout[] = [];
     const late = nc.subscribe(SUBJECTS.traceLookup, {
-      callback: (_e, msg) => timers.push(setTimeout(() => msg.respond(encode({ router_id: 'late', routes: [], truncated: false })), 2_000)),
+      callback: (_e, msg) => {
+        timers.push(setTimeout(() => msg.respond(encode({ router_id: 'late', routes: [], truncated: false })), 2_000));
+      },
     });
     const chatty = nc.subscribe(SUBJECTS.traceLookup, {
       callback: (_e, msg) => {
