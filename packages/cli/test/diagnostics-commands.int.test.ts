@@ -91,13 +91,19 @@ describe('aegis trace', () => {
     expect(human.stdout).toMatch(new RegExp(`outcome +success in [0-9.]+ ms by ${instanceId}`));
     expect(human.stdout).toMatch(new RegExp(`considered +${instanceId}`));
     expect(human.stdout).toMatch(new RegExp(`attempt 1 +${instanceId}: answered after [0-9.]+ ms \\(limit [0-9]+ ms\\)`));
+    // Which replica routed it (the lookup asks every replica; this test runs one).
+    expect(human.stdout).toMatch(new RegExp(`\\n  router +${router.id}\\n`));
+    expect(human.stderr).toBe(`searched 1 router replica(s): ${router.id}\n`);
 
     const json = await aegis('trace', traceId, '--json');
     expect(json.code, json.stderr).toBe(0);
-    const trace = JSON.parse(json.stdout) as { trace_id: string; routes: Array<{ instance_id: string; instances_considered: string[]; attempts: Array<{ instance_id: string; outcome: string }> }> };
+    const trace = JSON.parse(json.stdout) as { trace_id: string; routers: string[]; gather_error: string | null; routes: Array<{ instance_id: string; router_id: string; instances_considered: string[]; attempts: Array<{ instance_id: string; outcome: string }> }> };
     expect(trace.trace_id).toBe(traceId);
     expect(trace.routes, json.stdout).toHaveLength(1);
     expect(trace.routes[0]?.instance_id).toBe(instanceId);
+    expect(trace.routes[0]?.router_id).toBe(router.id);
+    expect(trace.routers).toEqual([router.id]);
+    expect(trace.gather_error).toBeNull();
     expect(trace.routes[0]?.instances_considered).toEqual([instanceId]);
     expect(trace.routes[0]?.attempts.map((a) => [a.instance_id, a.outcome]), json.stdout).toEqual([[instanceId, 'answered']]);
   });
@@ -105,10 +111,11 @@ describe('aegis trace', () => {
   it('lists recent calls without a trace id', async () => {
     const { code, stdout } = await aegis('trace', '--limit', '5', '--json');
     expect(code).toBe(0);
-    const { routes } = JSON.parse(stdout) as { routes: Array<{ service_name: string; received_at: string }> };
+    const { routes } = JSON.parse(stdout) as { routes: Array<{ service_name: string; received_at: string; router_id: string }> };
     expect(routes.length).toBeGreaterThan(0);
     expect(routes.length).toBeLessThanOrEqual(5);
     expect(routes.some((r) => r.service_name === service)).toBe(true);
+    expect(routes.every((r) => r.router_id === router.id)).toBe(true);
     const times = routes.map((r) => Date.parse(r.received_at));
     expect(times).toEqual([...times].sort((a, b) => b - a)); // newest first
   });

@@ -1,7 +1,8 @@
 /**
  * `aegis trace [trace_id]` — how the router routed a recent call (RT-8): the instances it
- * considered, the one it chose, and every attempt with its outcome and duration. Without a trace
- * id: the most recent calls.
+ * considered, the one it chose, and every attempt with its outcome and duration, for every hop of
+ * the trace whichever router replica routed it (the admin API asks them all). Without a trace id:
+ * the most recent calls of the replica the admin URL points at.
  */
 import type { Command } from 'commander';
 import { adminRequest } from '../admin-client.js';
@@ -30,6 +31,15 @@ interface Route {
   instance_id: string | null;
   error_code: string | null;
   duration_ms: number;
+  /** The router replica that routed this call. */
+  router_id: string;
+}
+interface GatheredTrace {
+  trace_id: string;
+  routes: Route[];
+  routers: string[];
+  truncated: boolean;
+  gather_error: string | null;
 }
 
 export function register(program: Command): void {
@@ -43,14 +53,19 @@ export function register(program: Command): void {
         const { routes } = await adminRequest<{ routes: Route[] }>('/api/v1/admin/traces', { query: { limit: opts.limit } });
         if (opts.json) return printJson({ routes });
         printTable(
-          routes.map((r) => ({ trace_id: r.trace_id, at: r.received_at, call: `${r.service_name}.${r.method}`, outcome: r.error_code ?? r.outcome, instance: r.instance_id, attempts: r.attempts.length, ms: r.duration_ms })),
-          ['trace_id', 'at', 'call', 'outcome', 'instance', 'attempts', 'ms'],
+          routes.map((r) => ({ trace_id: r.trace_id, at: r.received_at, call: `${r.service_name}.${r.method}`, outcome: r.error_code ?? r.outcome, instance: r.instance_id, attempts: r.attempts.length, ms: r.duration_ms, router: r.router_id })),
+          ['trace_id', 'at', 'call', 'outcome', 'instance', 'attempts', 'ms', 'router'],
         );
         return;
       }
-      const trace = await adminRequest<{ trace_id: string; routes: Route[] }>(`/api/v1/admin/traces/${encodeURIComponent(traceId)}`);
+      const trace = await adminRequest<GatheredTrace>(`/api/v1/admin/traces/${encodeURIComponent(traceId)}`);
       if (opts.json) return printJson(trace);
       for (const r of trace.routes) printRoute(r);
+      // On stderr, so the routes above stay the whole of stdout.
+      const note = (line: string) => process.stderr.write(`${line}\n`);
+      note(`searched ${trace.routers.length} router replica(s): ${trace.routers.join(', ')}`);
+      if (trace.truncated) note('a replica held more routes of this trace than it sends (100): only its newest are shown');
+      if (trace.gather_error !== null) note(`warning: ${trace.gather_error}; the routes shown are this replica's only`);
     });
 }
 
@@ -58,6 +73,7 @@ function printRoute(r: Route): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`${r.service_name}.${r.method}  trace ${r.trace_id}  at ${r.received_at}`);
   out(`  outcome     ${r.outcome}${r.error_code ? ` (${r.error_code})` : ''} in ${r.duration_ms} ms${r.instance_id ? ` by ${r.instance_id}` : ''}`);
+  out(`  router      ${r.router_id}`);
   out(`  strategy    ${r.strategy}; hops before this one: ${r.hops}${r.path.length > 0 ? ` via ${r.path.join(' → ')}` : ''}`);
   out(`  considered  ${r.instances_considered.length === 0 ? '(none healthy)' : r.instances_considered.join(', ')}`);
   if (r.attempts.length === 0) out('  attempts    none (refused before routing)');
