@@ -74,8 +74,9 @@ describe('admin API (REG-3)', () => {
   });
 
   it('reports per-component health, liveness and readiness', async () => {
-    const health = (await (await get(open, '/health')).json()) as { status: string; components: Record<string, { status: string }> };
+    const health = (await (await get(open, '/health')).json()) as { status: string; router_id: string; components: Record<string, { status: string }> };
     expect(health.status).toBe('up');
+    expect(health.router_id).toBe(open.id);
     expect(Object.keys(health.components)).toEqual(expect.arrayContaining(['nats', 'jetstream_kv']));
     expect((await get(open, '/health/live')).status).toBe(200);
     expect((await get(open, '/health/ready')).status).toBe(200);
@@ -84,6 +85,9 @@ describe('admin API (REG-3)', () => {
   it('serves the OpenAPI document with the admin routes', async () => {
     const doc = (await (await get(open, '/docs/json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/admin/services', '/api/v1/admin/services/{service_name}', '/health']));
+    // The trace lookup documents its gathered shape: every replica's routes, each with its router.
+    const lookup = JSON.stringify((doc.paths['/api/v1/admin/traces/{trace_id}'] as { get: unknown }).get);
+    for (const field of ['router_id', 'routers', 'truncated', 'gather_error', 'instances_considered']) expect(lookup).toContain(`"${field}"`);
   });
 
   it('exposes registry gauges on /metrics', async () => {
