@@ -21,6 +21,7 @@ interface LocalCount extends BoundCounter {
 
 export class FoldedCounter<L extends string = string> extends Counter<L> {
   readonly #local = new Map<string, LocalCount>();
+  readonly #labelNames: readonly string[];
 
   constructor(config: CounterConfiguration<L>) {
     const ownCollect = config.collect;
@@ -32,6 +33,25 @@ export class FoldedCounter<L extends string = string> extends Counter<L> {
         return ownCollect?.call(this);
       },
     });
+    this.#labelNames = config.labelNames ?? [];
+  }
+
+  /**
+   * Removes one label set — its series and its bound incrementer, whose counts since the last
+   * read are dropped with it. Whoever holds that incrementer must drop it too: increments on it
+   * are no longer read. Used to forget the series of something that is gone (a retired
+   * instance), so label sets do not pile up over a long run.
+   */
+  override remove(...values: string[]): void;
+  override remove(labels: LabelValues<L>): void;
+  override remove(...args: [LabelValues<L>] | string[]): void {
+    const first = args[0];
+    const labels: Record<string, string | number | undefined> =
+      typeof first === 'object' ? first : Object.fromEntries(this.#labelNames.map((name, i) => [name, args[i] as string | undefined]));
+    for (const [key, local] of this.#local) {
+      if (sameLabels(local.labels, labels)) this.#local.delete(key);
+    }
+    super.remove(labels as LabelValues<L>);
   }
 
   /**
@@ -62,4 +82,11 @@ export class FoldedCounter<L extends string = string> extends Counter<L> {
       this.inc(local.labels as LabelValues<L>, n);
     }
   }
+}
+
+/** Same label values, whatever the key order (a bound label set is keyed in the caller's order). */
+function sameLabels(a: LabelValues<string>, b: Record<string, string | number | undefined>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => String(a[k]) === String(b[k]));
 }

@@ -33,4 +33,26 @@ describe('FoldedCounter', () => {
     const values = Object.fromEntries((await counter.get()).values.map((v) => [v.labels.a, v.value]));
     expect(values).toEqual({ bound: 1, collected: 1 });
   });
+
+  it('forgets a removed label set: its series, its bound incrementer and nothing else', async () => {
+    const registry = new Registry();
+    const counter = new FoldedCounter({ name: 'z_total', help: 'h', labelNames: ['service_name', 'instance_id'] as const, registers: [registry] });
+    const gone = counter.bind({ service_name: 'svc', instance_id: 'a' });
+    const kept = counter.bind({ service_name: 'svc', instance_id: 'b' });
+    gone.inc();
+    kept.inc();
+    await registry.metrics();
+    gone.inc(); // pending, never read: dropped with the label set
+    counter.remove({ instance_id: 'a', service_name: 'svc' }); // any key order
+    const after = await registry.metrics();
+    expect(after).not.toContain('instance_id="a"');
+    expect(after).toContain('z_total{service_name="svc",instance_id="b"} 1');
+    // Bound again, the label set starts from zero with a new incrementer.
+    const again = counter.bind({ service_name: 'svc', instance_id: 'a' });
+    expect(again).not.toBe(gone);
+    again.inc();
+    expect(await registry.metrics()).toContain('z_total{service_name="svc",instance_id="a"} 1');
+    counter.remove('svc', 'a'); // the positional form too
+    expect(await registry.metrics()).not.toContain('instance_id="a"');
+  });
 });
