@@ -15,6 +15,7 @@ import { RegistryWriter } from './registry/registry-writer.js';
 import { RegistrationService } from './registry/registration-service.js';
 import { Liveness } from './health/liveness.js';
 import { HealthMonitor } from './health/health-monitor.js';
+import { InstanceRetirement } from './health/instance-retirement.js';
 import { RouterMetrics } from './metrics/router-metrics.js';
 import { buildAdminServer } from './admin-api/admin-server.js';
 import { servicesRoutes } from './admin-api/services-routes.js';
@@ -48,6 +49,8 @@ export class Router implements AsyncDisposable {
   readonly nc: NatsConnection;
   readonly registry: Registry;
   readonly health: HealthMonitor;
+  /** Deletes the entries of instances dead for longer than the retention (ADR 0008). */
+  readonly retirement: InstanceRetirement;
   readonly metrics: RouterMetrics;
   /** Routed calls on `ipc.route.request`: strategy, failover, breakers, traces (issue 3). */
   readonly routing: RouteService;
@@ -63,7 +66,7 @@ export class Router implements AsyncDisposable {
 
   private constructor(parts: {
     id: string; traceLookup: TraceLookup; settings: RouterSettings; logger: Logger; nc: NatsConnection; nats: NatsHandle | undefined; registry: Registry; store: RegistryStore;
-    registration: RegistrationService; health: HealthMonitor; metrics: RouterMetrics; routing: RouteService; http: FastifyInstance | undefined; url: string | undefined;
+    registration: RegistrationService; health: HealthMonitor; retirement: InstanceRetirement; metrics: RouterMetrics; routing: RouteService; http: FastifyInstance | undefined; url: string | undefined;
     messageStatus?: MessageStatusService;
   }) {
     this.id = parts.id;
@@ -76,6 +79,7 @@ export class Router implements AsyncDisposable {
     this.#store = parts.store;
     this.#registration = parts.registration;
     this.health = parts.health;
+    this.retirement = parts.retirement;
     this.metrics = parts.metrics;
     this.routing = parts.routing;
     this.#messageStatus = parts.messageStatus;
@@ -109,9 +113,11 @@ export class Router implements AsyncDisposable {
       const writer = new RegistryWriter(store, registry, nc);
       const liveness = new Liveness(settings);
       const health = new HealthMonitor(nc, registry, writer, liveness, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs, registryTtlMs: settings.registryTtlMs, logger });
+      const retirement = new InstanceRetirement(registry, writer, liveness, { retentionMs: settings.instanceRetentionMs, logger });
       const registration = new RegistrationService(nc, writer, liveness, { heartbeatIntervalMs: settings.heartbeatIntervalMs, registryTtlMs: settings.registryTtlMs, logger });
       const routing = new RouteService(nc, registry, health, metrics, settings, logger.child({ subsystem: 'routing' }));
       health.start();
+      retirement.start();
       registration.start();
       routing.start();
       // Every replica answers trace lookups, with or without an admin API of its own.
@@ -162,7 +168,7 @@ export class Router implements AsyncDisposable {
         url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
       }
       logger.info({ event: 'router_started', router_id: id, nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
-      return new Router({ id, traceLookup, settings, logger, nc, nats, registry, store, registration, health, metrics, routing, http: app, url, messageStatus });
+      return new Router({ id, traceLookup, settings, logger, nc, nats, registry, store, registration, health, retirement, metrics, routing, http: app, url, messageStatus });
     } catch (err) {
       await nats?.close();
       throw err;
@@ -178,6 +184,7 @@ export class Router implements AsyncDisposable {
     this.#messageStatus?.close();
     this.#registration.close();
     this.health.close();
+    this.retirement.close();
     this.#store.close();
     await this.#http?.close();
     await this.#nats?.close();

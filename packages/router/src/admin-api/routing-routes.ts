@@ -78,7 +78,7 @@ export function routingRoutes(routing: RouteService, lookup: TraceLookup): Fasti
       {
         schema: {
           tags: ['routing'],
-          summary: 'Instances chosen per service since this router started',
+          summary: 'Instances chosen per service since this router started (a retired instance leaves it)',
           response: {
             200: Type.Object({
               strategy: Type.String(),

@@ -6,6 +6,9 @@
 import { AegisError, NAMESPACE, resolveSettings, setting, type ResolvedSettings, type SettingDef } from '@aegis-ipc/protocol';
 import { maxHeartbeatIntervalMs } from '../registry/registry-refresh.js';
 
+/** `AEGIS_INSTANCE_RETENTION_MS` when unset: 10 minutes (capped at half the registry TTL). */
+export const DEFAULT_INSTANCE_RETENTION_MS = 600_000;
+
 export const ROUTER_SETTINGS = {
   namespace: setting.string('AEGIS_NAMESPACE', 'ipc', 'First token of every subject; systems with different namespaces share one NATS without seeing each other. Same value in every process of a system.'),
   natsUrl: setting.string('NATS_URL', 'nats://127.0.0.1:4222', 'NATS server(s) to connect to (comma-separated).'),
@@ -19,6 +22,12 @@ export const ROUTER_SETTINGS = {
   registryTtlMs: setting.int('AEGIS_REGISTRY_TTL_MS', 3_600_000, 'Max age of a registry entry in KV (node TTL); live entries are refreshed at half of it, so heartbeat intervals must stay under half of it.', { min: 60_000 }),
   heartbeatIntervalMs: setting.int('AEGIS_HEARTBEAT_INTERVAL_MS', 1_000, 'Heartbeat interval the router asks instances to use (an instance may declare its own at registration).', { min: 100, max: 60_000 }),
   heartbeatTimeoutMs: setting.int('AEGIS_HEARTBEAT_TIMEOUT_MS', 3_000, 'An instance silent this long is marked UNHEALTHY (must exceed the interval); one that declares a longer interval gets as many missed beats (ADR 0007).', { min: 200, max: 300_000 }),
+  instanceRetentionMs: setting.int(
+    'AEGIS_INSTANCE_RETENTION_MS',
+    DEFAULT_INSTANCE_RETENTION_MS,
+    'How long an OFFLINE or UNHEALTHY instance stays listed before the router deletes its registry entry and forgets it (at most AEGIS_REGISTRY_TTL_MS; when unset, at most half of it). One still alive registers again on its next heartbeat (ADR 0008).',
+    { min: 1_000 },
+  ),
   historySize: setting.int('AEGIS_HISTORY_SIZE', 1_000, 'State changes kept in memory for `aegis health` and the admin API.', { min: 10, max: 1_000_000 }),
   // ── routing (issue 3, RT-2…RT-5) ─────────────────────────────────────────
   routeStrategy: setting.oneOf('AEGIS_ROUTE_STRATEGY', 'round_robin', ['round_robin', 'random', 'resource_affinity'], 'How an instance is chosen among the healthy ones.'),
@@ -88,6 +97,33 @@ export function resolveRouterSettings(options: RouterOptions = {}, env: NodeJS.P
       { details: { env: 'AEGIS_HEARTBEAT_INTERVAL_MS' } },
     );
   }
+  checkRouteTimeouts(settings);
+  const retention = resolveInstanceRetention(settings, options, env);
+  if (retention !== settings.instanceRetentionMs) return Object.freeze({ ...settings, instanceRetentionMs: retention });
+  return settings;
+}
+
+/**
+ * The retention to use. An explicit value above the registry TTL is refused: the entry would
+ * leave KV by max age first, which NATS 2.9 watchers never see (ADR 0008). The default is capped
+ * at half the TTL instead, so a configuration with a short TTL that started before this setting
+ * existed still starts, and the delete lands well before the entry's max age.
+ * @throws AegisError `CONFIG_INVALID` for an explicit retention above `AEGIS_REGISTRY_TTL_MS`.
+ */
+function resolveInstanceRetention(settings: RouterSettings, options: RouterOptions, env: NodeJS.ProcessEnv): number {
+  const explicit = options.instanceRetentionMs !== undefined || (env.AEGIS_INSTANCE_RETENTION_MS ?? '') !== '';
+  if (!explicit) return Math.min(settings.instanceRetentionMs, Math.floor(settings.registryTtlMs / 2));
+  if (settings.instanceRetentionMs > settings.registryTtlMs) {
+    throw new AegisError(
+      'CONFIG_INVALID',
+      `AEGIS_INSTANCE_RETENTION_MS (${settings.instanceRetentionMs}) must not exceed AEGIS_REGISTRY_TTL_MS (${settings.registryTtlMs}): a dead instance's entry would leave KV by max age before the router deletes it, and the replicas' views would keep it`,
+      { details: { env: 'AEGIS_INSTANCE_RETENTION_MS' } },
+    );
+  }
+  return settings.instanceRetentionMs;
+}
+
+function checkRouteTimeouts(settings: RouterSettings): void {
   if (settings.routeAttemptTimeoutMs > settings.routeTotalTimeoutMs) {
     throw new AegisError(
       'CONFIG_INVALID',
@@ -95,5 +131,4 @@ export function resolveRouterSettings(options: RouterOptions = {}, env: NodeJS.P
       { details: { env: 'AEGIS_ROUTE_ATTEMPT_TIMEOUT_MS' } },
     );
   }
-  return settings;
 }

@@ -54,6 +54,11 @@ export class HealthMonitor {
     this.#writer = writer;
     this.#liveness = liveness;
     this.#options = options;
+    // A retired instance's sighting goes with it (ADR 0008); if it still lives, its next
+    // heartbeat is a fresh sighting of an unknown instance, which is asked to register again.
+    registry.onEvent((event) => {
+      if (event.type === 'instance_removed') liveness.forget(event.instance_id);
+    });
   }
 
   start(): void {
@@ -74,11 +79,20 @@ export class HealthMonitor {
 
   /** Marks ONLINE instances whose heartbeats stopped as UNHEALTHY. Runs on a timer; public for tests. */
   sweep(now = Date.now()): void {
+    if (this.#reregisterAsked.size !== 0) this.#forgetOldRequests(now);
     for (const { record } of this.#registry.records()) {
       if (record.status !== 'ONLINE') continue;
       if (this.#liveness.isAlive(record, now)) continue;
       this.markUnhealthy(record.instance_id, `no heartbeat for ${this.#liveness.timeoutFor(record.heartbeat_interval_ms)} ms`);
     }
+  }
+
+  /**
+   * Instances this replica holds heartbeat state for (sightings, pending re-registration
+   * requests): it follows the registry, not the router's whole history (ADR 0008).
+   */
+  get trackedInstances(): number {
+    return this.#liveness.size + this.#reregisterAsked.size;
   }
 
   /** Marks an instance UNHEALTHY (also used by routing after repeated timeouts). */
@@ -159,6 +173,17 @@ export class HealthMonitor {
     this.#writer
       .change(instanceId, (current) => (current === undefined ? undefined : { ...current.record, updated_at: new Date().toISOString() }))
       .catch((err: unknown) => this.#options.logger.warn({ event: 'registry_refresh_failed', err, instance_id: instanceId }, 'registry refresh failed'));
+  }
+
+  /**
+   * Drops re-registration requests older than the throttle window: past it an entry no longer
+   * holds anything back, and an unknown instance that died after being asked would otherwise
+   * stay in the map for the router's life.
+   */
+  #forgetOldRequests(now: number): void {
+    for (const [instanceId, at] of this.#reregisterAsked) {
+      if (now - at >= this.#options.heartbeatTimeoutMs) this.#reregisterAsked.delete(instanceId);
+    }
   }
 
   #askToReregister(instanceId: string): void {

@@ -46,6 +46,36 @@ export class Liveness {
   }
 
   /**
+   * Forgets sightings of instances `known` rejects that have been silent for longer than the
+   * router's timeout: heartbeats from an id that never registers again (a late beat after its
+   * retirement, a stray process) must not stay for the router's life (ADR 0008). Sightings of
+   * known instances stay — `last_heartbeat_at` of an UNHEALTHY one is worth showing.
+   */
+  forgetUnknown(known: (instanceId: string) => boolean, now = Date.now()): void {
+    const timeoutMs = this.#settings.heartbeatTimeoutMs;
+    for (const [instanceId, seen] of this.#seen) {
+      if (now - seen.at > timeoutMs && !known(instanceId)) this.#seen.delete(instanceId);
+    }
+  }
+
+  /** Instances with a sighting (diagnostics and tests: it must follow the registry, not history). */
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  /**
+   * True when this replica heard the record's session heartbeat within its effective timeout, or
+   * started too recently to have heard it. Unlike `isAlive`, a recent write (`updated_at`) does
+   * not count: retirement asks whether the process is still beating, not whether the record is new.
+   */
+  heardFrom(record: LivenessSubject, now = Date.now()): boolean {
+    const timeoutMs = this.timeoutFor(record.heartbeat_interval_ms);
+    const seen = this.#seen.get(record.instance_id);
+    if (seen === undefined) return now - this.#startedAt <= timeoutMs;
+    return seen.sessionId === record.session_id && now - seen.at <= timeoutMs;
+  }
+
+  /**
    * True when the record's session counts as alive within its effective timeout: it heartbeated,
    * or it (re)registered (`updated_at`), or this replica started too recently to have seen a
    * heartbeat yet (a restarted router must not evict live instances, however long their interval).

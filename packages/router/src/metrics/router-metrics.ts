@@ -8,6 +8,9 @@ import { Counter, Gauge, Registry as PromRegistry, collectDefaultMetrics } from 
 import { FoldedCounter, FoldedHistogram } from '@aegis-ipc/sdk';
 import type { Registry } from '../registry/registry.js';
 
+/** The `status` values of `ipc_router_requests_total` (see the observe interceptor). */
+export const REQUEST_STATUSES = ['success', 'error', 'fallback'] as const;
+
 export class RouterMetrics {
   readonly registry = new PromRegistry();
 
@@ -100,9 +103,23 @@ export class RouterMetrics {
       this.registry.removeSingleMetric(`ipc_router_process_${name}`);
     }
     view.onEvent((event) => {
+      if (event.type === 'instance_removed') {
+        this.#forgetInstance(event.service_name, event.instance_id);
+        return;
+      }
       if (event.type !== 'instance_status_changed') return;
       this.stateTransitions.inc({ service_name: event.service_name, from: event.from, to: event.to });
       if (event.to === 'UNHEALTHY') this.healthcheckFailures.inc({ service_name: event.service_name, reason: event.reason.startsWith('no heartbeat') ? 'heartbeat_timeout' : 'other' });
     });
+  }
+
+  /**
+   * Drops the series labelled with a retired instance (ADR 0008): with pod churn every deploy
+   * brings new instance ids, and their label sets would otherwise stay for the router's life.
+   * Every metric with an `instance_id` label is listed here.
+   */
+  #forgetInstance(serviceName: string, instanceId: string): void {
+    for (const status of REQUEST_STATUSES) this.requests.remove({ service_name: serviceName, instance_id: instanceId, status });
+    this.selections.remove({ service_name: serviceName, instance_id: instanceId });
   }
 }

@@ -3,7 +3,9 @@
  *
  * KV is a shared cache that heartbeats keep true (DESIGN "registry and health"): on NATS 2.9
  * watchers do not see max-age expiry and compare-and-set is only safe on a single server or R1,
- * so nothing is evicted on TTL and every replica re-derives liveness from heartbeats.
+ * so nothing is evicted on TTL and every replica re-derives liveness from heartbeats. The entry of
+ * an instance OFFLINE or UNHEALTHY for longer than the retention is deleted — a delete marker every
+ * watcher sees — well before its max age (ADR 0008).
  * Writes use the entry revision (create / update-if-revision) so two replicas racing on the
  * same instance cannot silently overwrite each other.
  */
@@ -107,6 +109,34 @@ export class RegistryStore {
       if (isWrongRevision(err)) return undefined;
       throw new AegisError('STORAGE_FAILURE', `registry write for "${record.instance_id}" failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * Deletes the entry if it is still at `expectedRevision`, leaving a delete marker every
+   * replica's watcher sees. Returns `false` when the entry moved on (or is gone) first.
+   * @throws AegisError `STORAGE_FAILURE` when KV fails otherwise.
+   */
+  async delete(instanceId: string, expectedRevision: number): Promise<boolean> {
+    try {
+      await this.#kv.delete(instanceId, { previousSeq: expectedRevision });
+      return true;
+    } catch (err) {
+      if (isWrongRevision(err)) return false;
+      throw new AegisError('STORAGE_FAILURE', `registry delete of "${instanceId}" failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * What the bucket holds for `instanceId` now: the record, `'deleted'` (a delete marker, which
+   * every watcher delivers), or `'absent'` (never written, or gone by max age — which watchers on
+   * NATS 2.9 never deliver).
+   */
+  async state(instanceId: string): Promise<StoredRecord | 'deleted' | 'absent'> {
+    const entry = await this.#kv.get(instanceId);
+    if (entry === null) return 'absent';
+    if (entry.operation !== 'PUT') return 'deleted';
+    const record = this.#decode(instanceId, entry.value);
+    return record ? { record, revision: entry.revision } : 'absent';
   }
 
   /** Stops the watcher. */

@@ -13,13 +13,17 @@ export interface ServiceView {
   readonly counts: Readonly<Record<InstanceStatus, number>> & { readonly total: number };
 }
 
-/** A status change kept for diagnostics (RT-8 "history of state changes"). */
+/**
+ * A status change kept for diagnostics (RT-8 "history of state changes"). `to: 'REMOVED'` is the
+ * last entry of an instance: its registry entry was deleted (retired after the retention, ADR
+ * 0008), and the history is then the only place that still names it.
+ */
 export interface StatusChange {
   readonly at: string;
   readonly service_name: string;
   readonly instance_id: string;
   readonly from: InstanceStatus | null;
-  readonly to: InstanceStatus;
+  readonly to: InstanceStatus | 'REMOVED';
   readonly reason: string;
 }
 
@@ -48,7 +52,16 @@ export class Registry {
       this.#entries.delete(change.instanceId);
       this.#byService.get(current.record.service_name)?.delete(change.instanceId);
       this.#refreshOnline(current.record.service_name);
-      this.#emit({ type: 'instance_removed', service_name: current.record.service_name, instance_id: change.instanceId, at: new Date().toISOString() });
+      if (this.#byService.get(current.record.service_name)?.size === 0) {
+        // The last instance of the service: nothing of it stays behind.
+        this.#byService.delete(current.record.service_name);
+        this.#online.delete(current.record.service_name);
+      }
+      const at = new Date().toISOString();
+      const { record } = current;
+      const sinceMs = Math.max(0, Date.parse(at) - Date.parse(record.updated_at));
+      this.#remember({ at, service_name: record.service_name, instance_id: record.instance_id, from: record.status, to: 'REMOVED', reason: `removed after ${sinceMs} ms ${record.status}` });
+      this.#emit({ type: 'instance_removed', service_name: record.service_name, instance_id: change.instanceId, at });
       return;
     }
     const { record, revision } = change.stored;

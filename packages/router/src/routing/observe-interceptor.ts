@@ -30,6 +30,11 @@ export function observeInterceptor(metrics: RouterMetrics, traces: TraceBuffer, 
     }
     return c;
   };
+  // A retired instance's series are removed with its bound incrementer (RouterMetrics); drop ours
+  // too, or a later call under the same id would count into one nobody reads (ADR 0008).
+  registry.onEvent((event) => {
+    if (event.type === 'instance_removed') children.get(event.service_name)?.success.delete(event.instance_id);
+  });
 
   const record = (input: RouteInput, outcome: RouteOutcome): RouteOutcome => {
     const durationMs = performance.now() - input.receivedAt;

@@ -78,6 +78,7 @@ export class RouteService {
     // by the live instances.
     registry.onEvent((event) => {
       if (event.type === 'instance_registered' || event.type === 'instance_removed') this.#failures.forget(event.instance_id);
+      if (event.type === 'instance_removed') this.#forgetSelections(event.service_name, event.instance_id);
     });
     this.#breakers = new ServiceBreakers(options.breakerOpenMs, metrics.breakerState, (service, state) => {
       logger.warn({ event: 'circuit_breaker_changed', service_name: service, state }, `circuit breaker of ${service} is ${state}`);
@@ -222,6 +223,14 @@ export class RouteService {
     } else {
       msg.respond(data);
     }
+  }
+
+  /** A retired instance leaves the distribution view (its metric series go in RouterMetrics, ADR 0008). */
+  #forgetSelections(service: string, instanceId: string): void {
+    const counts = this.#selections.get(service);
+    if (counts === undefined) return;
+    counts.delete(instanceId);
+    if (counts.size === 0) this.#selections.delete(service);
   }
 
   #selected(service: string, instanceId: string): void {
