@@ -50,8 +50,10 @@ and the code disagree. Prometheus text format; \`promtool check metrics\` passes
 \`_total\` on the sample (SPEC \`ipc_router_loadbalancer_selections\` is
 \`ipc_router_loadbalancer_selections_total\`, \`ipc_instance_state_transitions\` is
 \`ipc_instance_state_transitions_total\`). The router also exports Node.js process metrics with
-the prefix \`ipc_router_process_\`. Alert rules: \`ops/prometheus/aegis-alerts.rules.yml\`; Grafana
-dashboard: \`ops/grafana/aegis-ipc.json\`.
+the prefix \`ipc_router_process_\`. Series with an \`instance_id\` label are removed when the
+instance is retired (\`OFFLINE\` or \`UNHEALTHY\` for longer than \`AEGIS_INSTANCE_RETENTION_MS\`,
+ADR 0008), so they follow the live instances rather than every id ever seen. Alert rules:
+\`ops/prometheus/aegis-alerts.rules.yml\`; Grafana dashboard: \`ops/grafana/aegis-ipc.json\`.
 
 ${sections.join('\n')}`;
 }
