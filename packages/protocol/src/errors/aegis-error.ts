@@ -16,6 +16,8 @@ export interface AegisErrorOptions<C extends ErrorCode> {
   readonly cause?: unknown;
   /** Overrides the registry's `retryable` for this instance (e.g. a timeout known to be final). */
   readonly retryable?: boolean;
+  /** See {@link AegisError.callAttempts}. */
+  readonly callAttempts?: number;
 }
 
 /**
@@ -32,6 +34,13 @@ export class AegisError<C extends ErrorCode = ErrorCode> extends Error {
   readonly status: number;
   readonly retryable: boolean;
   readonly details: ErrorDetails<C> | undefined;
+  /**
+   * How many times `client.call()` sent the call before it failed with this error; set only when
+   * the call had a `retry` option (ADR 0032). A property, not a detail: `details` are typed per
+   * code and travel on the wire, and this count is the caller's own — a handler that rethrows the
+   * error of a call it made must not pass its count on to its caller.
+   */
+  readonly callAttempts: number | undefined;
 
   constructor(code: C, message: string, options: AegisErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +48,7 @@ export class AegisError<C extends ErrorCode = ErrorCode> extends Error {
     this.status = ERROR_CODES[code].status;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
     this.details = options.details;
+    this.callAttempts = options.callAttempts;
   }
 
   /** Narrows this error to code `code`, typing its details. */
