@@ -23,7 +23,41 @@ export interface CallOptions {
    * @example instance.handle('checkout', (params, ctx) => client.call('billing', 'charge', params, { parent: ctx }))
    */
   readonly parent?: CallContext;
+  /**
+   * Send the call again when it failed in a way another try may fix (ADR 0032): always when no
+   * handler can have run (no router listening, `ROUTE_NO_INSTANCE`, `ROUTE_CIRCUIT_OPEN`), and
+   * also after a timeout (`TIMEOUT`, `ROUTE_INSTANCE_TIMEOUT`, `ROUTE_ALL_FAILED`) when
+   * `idempotent` is true. `timeoutMs` stays the budget of the whole call, retries included.
+   * @default undefined — no retry: one attempt, exactly as without this option
+   * @example client.call('inventory', 'reserve', params, { timeoutMs: 5_000, retry: { idempotent: true } })
+   */
+  readonly retry?: CallRetryOptions;
 }
+
+/** How `client.call()` retries (see {@link CallOptions.retry}); all optional. */
+export interface CallRetryOptions {
+  /** Attempts after the first. @default 2 */
+  readonly retries?: number;
+  /** Delay before the first retry (ms); doubled for each further retry, with jitter. @default 100 */
+  readonly initialDelayMs?: number;
+  /**
+   * Longest delay between two attempts (ms), unless a circuit breaker asks for longer.
+   * @default 1000, or `initialDelayMs` when that is larger
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * Running the handler twice is harmless: also retry failures after which it may have run
+   * (`TIMEOUT`, `ROUTE_INSTANCE_TIMEOUT`, `ROUTE_ALL_FAILED`).
+   * @default false
+   */
+  readonly idempotent?: boolean;
+}
+
+/** The retry of one call with every default applied. */
+export type ResolvedCallRetry = Readonly<Required<CallRetryOptions>>;
+
+/** Defaults of {@link CallRetryOptions}: a short ride over a router restart or a rolling deploy. */
+export const DEFAULT_CALL_RETRY: ResolvedCallRetry = { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000, idempotent: false };
 
 /** @default 16 s: above the router's 15 s total budget. */
 export const DEFAULT_CALL_TIMEOUT_MS = 16_000;
@@ -39,4 +73,26 @@ export function resolveCallTimeout(options: CallOptions): number {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new AegisError('CONFIG_INVALID', `timeoutMs must be a positive number, got ${timeoutMs}`);
   return timeoutMs;
+}
+
+/**
+ * The retry of one call with its defaults.
+ * @throws AegisError `CONFIG_INVALID` for a negative or fractional `retries`, a non-positive or
+ * infinite delay, a `maxDelayMs` below `initialDelayMs`.
+ */
+export function resolveCallRetry(retry: CallRetryOptions): ResolvedCallRetry {
+  const initialDelayMs = retry.initialDelayMs ?? DEFAULT_CALL_RETRY.initialDelayMs;
+  const resolved: ResolvedCallRetry = {
+    retries: retry.retries ?? DEFAULT_CALL_RETRY.retries,
+    initialDelayMs,
+    // Only a maxDelayMs that was given can contradict initialDelayMs.
+    maxDelayMs: retry.maxDelayMs ?? Math.max(DEFAULT_CALL_RETRY.maxDelayMs, initialDelayMs),
+    idempotent: retry.idempotent ?? DEFAULT_CALL_RETRY.idempotent,
+  };
+  if (!Number.isSafeInteger(resolved.retries) || resolved.retries < 0) throw new AegisError('CONFIG_INVALID', `retry.retries must be a non-negative integer, got ${resolved.retries}`);
+  if (!Number.isFinite(resolved.initialDelayMs) || resolved.initialDelayMs <= 0) throw new AegisError('CONFIG_INVALID', `retry.initialDelayMs must be a positive number, got ${resolved.initialDelayMs}`);
+  if (!Number.isFinite(resolved.maxDelayMs) || resolved.maxDelayMs <= 0) throw new AegisError('CONFIG_INVALID', `retry.maxDelayMs must be a positive number, got ${resolved.maxDelayMs}`);
+  if (resolved.maxDelayMs < resolved.initialDelayMs) throw new AegisError('CONFIG_INVALID', `retry.maxDelayMs (${resolved.maxDelayMs}) must not be below retry.initialDelayMs (${resolved.initialDelayMs})`);
+  if (typeof resolved.idempotent !== 'boolean') throw new AegisError('CONFIG_INVALID', `retry.idempotent must be a boolean, got ${String(resolved.idempotent)}`);
+  return resolved;
 }

@@ -24,9 +24,17 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, policy: R
     } catch (err) {
       const e = toAegisError(err);
       if (!e.retryable || n >= retries || signal?.aborted) throw e;
-      // Full jitter keeps many clients that failed together from retrying together.
-      const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** n) * (0.5 + Math.random() / 2);
+      const delay = backoffDelayMs(n, initialDelayMs, maxDelayMs);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/**
+ * The delay before retry `n` (0 for the first): `initialDelayMs × 2^n`, capped at `maxDelayMs`,
+ * then scaled by a random factor in [0.5, 1) — the jitter keeps many clients that failed
+ * together from retrying together, the lower half keeps a retry from coming at once.
+ */
+export function backoffDelayMs(n: number, initialDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+  return Math.min(maxDelayMs, initialDelayMs * 2 ** n) * (0.5 + random() / 2);
 }
