@@ -74,7 +74,6 @@ export class RouterMetrics {
   });
 
   constructor(view: Registry) {
-    const services = () => view.services();
     new Gauge({
       name: 'ipc_router_active_instances',
       help: 'ONLINE instances per service.',
@@ -82,7 +81,9 @@ export class RouterMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of services()) this.set({ service_name: s.service_name }, s.counts.ONLINE);
+        // Services whose last instance was retired stay at 0, so the "all instances down" alert
+        // keeps firing for them (ADR 0008).
+        for (const name of view.serviceNamesSeen()) this.set({ service_name: name }, view.service(name)?.counts.ONLINE ?? 0);
       },
     });
     new Gauge({
@@ -92,7 +93,7 @@ export class RouterMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of services()) this.set({ service_name: s.service_name }, s.counts.UNHEALTHY);
+        for (const name of view.serviceNamesSeen()) this.set({ service_name: name }, view.service(name)?.counts.UNHEALTHY ?? 0);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'ipc_router_process_' });

@@ -34,6 +34,13 @@ const EMPTY: readonly InstanceRecord[] = Object.freeze([]);
 export class Registry {
   readonly #entries = new Map<string, StoredRecord>();
   readonly #byService = new Map<string, Set<string>>();
+  /**
+   * Every service name this replica has seen, kept after its last instance is retired: the
+   * per-service gauges report such a service as 0 instances, so "all instances down" keeps
+   * alerting instead of resolving when the dead instances are retired (ADR 0008). Bounded by the
+   * distinct service names, which do not churn with deploys.
+   */
+  readonly #servicesSeen = new Set<string>();
   /** ONLINE instances per service, rebuilt on change so routing reads a ready array. */
   readonly #online = new Map<string, readonly InstanceRecord[]>();
   readonly #listeners = new Set<Listener>();
@@ -73,7 +80,10 @@ export class Registry {
       this.#refreshOnline(previous.record.service_name);
     }
     let ids = this.#byService.get(record.service_name);
-    if (ids === undefined) this.#byService.set(record.service_name, (ids = new Set()));
+    if (ids === undefined) {
+      this.#byService.set(record.service_name, (ids = new Set()));
+      this.#servicesSeen.add(record.service_name);
+    }
     ids.add(record.instance_id);
     this.#refreshOnline(record.service_name);
 
@@ -111,6 +121,11 @@ export class Registry {
       .sort()
       .map((name) => this.service(name))
       .filter((s): s is ServiceView => s !== undefined);
+  }
+
+  /** Names of every service seen since this replica started, also those with no instance left, sorted. */
+  serviceNamesSeen(): string[] {
+    return [...this.#servicesSeen].sort();
   }
 
   /** One service, or `undefined` when no instance of it is known. */

@@ -60,6 +60,13 @@ async function instancesInMetrics(replica: Replica, prefix: string): Promise<Set
   return new Set([...text.matchAll(/instance_id="([^"]+)"/g)].map((m) => m[1]!).filter((id) => id.startsWith(prefix)));
 }
 
+/** The value of `ipc_router_active_instances` for `service`, or undefined when it has no series. */
+async function activeInstancesGauge(replica: Replica, service: string): Promise<number | undefined> {
+  const text = await (await fetch(`${replica.router.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`ipc_router_active_instances{service_name="${service}"}`));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
 /** A raw-protocol instance: registers over NATS, answers calls, heartbeats only while started. */
 async function rawInstance(nc: NatsConnection, service: string) {
   const id = uniqueName(`${service}-raw`);
@@ -164,6 +171,9 @@ describe('retiring dead instances (ADR 0008)', () => {
       expect(await listedInstanceIds(replica)).not.toContain(silent.id);
       expect(await instancesInMetrics(replica, service)).not.toContain(silent.id);
       expect(transitionsOf(replica, silent.id)).toEqual(['new→ONLINE', 'ONLINE→UNHEALTHY', 'UNHEALTHY→REMOVED']);
+      // Its service had no other instance: the gauge the "all instances down" alert reads stays,
+      // at 0, instead of vanishing and resolving the alert.
+      expect(await activeInstancesGauge(replica, service)).toBe(0);
     }
     expect((await kv.get(silent.id))?.operation).toBe('DEL');
     expect(retiredLines(replicas, silent.id)).toEqual([expect.objectContaining({ status: 'UNHEALTHY' })]);
