@@ -13,7 +13,7 @@ export { resolveClientOptions, DEFAULT_REQUEST_TIMEOUT_MS, type ClientOptions, t
 export { ServiceInstance } from './instance/service-instance.js';
 export { MethodTable, type MethodHandler } from './instance/method-table.js';
 export type { CallContext } from './instance/call-context.js';
-export { DEFAULT_CALL_TIMEOUT_MS, CALL_REPLY_GRACE_MS, type CallOptions } from './call/call-options.js';
+export { DEFAULT_CALL_TIMEOUT_MS, CALL_REPLY_GRACE_MS, DEFAULT_CALL_RETRY, resolveCallRetry, type CallOptions, type CallRetryOptions, type ResolvedCallRetry } from './call/call-options.js';
 export { withRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry/retry-policy.js';
 export { requestReply, assertFitsPayload } from './transport/request-reply.js';
 export { fromNatsError } from './transport/nats-error.js';

@@ -117,9 +117,12 @@ export class AegisClient implements AsyncDisposable {
    * sending; `ROUTE_NO_INSTANCE` (503), `ROUTE_ALL_FAILED` (502, with every attempt),
    * `ROUTE_LOOP_DETECTED` (508), `ROUTE_CIRCUIT_OPEN` (503), `METHOD_NOT_FOUND` (404),
    * `APPLICATION_ERROR` (500, the handler threw), `TIMEOUT`, `CONNECTION_FAILED` (no router),
-   * `CANCELLED` (the signal aborted).
+   * `CANCELLED` (the signal aborted). With `retry`, failures that ran no handler (and, when
+   * `idempotent`, timeouts) are sent again within `timeoutMs`; the last error says how many
+   * attempts were made in `callAttempts`.
    * @example
    * const sum = await client.call<number>('calculator', 'add', { a: 1, b: 2 }, { timeoutMs: 2_000 });
+   * const stock = await client.call('inventory', 'count', { sku }, { timeoutMs: 5_000, retry: { idempotent: true } });
    */
   call<T = unknown>(serviceName: string, method: string, params?: Record<string, unknown>, options?: CallOptions): Promise<T> {
     // Not an async function: returning callService's promise from one would add two microtask
@@ -129,7 +132,7 @@ export class AegisClient implements AsyncDisposable {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return callService<T>(this.nc, (this.#replies ??= new ReplyMux(this.nc)), serviceName, method, params, options);
+    return callService<T>(this.nc, (this.#replies ??= new ReplyMux(this.nc)), serviceName, method, params, options, this.logger);
   }
 
   /**
