@@ -21,5 +21,12 @@ asks for, \`{ "error_code", "message", … }\`.)
 | code | status | retryable | meaning |
 |---|---|---|---|
 ${rows.join('\n')}
+
+\`retryable\` says whether the same request may succeed if sent again, not whether a handler ran:
+\`client.call(…, { retry })\` decides by the latter ([ADR 0032](adr/0032-caller-retry.md)). It
+always retries the router's own \`ROUTE_NO_INSTANCE\` and \`ROUTE_CIRCUIT_OPEN\` and a
+\`CONNECTION_FAILED\` with no router listening; \`TIMEOUT\`, \`ROUTE_INSTANCE_TIMEOUT\` and
+\`ROUTE_ALL_FAILED\` only with \`idempotent: true\`; nothing else. The error it finally throws
+carries \`callAttempts\` (a property, not a detail).
 `;
 }
