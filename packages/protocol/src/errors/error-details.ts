@@ -18,10 +18,11 @@ export interface RouteAttempt {
 }
 
 export interface ErrorDetailsMap {
-  VALIDATION_FAILED: { readonly fields: readonly FieldError[] };
+  /** `trace_id` when the router refused a routed call (RT-4): the call's, or one made for the error. */
+  VALIDATION_FAILED: { readonly fields: readonly FieldError[]; readonly trace_id?: string };
   INVALID_NAME: { readonly field: string; readonly value: string; readonly rule: string };
-  DECODE_FAILED: { readonly reason: string };
-  PAYLOAD_TOO_LARGE: { readonly size: number; readonly limit: number };
+  DECODE_FAILED: { readonly reason: string; readonly trace_id?: string };
+  PAYLOAD_TOO_LARGE: { readonly size: number; readonly limit: number; readonly trace_id?: string };
   REGISTRATION_CONFLICT: { readonly existing: Readonly<Record<string, unknown>> };
   SERVICE_NOT_FOUND: { readonly service_name: string };
   ROUTE_NO_INSTANCE: { readonly service_name: string; readonly trace_id?: string };

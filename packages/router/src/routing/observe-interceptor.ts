@@ -1,6 +1,7 @@
 /**
  * Records every routed call — metrics (SPEC OBS-1), the trace buffer (RT-8) and a debug log line
- * with the trace id — after the rest of the pipeline decided its outcome. Info-level lines are
+ * with the trace id (and the message id of a call sent with one; pino leaves out an undefined key)
+ * — after the rest of the pipeline decided its outcome. Info-level lines are
  * only written for failures: a log line per successful call would cost more than the routing.
  */
 import type { Logger } from 'pino';
@@ -68,7 +69,7 @@ export function observeInterceptor(metrics: RouterMetrics, traces: TraceBuffer, 
       duration_ms: Math.round(durationMs * 100) / 100,
     });
     if (logger.isLevelEnabled('debug')) {
-      logger.debug({ event: 'route_done', trace_id: input.traceId, service_name: input.serviceName, method: input.method, instance_id: outcome.instanceId, outcome: outcome.kind, attempts: outcome.attempts.length, duration_ms: durationMs }, 'routed');
+      logger.debug({ event: 'route_done', trace_id: input.traceId, message_id: input.messageId, service_name: input.serviceName, method: input.method, instance_id: outcome.instanceId, outcome: outcome.kind, attempts: outcome.attempts.length, duration_ms: durationMs }, 'routed');
     }
     return outcome;
   };
@@ -90,7 +91,7 @@ function logFailure(logger: Logger, input: RouteInput, outcome: RouteOutcome, co
   // …and at that rate nothing is built for a line the level drops.
   if (!logger.isLevelEnabled(level)) return;
   logger[level](
-    { event: 'route_failed', trace_id: input.traceId, service_name: input.serviceName, method: input.method, error_type: code, attempts: outcome.attempts, hops: input.hops },
+    { event: 'route_failed', trace_id: input.traceId, message_id: input.messageId, service_name: input.serviceName, method: input.method, error_type: code, attempts: outcome.attempts, hops: input.hops },
     outcome.error?.message ?? code,
   );
 }

@@ -84,7 +84,7 @@ export function createRouteExecutor(options: RouteExecutorOptions): RouteHandler
         if (!(err instanceof AttemptFailed)) throw err;
         const duration = round(performance.now() - started);
         attempts.push({ attempt: attempts.length + 1, instance_id: instanceId, outcome: err.failure, error_type: attemptErrorType(err.failure), duration_ms: duration, timeout_ms: timeoutMs });
-        logger.warn({ event: 'route_attempt_failed', trace_id: traceId, service_name: serviceName, method: input.method, instance_id: instanceId, attempt: attempts.length, failure: err.failure, duration_ms: duration }, `attempt ${attempts.length} on ${instanceId} failed: ${err.failure}`);
+        logger.warn({ event: 'route_attempt_failed', trace_id: traceId, message_id: input.messageId, service_name: serviceName, method: input.method, instance_id: instanceId, attempt: attempts.length, failure: err.failure, duration_ms: duration }, `attempt ${attempts.length} on ${instanceId} failed: ${err.failure}`);
         failures.failed(instanceId, err.failure, Date.now());
         (tried ??= new Set()).add(instanceId);
         // Instances may have left or been quarantined while we waited.

@@ -6,7 +6,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply, toAegisError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply } from '@aegis-ipc/protocol';
 import { guardedCallback, tracingActive } from '@aegis-ipc/sdk';
 import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
@@ -14,6 +14,7 @@ import type { Registry } from '../registry/registry.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import { ReplyMux } from '@aegis-ipc/sdk';
 import { readRouteInput, type RouteInput } from './route-input.js';
+import { withTraceId } from './route-rejection.js';
 import { createRouteExecutor } from './route-executor.js';
 import { InstanceFailures } from './instance-failures.js';
 import { ServiceBreakers } from './service-breakers.js';
@@ -162,13 +163,14 @@ export class RouteService {
     let input;
     try {
       input = readRouteInput(msg, this.#nc.info?.max_payload ?? 1024 * 1024, receivedAt);
-      this.#assertForwardable(msg.data.length);
+      this.#assertForwardable(msg.data.length, input.traceId);
     } catch (err) {
-      const e = toAegisError(err);
+      // readRouteInput's errors carry the trace id (the request's, or one made for the error)
+      const e = withTraceId(err, msg.headers?.get(HEADERS.traceId));
       this.#metrics.errors.inc({ service_name: '(invalid)', error_type: e.code });
       if (this.#logger.isLevelEnabled('debug')) {
-        // The body could not be read: the trace id is known only when it travelled in a header.
-        this.#logger.debug({ event: 'route_rejected', trace_id: msg.headers?.get(HEADERS.traceId) || undefined, error_type: e.code, err: e.message }, 'routed request rejected');
+        const details = e.details as { trace_id?: string } | undefined;
+        this.#logger.debug({ event: 'route_rejected', trace_id: details?.trace_id, error_type: e.code, err: e.message }, 'routed request rejected');
       }
       this.#reply(msg, encode(errorReply(e)));
       return;
@@ -194,13 +196,13 @@ export class RouteService {
     this.#inFlight--;
     try {
       if (outcome === undefined) {
-        this.#logger.error({ event: 'route_crashed', trace_id: input.traceId, service_name: input.serviceName, err: crash }, 'routing failed unexpectedly');
-        this.#reply(msg, encode(errorReply(toAegisError(crash))));
-      } else if (outcome.kind === 'failed') this.#reply(msg, encode(errorReply(outcome.error)));
+        this.#logger.error({ event: 'route_crashed', trace_id: input.traceId, message_id: input.messageId, service_name: input.serviceName, err: crash }, 'routing failed unexpectedly');
+        this.#reply(msg, encode(errorReply(withTraceId(crash, input.traceId))));
+      } else if (outcome.kind === 'failed') this.#reply(msg, encode(errorReply(withTraceId(outcome.error, input.traceId))));
       else if (outcome.kind === 'fallback') this.#reply(msg, outcome.data as Uint8Array, true);
       else this.#reply(msg, outcome.data as Uint8Array);
     } catch (err) {
-      this.#logger.error({ event: 'route_reply_failed', err, trace_id: input.traceId, service_name: input.serviceName, method: input.method }, 'could not answer a routed call');
+      this.#logger.error({ event: 'route_reply_failed', err, trace_id: input.traceId, message_id: input.messageId, service_name: input.serviceName, method: input.method }, 'could not answer a routed call');
     }
   }
 
@@ -209,9 +211,9 @@ export class RouteService {
    * would push it over the server's max_payload (the server would drop this router's connection).
    * @throws AegisError `PAYLOAD_TOO_LARGE`
    */
-  #assertForwardable(size: number): void {
+  #assertForwardable(size: number, traceId: string): void {
     const limit = (this.#nc.info?.max_payload ?? 1024 * 1024) - 2048;
-    if (size > limit) throw new AegisError('PAYLOAD_TOO_LARGE', `routed request of ${size} bytes leaves no room for routing headers (limit ${limit})`, { details: { size, limit } });
+    if (size > limit) throw new AegisError('PAYLOAD_TOO_LARGE', `routed request of ${size} bytes leaves no room for routing headers (limit ${limit})`, { details: { size, limit, trace_id: traceId } });
   }
 
   #reply(msg: Msg, data: Uint8Array, fallback = false): void {

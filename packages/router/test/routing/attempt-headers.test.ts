@@ -8,7 +8,7 @@ const record = (id: string): InstanceRecord => ({
   service_name: 'billing', instance_id: id, status: 'ONLINE', metadata: {}, session_id: 's', registered_at: '', updated_at: '', heartbeat_interval_ms: 1000,
 });
 const input = (over: Partial<RouteInput> = {}): RouteInput => ({
-  serviceName: 'billing', method: 'charge', traceId: '0af7651916cd43dd8448eb211c80319c', traceIdGenerated: false, traceparent: undefined,
+  serviceName: 'billing', method: 'charge', traceId: '0af7651916cd43dd8448eb211c80319c', traceIdGenerated: false, messageId: undefined, traceparent: undefined,
   timeoutMs: undefined, resourceId: undefined, hops: 0, path: '', data: new Uint8Array(0), receivedAt: 0, ...over,
 });
 const text = (h: unknown) => td.decode((h as NatsHeaderBlock).encode());

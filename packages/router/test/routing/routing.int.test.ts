@@ -139,9 +139,10 @@ describe('failover (RT-4)', () => {
 
   it('answers METHOD_NOT_FOUND for a method the service does not serve', async () => {
     const { service, instances } = await serviceWith(1);
-    const err = await errorOf(client.call(service, 'nope'));
+    const err = await errorOf(client.call(service, 'nope', {}, { traceId: 'n'.repeat(32) }));
     expect(err.code).toBe('METHOD_NOT_FOUND');
     expect(err.status).toBe(404);
+    expect(err.details).toMatchObject({ method: 'nope', trace_id: 'n'.repeat(32) });
     await closeAll(instances);
   });
 
@@ -226,6 +227,45 @@ describe('bad input', () => {
     expect((await raw(encode({ service_name: service, method: 'who', params: {}, timeout: 2, trace_id: 'c'.repeat(32) }))).result).toBe(instances[0]?.instanceId);
     // and the SDK still works
     expect(await client.call(service, 'who')).toBe(instances[0]?.instanceId);
+    await closeAll(instances);
+  });
+
+  it('every refusal carries details.trace_id (RT-4): the request\'s when it can be read, else a fresh one', async () => {
+    const { service, instances } = await serviceWith(1);
+    const refusal = async (data: Uint8Array, headerTraceId?: string, hops?: string) => {
+      const h = natsHeaders();
+      if (headerTraceId !== undefined) h.set(HEADERS.traceId, headerTraceId);
+      if (hops !== undefined) h.set(HEADERS.hops, hops);
+      const reply = decode((await nc.request(SUBJECTS.routeRequest, data, { timeout: 2_000, headers: h })).data) as { error?: { code: string; details?: { trace_id?: unknown } } };
+      return { code: reply.error?.code, traceId: reply.error?.details?.trace_id };
+    };
+    const fromHeader = 'h'.repeat(32);
+    const fromBody = 'b'.repeat(32);
+    const fresh = /^[0-9a-f]{32}$/;
+    // not MessagePack: only the header can name the call
+    expect(await refusal(new Uint8Array([0xc1, 0xff, 0x00]), fromHeader)).toEqual({ code: 'DECODE_FAILED', traceId: fromHeader });
+    const undecodable = await refusal(new Uint8Array([0xdf, 0xff, 0xff, 0xff, 0xff]));
+    expect(undecodable.code).toBe('DECODE_FAILED');
+    expect(undecodable.traceId).toMatch(fresh);
+    // the body decodes but a field is invalid: the body's trace id (read by the schema path)…
+    expect(await refusal(encode({ service_name: service, method: 'who', __proto__x: 1, trace_id: fromBody }))).toEqual({ code: 'VALIDATION_FAILED', traceId: fromBody });
+    expect(await refusal(encode({ service_name: service, method: 'who', params: [1, 2], trace_id: fromBody }), fromHeader)).toEqual({ code: 'VALIDATION_FAILED', traceId: fromBody });
+    // …else the header's, else a fresh one
+    expect(await refusal(encode({ service_name: 'a.b', method: 42 }), fromHeader)).toEqual({ code: 'VALIDATION_FAILED', traceId: fromHeader });
+    expect(await refusal(encode({ service_name: service, method: 'who', trace_id: 'not valid!' }), fromHeader)).toEqual({ code: 'VALIDATION_FAILED', traceId: fromHeader });
+    const noId = await refusal(encode({ service_name: service, method: 'who', timeout: -1 }));
+    expect(noId.code).toBe('VALIDATION_FAILED');
+    expect(noId.traceId).toMatch(fresh);
+    // a valid body the headers spoil (read by the scanner)
+    expect(await refusal(encode({ service_name: service, method: 'who', trace_id: fromBody }), undefined, 'many')).toEqual({ code: 'VALIDATION_FAILED', traceId: fromBody });
+    expect(await refusal(encode({ service_name: service, method: 'who' }), fromHeader, 'many')).toEqual({ code: 'VALIDATION_FAILED', traceId: fromHeader });
+    const badHeader = await refusal(encode({ service_name: service, method: 'who' }), 'not valid!');
+    expect(badHeader.code).toBe('VALIDATION_FAILED');
+    expect(badHeader.traceId).toMatch(fresh);
+    // fits the server's max_payload but leaves no room for the routing headers
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    const tooBig = encode({ service_name: service, method: 'who', params: { blob: 'x'.repeat(maxPayload - 1_500) }, trace_id: fromBody });
+    expect(await refusal(tooBig)).toEqual({ code: 'PAYLOAD_TOO_LARGE', traceId: fromBody });
     await closeAll(instances);
   });
 });

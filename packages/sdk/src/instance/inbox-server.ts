@@ -178,7 +178,7 @@ export class InboxServer {
     try {
       this.#respond(msg, body, ctx);
     } catch (err) {
-      this.#options.logger.error({ event: 'call_reply_failed', err, trace_id: ctx.traceId, method: ctx.method, instance_id: ctx.instanceId }, 'failed to reply to a routed call');
+      this.#options.logger.error({ event: 'call_reply_failed', err, trace_id: ctx.traceId, message_id: ctx.messageId, method: ctx.method, instance_id: ctx.instanceId }, 'failed to reply to a routed call');
     }
   }
 
@@ -192,7 +192,7 @@ export class InboxServer {
         throw new AegisError('PAYLOAD_TOO_LARGE', `result of ${ctx.method} is ${data.length} bytes, over the ${limit}-byte limit`, { details: { size: data.length, limit } });
       }
     } catch (err) {
-      this.#options.logger.warn({ event: 'call_result_unsendable', err, trace_id: ctx.traceId, method: ctx.method, instance_id: ctx.instanceId }, 'could not send the result; replying with an error');
+      this.#options.logger.warn({ event: 'call_result_unsendable', err, trace_id: ctx.traceId, message_id: ctx.messageId, method: ctx.method, instance_id: ctx.instanceId }, 'could not send the result; replying with an error');
       data = encode(errorReply(err));
     }
     msg.respond(data);

@@ -41,7 +41,7 @@ export class MethodTable {
     if (handler === undefined) {
       return Promise.reject(
         new AegisError('METHOD_NOT_FOUND', `${ctx.serviceName} does not serve method "${method}"`, {
-          details: { service_name: ctx.serviceName, method, available: this.methods() },
+          details: { service_name: ctx.serviceName, method, available: this.methods(), trace_id: ctx.traceId },
         }),
       );
     }
