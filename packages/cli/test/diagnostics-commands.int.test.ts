@@ -77,6 +77,23 @@ describe('aegis call', () => {
     expect(badName.code).toBe(1);
     expect(badName.stderr).toMatch(/aegis: INVALID_NAME: /);
   });
+
+  it('retries with --retry while no handler ran, says how many attempts it made, and refuses a bad count', async () => {
+    const retried = await aegis('call', uniqueName('nobody'), 'echo', '--retry', '2', '--timeout', '3000');
+    expect(retried.code).toBe(1);
+    expect(retried.stderr).toMatch(/aegis: ROUTE_NO_INSTANCE: /);
+    expect(retried.stderr).toMatch(/^trace [0-9a-f]{32} · 3 attempts$/m);
+
+    const answered = await aegis('call', service, 'echo', '--params', '{"r":1}', '--retry', '2', '--idempotent');
+    expect(answered.code, answered.stderr).toBe(0);
+    expect(JSON.parse(answered.stdout)).toEqual({ r: 1 });
+
+    for (const args of [['--retry=-1'], ['--retry', 'two'], ['--idempotent']]) {
+      const bad = await aegis('call', service, 'echo', ...args);
+      expect(bad.code, args.join(' ')).toBe(1);
+      expect(bad.stderr, args.join(' ')).toMatch(/^aegis: VALIDATION_FAILED: --(retry|idempotent) /);
+    }
+  });
 });
 
 describe('aegis trace', () => {
