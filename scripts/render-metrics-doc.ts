@@ -15,8 +15,8 @@ function owners(): Array<{ owner: string; where: string; registry: PromRegistry 
   const relay = createRelayMetrics({ query: () => Promise.reject(new Error('not scraped')) } as never, { relay_id: 'doc' });
   return [
     { owner: 'Router', where: 'router `/metrics` (per replica: sum over replicas)', registry: routing.registry },
-    { owner: 'Exactly-once calls', where: 'the process that calls or serves `callReliable` (registry passed in, default prom-client global)', registry: reliable },
-    { owner: 'Events', where: 'the process that publishes/subscribes (registry passed in, default prom-client global)', registry: events },
+    { owner: 'Exactly-once calls', where: 'the process that calls or serves `callReliable`, on the registry passed in: the caller\'s counters on `connect({ registry })`, the receiver\'s on `ReliableReceiver.start(instance, { registry })` (default prom-client global)', registry: reliable },
+    { owner: 'Events', where: 'the process that publishes/subscribes (`events.registry`, else `connect({ registry })`, default prom-client global)', registry: events },
     { owner: 'Outbox relay', where: 'relay `/metrics` (`RELAY_METRICS_PORT`, default 9465); label `relay_id`', registry: relay.registry },
   ];
 }

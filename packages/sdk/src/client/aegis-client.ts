@@ -150,6 +150,7 @@ export class AegisClient implements AsyncDisposable {
     this.#assertOpen();
     this.#reliable ??= new ReliableCaller(this.nc, {
       logger: this.logger,
+      registry: this.#options.registry,
       fallback: (service, m, p, traceId) => this.call(service, m, p, { traceId }),
     });
     return this.#reliable.call<T>(serviceName, method, params, options);
@@ -213,7 +214,7 @@ export class AegisClient implements AsyncDisposable {
 
   /** The event bus, created on first use so clients that never publish pay nothing for it. */
   #eventBus(): EventBus {
-    this.#events ??= new EventBus({ ...this.#options.events, nats: this.nc, logger: this.logger });
+    this.#events ??= new EventBus({ registry: this.#options.registry, ...this.#options.events, nats: this.nc, logger: this.logger });
     return this.#events;
   }
 

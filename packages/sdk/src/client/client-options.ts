@@ -1,6 +1,7 @@
 /** Options of `connect()`: all optional, defaults defined once, resolved by one function. */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AegisError } from '@aegis-ipc/protocol';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js';
 import type { EventBusOptions } from '../events/event-bus-options.js';
@@ -14,7 +15,10 @@ export interface ClientOptions {
   readonly nc?: NatsConnection;
   /** Timeout of protocol requests such as registration (ms). @default 5000 */
   readonly requestTimeoutMs?: number;
-  /** Retry policy for idempotent protocol requests. @default { retries: 3, initialDelayMs: 200, maxDelayMs: 2000 } */
+  /**
+   * Retry policy of registration: retried when no router is listening (`CONNECTION_FAILED`),
+   * never on a `TIMEOUT` (REG-4). @default { retries: 3, initialDelayMs: 200, maxDelayMs: 2000 }
+   */
   readonly retry?: RetryPolicy;
   /** A pino logger. @default a silent-by-default JSON logger at AEGIS_LOG_LEVEL ?? 'warn' */
   readonly logger?: Logger;
@@ -24,6 +28,14 @@ export interface ClientOptions {
    * @default false
    */
   readonly asyncCallContext?: boolean;
+  /**
+   * Prometheus registry of the client's metrics: the caller side of `callReliable`
+   * (`ipc_messages_sent_total`, `ipc_acknowledgment_timeout_total`, caller retries) and, unless
+   * `events.registry` names another, the event bus. A receiver takes its own (`ReliableReceiver`
+   * options); pass the same registry to both to expose them together.
+   * @default prom-client's global registry
+   */
+  readonly registry?: Registry;
   /**
    * Options of the event bus behind `publish`/`subscribe` (pass `redis` — a connected node-redis
    * client — to use the Redis Streams transport). The bus shares the client's NATS connection.
@@ -42,6 +54,7 @@ export interface ResolvedClientOptions {
   readonly retry: Required<RetryPolicy>;
   readonly logger: Logger | undefined;
   readonly asyncCallContext: boolean;
+  readonly registry: Registry | undefined;
   readonly events: Omit<EventBusOptions, 'nats' | 'logger'>;
 }
 
@@ -64,6 +77,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     retry,
     logger: options.logger,
     asyncCallContext: options.asyncCallContext ?? false,
+    registry: options.registry,
     events: options.events ?? {},
   });
 }

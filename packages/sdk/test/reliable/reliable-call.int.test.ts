@@ -223,7 +223,8 @@ describe.each(['statusRecord', 'store'] as const)('callReliable (%s)', (mode) =>
     }
   });
 
-  it('metrics count sends, ACKs by status, retries, duplicates and cache hits/misses', async () => {
+  // Sent, ACK-timeout and processing-time values, each on its side's registry: reliable-metrics.int.test.ts.
+  it('metrics count ACKs by status, retries, duplicates and cache hits/misses', async () => {
     expect(await metric('ipc_messages_acknowledged_total', { status: 'success' })).toBeGreaterThan(0);
     expect(await metric('ipc_messages_acknowledged_total', { status: 'failure' })).toBeGreaterThan(0);
     expect(await metric('ipc_messages_retried_total', { side: 'receiver' })).toBeGreaterThan(0);
