@@ -46,6 +46,7 @@ export interface BenchSettings {
   readonly concurrencies: readonly number[];
   readonly payloads: readonly number[];
   readonly paced: { readonly ratePerSec: number; readonly callers: number; readonly durationMs: number; readonly payloadBytes: number };
+  readonly stress: { readonly ratePerSec: number; readonly callers: number; readonly durationMs: number; readonly payloadBytes: number };
 }
 
 /** The last line: all figures; `summary` holds the ratios the issue asks for. */
@@ -54,6 +55,8 @@ export function printJsonLine(input: {
   topology: string;
   rows: readonly BenchRow[];
   paced: { aegis: PacedStats; raw_2hop: PacedStats };
+  /** AegisIPC paced at 10,000 req/s (SPEC RT-7 "stress to 10,000 req/s"). */
+  stress: PacedStats;
   loadBefore: readonly number[];
   durationS: number;
 }): void {
@@ -86,7 +89,11 @@ export function printJsonLine(input: {
     paced_p99_from_schedule_ms: round(input.paced.aegis.p99_from_schedule_ms),
     paced_success_rate: round(input.paced.aegis.success_rate, 6),
     paced_calls: input.paced.aegis.sent,
-    errors_total: input.rows.reduce((n, r) => n + r.errors, 0) + input.paced.aegis.errors + input.paced.raw_2hop.errors,
+    stress_rate_target: input.stress.rate_target,
+    stress_rate_achieved: round(input.stress.rate_achieved, 0),
+    stress_success_rate: round(input.stress.success_rate, 6),
+    stress_p99_ms: round(input.stress.p99_ms),
+    errors_total: input.rows.reduce((n, r) => n + r.errors, 0) + input.paced.aegis.errors + input.paced.raw_2hop.errors + input.stress.errors,
   };
   const out = {
     bench: 'routing',
@@ -97,6 +104,7 @@ export function printJsonLine(input: {
     duration_s: round(input.durationS, 1),
     rows: input.rows.map((r) => ({ ...r, rps: round(r.rps, 0), p50_ms: round(r.p50_ms), p99_ms: round(r.p99_ms), max_ms: round(r.max_ms) })),
     paced: input.paced,
+    stress: input.stress,
     summary,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
