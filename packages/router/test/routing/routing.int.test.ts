@@ -275,7 +275,7 @@ describe('observability (OBS-1, RT-8)', () => {
     const { service, instances } = await serviceWith(1);
     await client.call(service, 'who', {}, { traceId: 'd'.repeat(32) });
     const metrics = await (await fetch(`${router.url}/metrics`)).text();
-    for (const name of ['ipc_router_requests_total', 'ipc_router_request_duration_seconds', 'ipc_router_active_instances', 'ipc_router_unhealthy_instances', 'ipc_router_loadbalancer_selections_total', 'ipc_router_errors_total', 'ipc_router_retries_total', 'ipc_router_circuit_breaker_state', 'ipc_instance_state_transitions_total']) {
+    for (const name of ['ipc_router_requests_total', 'ipc_router_request_duration_seconds', 'ipc_router_active_instances', 'ipc_router_unhealthy_instances', 'ipc_router_loadbalancer_selections_total', 'ipc_router_errors_total', 'ipc_router_retries_total', 'ipc_router_circuit_breaker_state', 'ipc_instance_state_transitions_total', 'ipc_healthcheck_failures_total']) {
       expect(metrics).toContain(name);
     }
     expect(metrics).toContain(`ipc_router_requests_total{service_name="${service}",instance_id="${instances[0]?.instanceId}",status="success"} 1`);
