@@ -149,9 +149,11 @@ function callFailure(err: unknown, serviceName: string, method: string, traceId:
   const what = `call ${serviceName}.${method} (trace ${traceId})`;
   if (err instanceof AttemptFailed) {
     // The AttemptFailed is kept as the cause: a retry tells by it that the call never left.
+    // The trace id in the details too, not only in the message (RT-4: every error carries it).
+    const details = { service_name: serviceName, method, trace_id: traceId };
     return err.failure === 'timeout'
-      ? new AegisError('TIMEOUT', `${what}: no reply within ${waitMs} ms`, { cause: err })
-      : new AegisError('CONNECTION_FAILED', `${what}: no responder is listening (is the router running?)`, { cause: err });
+      ? new AegisError('TIMEOUT', `${what}: no reply within ${waitMs} ms`, { cause: err, details: { ...details, timeout_ms: waitMs } })
+      : new AegisError('CONNECTION_FAILED', `${what}: no responder is listening (is the router running?)`, { cause: err, details });
   }
   return fromNatsError(err, what, waitMs);
 }

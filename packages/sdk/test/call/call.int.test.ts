@@ -103,8 +103,9 @@ describe('client.call without a router', () => {
     expect(await errorCodeOf(client.call('svc', 'm', {}, { signal: AbortSignal.abort() }))).not.toBe('no error');
   });
 
-  it('reports CONNECTION_FAILED when no router listens', async () => {
-    expect(await errorCodeOf(client.call('svc', 'm'))).toBe('CONNECTION_FAILED');
+  it('reports CONNECTION_FAILED when no router listens, with the trace id in its details', async () => {
+    const failure = await client.call('svc', 'm', {}, { traceId: 'trace-no-router' }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'CONNECTION_FAILED', details: { service_name: 'svc', method: 'm', trace_id: 'trace-no-router' } });
   });
 
   it('times out typed, ignores a late reply, and fails calls still waiting with CLOSED on close', async () => {
@@ -115,7 +116,8 @@ describe('client.call without a router', () => {
       },
     });
     // One shared reply subscription serves every call: a reply after the timeout finds no call.
-    expect(await errorCodeOf(client.call('svc', 'slow', {}, { timeoutMs: 100 }))).toBe('TIMEOUT');
+    const late = await client.call('svc', 'slow', {}, { timeoutMs: 100, traceId: 'trace-too-slow' }).catch((e: unknown) => e);
+    expect(late).toMatchObject({ code: 'TIMEOUT', details: { service_name: 'svc', method: 'slow', trace_id: 'trace-too-slow' } });
     held.shift()?.respond(encode({ result: 'too late' }));
     const other = await connect({ nc });
     const pending = other.call('svc', 'never', {}, { timeoutMs: 30_000 });
