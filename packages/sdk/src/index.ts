@@ -14,7 +14,7 @@ export { ServiceInstance } from './instance/service-instance.js';
 export { MethodTable, type MethodHandler } from './instance/method-table.js';
 export type { CallContext } from './instance/call-context.js';
 export { DEFAULT_CALL_TIMEOUT_MS, CALL_REPLY_GRACE_MS, DEFAULT_CALL_RETRY, resolveCallRetry, type CallOptions, type CallRetryOptions, type ResolvedCallRetry } from './call/call-options.js';
-export { withRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry/retry-policy.js';
+export { withRetry, isRetryable, isConnectionFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry/retry-policy.js';
 export { requestReply, assertFitsPayload } from './transport/request-reply.js';
 export { fromNatsError } from './transport/nats-error.js';
 export { ReplyMux, AttemptFailed, type AttemptFailure } from './transport/reply-mux.js';

@@ -15,7 +15,7 @@ import { ServiceInstance } from '../instance/service-instance.js';
 import { requestReply } from '../transport/request-reply.js';
 import { fromNatsError } from '../transport/nats-error.js';
 import { ReplyMux } from '../transport/reply-mux.js';
-import { withRetry, type RetryPolicy } from '../retry/retry-policy.js';
+import { isConnectionFailure, withRetry, type RetryPolicy } from '../retry/retry-policy.js';
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './client-options.js';
 import { callService } from '../call/call-service.js';
 import type { CallOptions } from '../call/call-options.js';
@@ -27,7 +27,7 @@ import type { EventHandler, EventSubscription, PublishOptions, PublishResult, Su
 export interface RegisterOptions {
   /** Reply timeout per attempt (ms). @default the client's requestTimeoutMs (5000) */
   readonly timeoutMs?: number;
-  /** Retry policy for connection failures and timeouts. @default the client's (3 retries, exponential backoff) */
+  /** Retry policy for connection failures (no router listening; a timeout is not retried). @default the client's (3 retries, exponential backoff) */
   readonly retry?: RetryPolicy;
   readonly signal?: AbortSignal;
 }
@@ -80,7 +80,9 @@ export class AegisClient implements AsyncDisposable {
   /**
    * Registers an instance of `serviceName` (REG-1) and starts its heartbeats.
    * @throws AegisError `INVALID_NAME`/`VALIDATION_FAILED` (400), `REGISTRATION_CONFLICT` (409),
-   * `TIMEOUT` (504) or `CONNECTION_FAILED` after the retries.
+   * `TIMEOUT` (504) when the router does not answer within `timeoutMs` (not retried), or
+   * `CONNECTION_FAILED` when no router is listening, after `retry.retries` retries with
+   * exponential backoff (REG-4).
    * @example
    * const instance = await client.register('billing', 'billing-1', { zone: 'eu-1' });
    */
@@ -205,10 +207,13 @@ export class AegisClient implements AsyncDisposable {
   #sendRegistration(serviceName: string, instanceId: string, metadata: Record<string, unknown>, options: RegisterOptions): Promise<RegisterReply> {
     const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
     const body = { service_name: serviceName, instance_id: instanceId, metadata, session_id: this.sessionId };
+    // REG-4: retried only when no router received it; a router that does not answer in time is
+    // a 504 after the one timeout, not after four of them.
     return withRetry(
       () => requestReply<RegisterReply>(this.nc, SUBJECTS.register, body, { timeoutMs }),
       { ...this.#options.retry, ...options.retry },
       options.signal,
+      isConnectionFailure,
     );
   }
 

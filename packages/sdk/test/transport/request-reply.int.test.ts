@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { AegisError, encode } from '@aegis-ipc/protocol';
-import { assertFitsPayload, requestReply, withRetry } from '@aegis-ipc/sdk';
+import { assertFitsPayload, isConnectionFailure, requestReply, withRetry } from '@aegis-ipc/sdk';
 import { connectTestNats, uniqueName, errorCodeOf } from '@aegis-ipc/testing';
 
 let nc: NatsConnection;
@@ -44,6 +44,16 @@ describe('requestReply', () => {
       attempts++;
       throw new AegisError('VALIDATION_FAILED', 'bad');
     }));
+    expect(attempts).toBe(1);
+  });
+
+  it('retries only what retryOn accepts: isConnectionFailure leaves a TIMEOUT alone', async () => {
+    let attempts = 0;
+    const code = await errorCodeOf(withRetry(async () => {
+      attempts++;
+      throw new AegisError('TIMEOUT', 'no reply');
+    }, { retries: 3, initialDelayMs: 5 }, undefined, isConnectionFailure));
+    expect(code).toBe('TIMEOUT');
     expect(attempts).toBe(1);
   });
 
