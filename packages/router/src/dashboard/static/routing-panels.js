@@ -1,6 +1,7 @@
 // Routing diagnostics: selections per instance (bars), recent routed calls with their decisions,
 // and circuit breakers (GET /routing/distribution, /traces, /traces/{id}, /breakers).
 import { clock, fill, h, ms, note, pill, short } from './dom.js';
+import { IMBALANCE_THRESHOLD, loadImbalance } from './load-imbalance.js';
 
 const UNAVAILABLE = 'Not available on this router (the routing routes are not served by this version).';
 
@@ -14,14 +15,13 @@ export function renderDistribution(el, result, strategyEl) {
     const counts = Object.entries(services[name]).sort(([a], [b]) => a.localeCompare(b));
     const total = counts.reduce((n, [, c]) => n + c, 0);
     const max = Math.max(...counts.map(([, c]) => c), 1);
-    const mean = total / Math.max(counts.length, 1);
-    // Same measure as the load-imbalance alert: the worst instance's distance from the mean.
-    const imbalance = mean > 0 ? Math.max(...counts.map(([, c]) => Math.abs(c - mean))) / mean : 0;
+    // The load-imbalance alert's measure, (max − min) / mean, over this router's calls since it started.
+    const imbalance = loadImbalance(counts.map(([, c]) => c));
     return h('div', { class: 'dist', 'data-service': name },
       h('div', { class: 'dist-head' },
         h('span', { class: 'svc' }, name),
         h('span', { class: 'dim' }, `${total} call${total === 1 ? '' : 's'} · `),
-        h('span', { class: imbalance > 0.2 && total >= 20 ? 'warn' : 'dim' }, `imbalance ${(imbalance * 100).toFixed(0)} %`),
+        h('span', { class: imbalance > IMBALANCE_THRESHOLD && total >= 20 ? 'warn' : 'dim' }, `imbalance ${(imbalance * 100).toFixed(0)} %`),
       ),
       counts.map(([instance, count]) =>
         h('div', { class: 'bar-row' },
