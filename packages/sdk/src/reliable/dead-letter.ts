@@ -3,16 +3,31 @@
  * and lists/reads dead letters for operators. The receiver parks (ADR 0051): it knows the last
  * error, and the consumer's spare delivery covers an instance that crashed before parking.
  */
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { HEADERS } from '@aegis-ipc/protocol';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
 import { RELIABLE_DLQ_STREAM, deadLetterSubject, parseReliableSubject } from './reliable-topology.js';
 
+/**
+ * The headers a request keeps in the dead-letter stream: all but its `Nats-Msg-Id`, its
+ * first-send mark and the publish expectations (`Nats-Expected-*`). The caller publishes with
+ * `Nats-Expected-Last-Subject-Sequence: 0` (one copy per id, ADR 0053); carried over to the
+ * dead-letter subject — one per service and method — it refused every park after the first
+ * there, so a second failed message of a method was never parked and its callers got no answer.
+ */
+export function deadLetterHeaders(source: Iterable<[string, string[]]> | undefined): MsgHdrs {
+  const h = natsHeaders();
+  for (const [k, v] of source ?? []) {
+    if (k === HEADERS.natsMsgId || k === RELIABLE_HEADERS.firstSend || k.toLowerCase().startsWith('nats-expected-')) continue;
+    for (const value of v) h.append(k, value);
+  }
+  return h;
+}
+
 /** Publishes `msg` to the dead-letter stream; returns its sequence there. */
 export async function parkRequest(js: JetStreamClient, msg: JsMsg, serviceName: string, method: string, lastError: string): Promise<number> {
-  const h = natsHeaders();
-  for (const [k, v] of msg.headers ?? []) if (k !== HEADERS.natsMsgId && k !== RELIABLE_HEADERS.firstSend) for (const value of v) h.append(k, value);
+  const h = deadLetterHeaders(msg.headers);
   h.set(RELIABLE_HEADERS.lastError, lastError.slice(0, 1024).replace(/[\r\n]+/g, ' '));
   h.set(RELIABLE_HEADERS.deliveries, String(msg.info.deliveryCount));
   h.set(RELIABLE_HEADERS.deadLetteredAt, new Date().toISOString());

@@ -5,12 +5,13 @@
  * last delivery was neither acked nor termed. Uses the same dead-letter `Nats-Msg-Id` as the
  * receiver (`dlq-<stream>-<seq>`), so a race with a late receiver parks once.
  */
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { AegisError, HEADERS, ackSubject, encode } from '@aegis-ipc/protocol';
 import type { AckMessage } from './ack-message.js';
 import { leaseLive, type MessageStatusStore } from './message-status.js';
 import { RELIABLE_HEADERS } from './reliable-headers.js';
+import { deadLetterHeaders } from './dead-letter.js';
 import { RELIABLE_STREAM, deadLetterSubject, parseReliableSubject } from './reliable-topology.js';
 
 /** Advisory subject for the request stream's consumers. */
@@ -74,8 +75,7 @@ export async function parkStalledRequest(nc: NatsConnection, statuses: MessageSt
     return { held: true, messageId, heldUntil: previous!.lease_until! };
   }
   const error = new AegisError('ACK_TIMEOUT', `retries exhausted: no instance acknowledged ${messageId} in ${deliveries} deliveries`, { retryable: false, details: { message_id: messageId, deliveries } });
-  const h = natsHeaders();
-  for (const [k, v] of sm.header ?? []) if (k !== HEADERS.natsMsgId && k !== RELIABLE_HEADERS.firstSend) for (const value of v) h.append(k, value);
+  const h = deadLetterHeaders(sm.header);
   h.set(RELIABLE_HEADERS.lastError, `${error.code}: ${error.message}`);
   h.set(RELIABLE_HEADERS.deliveries, String(deliveries));
   h.set(RELIABLE_HEADERS.deadLetteredAt, new Date().toISOString());

@@ -35,6 +35,9 @@ export async function replayMessage(nc: NatsConnection, messageId: string, store
   const h = natsHeaders();
   for (const [k, v] of letter.headers) if (!DLQ_ONLY.has(k)) h.append(k, v);
   h.set(RELIABLE_HEADERS.replays, String(replays));
+  // One copy per id in the request stream (ADR 0053), as the caller publishes: refused while
+  // another copy of the id waits there. Dead letters no longer carry this expectation.
+  h.set('Nats-Expected-Last-Subject-Sequence', '0');
   const next: MessageStatus = { ...status, state: 'PENDING', retry_count: 0, dlq_seq: null, error: null, replays, updated_at: new Date().toISOString() };
   try {
     // Status first: if the replayed message is processed at once, its ACKNOWLEDGED must win.
