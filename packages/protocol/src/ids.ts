@@ -2,10 +2,19 @@
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const TRACE_ID = /^[0-9a-f]{32}$/;
+const ID_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A new message id: UUID v4 (EO-1). */
 export function newMessageId(): string {
   return globalThis.crypto.randomUUID();
+}
+
+/**
+ * True when `value` may be a message or trace id on the wire: 1–64 characters of
+ * `[A-Za-z0-9_-]` (the `TraceId` / `MessageId` schemas' rule; ids travel in subjects and headers).
+ */
+export function isIdToken(value: unknown): value is string {
+  return typeof value === 'string' && ID_TOKEN.test(value);
 }
 
 /** True when `value` is a UUID v4. */

@@ -9,12 +9,13 @@
 export { ERROR_CODES, isErrorCode, type ErrorCode } from './errors/error-codes.js';
 export type { ErrorDetails, ErrorDetailsMap, FieldError, RouteAttempt } from './errors/error-details.js';
 export { AegisError, isAegisError, isWireError, toAegisError, type AegisErrorOptions, type WireError } from './errors/aegis-error.js';
+export { withTraceId } from './errors/with-trace-id.js';
 export { encode, decode, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ENTRIES, type DecodeLimits } from './codec.js';
 export { assertName, assertTopic, nameProblem, MAX_NAME_LENGTH, MAX_TOPIC_LENGTH, MAX_TOPIC_TOKENS, type NameKind } from './names.js';
 export { NAMESPACE, DEFAULT_NAMESPACE, resolveNamespace } from './namespace.js';
 export { SUBJECTS, QUEUE_GROUPS, heartbeatSubject, instanceInboxSubject, instanceControlSubject, ackSubject, parseHeartbeatSubject } from './subjects.js';
 export { HEADERS } from './headers.js';
-export { newMessageId, newTraceId, isUuidV4, isTraceId, randomHex, randomHexInto } from './ids.js';
+export { newMessageId, newTraceId, isIdToken, isUuidV4, isTraceId, randomHex, randomHexInto } from './ids.js';
 export { Type, compileSchema, type CompiledSchema, type Static, type TSchema } from './schema.js';
 export { errorReply, isErrorReply, unwrapReply, type ErrorReply } from './envelope.js';
 export { INSTANCE_STATUS, type InstanceStatus } from './schemas/instance-status.js';

@@ -6,7 +6,7 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { AegisError, QUEUE_GROUPS, SUBJECTS, decode, encode, errorReply } from '@aegis-ipc/protocol';
+import { AegisError, QUEUE_GROUPS, SUBJECTS, decode, encode, errorReply, isIdToken } from '@aegis-ipc/protocol';
 import { DEFAULT_STATUS_TTL_MS, guardedCallback, MessageStatusStore, type MessageStatus } from '@aegis-ipc/sdk';
 import { StalledRequestWatcher } from './stalled-request-watcher.js';
 
@@ -50,7 +50,7 @@ export class MessageStatusService {
           try {
             const body = decode(msg.data, { maxBytes: 4096 }) as { message_id?: unknown } | null;
             const id = body?.message_id;
-            if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+            if (!isIdToken(id)) {
               throw new AegisError('VALIDATION_FAILED', 'message_id must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/message_id', message: 'invalid message id' }] } });
             }
             // Wrapped: a FAILED status has an `error` field of its own, and a reply with an `error`

@@ -7,8 +7,7 @@
  * slow path — the full hardened decode and schema check — which names each failing field.
  */
 import type { Msg } from '@nats-io/nats-core';
-import { AegisError, HEADERS, decode, newTraceId, routeRequest, scanRouteRequest, type ScannedRouteRequest } from '@aegis-ipc/protocol';
-import { TRACE_ID, withTraceId } from './route-rejection.js';
+import { AegisError, HEADERS, decode, isIdToken, newTraceId, withTraceId, routeRequest, scanRouteRequest, type ScannedRouteRequest } from '@aegis-ipc/protocol';
 
 /** One routed call as the routing pipeline sees it. Immutable. */
 export interface RouteInput {
@@ -59,7 +58,7 @@ export function readRouteInput(msg: Msg, maxBytes: number, receivedAt: number): 
     }
     path = h.get(HEADERS.path);
   }
-  if (traceId !== undefined && !TRACE_ID.test(traceId)) throw withTraceId(invalid('header Ipc-Trace-Id', 'must be 1…64 characters of [A-Za-z0-9_-]'));
+  if (traceId !== undefined && !isIdToken(traceId)) throw withTraceId(invalid('header Ipc-Trace-Id', 'must be 1…64 characters of [A-Za-z0-9_-]'));
   return {
     serviceName: body.service_name as string,
     method: body.method as string,

@@ -6,7 +6,7 @@
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, QUEUE_GROUPS, SUBJECTS, encode, errorReply, withTraceId } from '@aegis-ipc/protocol';
 import { guardedCallback, tracingActive } from '@aegis-ipc/sdk';
 import type { Logger } from 'pino';
 import type { RouterMetrics } from '../metrics/router-metrics.js';
@@ -14,7 +14,6 @@ import type { Registry } from '../registry/registry.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import { ReplyMux } from '@aegis-ipc/sdk';
 import { readRouteInput, type RouteInput } from './route-input.js';
-import { withTraceId } from './route-rejection.js';
 import { createRouteExecutor } from './route-executor.js';
 import { InstanceFailures } from './instance-failures.js';
 import { ServiceBreakers } from './service-breakers.js';

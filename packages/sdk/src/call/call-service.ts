@@ -16,6 +16,7 @@ import {
   assertName,
   decode,
   encode,
+  isIdToken,
   newTraceId,
   toAegisError,
   unwrapReply,
@@ -78,7 +79,7 @@ function sendCall<T>(
   }
   const timeoutMs = resolveCallTimeout(options);
   options.signal?.throwIfAborted();
-  if (options.traceId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(options.traceId)) {
+  if (options.traceId !== undefined && !isIdToken(options.traceId)) {
     throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
   }
   const lineage = options.parent === undefined ? callLineage.getStore() : lineageOf(options.parent);

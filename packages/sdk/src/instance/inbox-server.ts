@@ -18,6 +18,7 @@ import {
   newTraceId,
   routeRequest,
   scanRouteRequest,
+  withTraceId,
   DEFAULT_MAX_DEPTH,
   type RouteRequest,
 } from '@aegis-ipc/protocol';
@@ -139,7 +140,8 @@ export class InboxServer {
         this.#closing.signal,
       );
     } catch (err) {
-      if (msg.reply) msg.respond(encode(errorReply(err)));
+      // Refused before the handler: still answered with a trace id (RT-4), the header's if valid.
+      if (msg.reply) msg.respond(encode(errorReply(withTraceId(err, msg.headers?.get(HEADERS.traceId)))));
       return;
     }
     this.#inFlight++;
@@ -189,7 +191,7 @@ export class InboxServer {
       data = encode(body);
       const limit = this.#maxPayload() - HEADER_ROOM;
       if (data.length > limit) {
-        throw new AegisError('PAYLOAD_TOO_LARGE', `result of ${ctx.method} is ${data.length} bytes, over the ${limit}-byte limit`, { details: { size: data.length, limit } });
+        throw new AegisError('PAYLOAD_TOO_LARGE', `result of ${ctx.method} is ${data.length} bytes, over the ${limit}-byte limit`, { details: { size: data.length, limit, trace_id: ctx.traceId } });
       }
     } catch (err) {
       this.#options.logger.warn({ event: 'call_result_unsendable', err, trace_id: ctx.traceId, message_id: ctx.messageId, method: ctx.method, instance_id: ctx.instanceId }, 'could not send the result; replying with an error');

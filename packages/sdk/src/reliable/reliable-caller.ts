@@ -12,7 +12,7 @@ import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { AegisError, HEADERS, NatsHeaderBlock, ackSubject, assertName, decode, encode, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
+import { AegisError, HEADERS, NatsHeaderBlock, ackSubject, assertName, decode, encode, isIdToken, newMessageId, newTraceId, type WireError } from '@aegis-ipc/protocol';
 import { callLineage } from '../instance/call-context.js';
 import { endSpanWhenSettled, injectTraceContextInto, tracer, tracingActive } from '../tracing/index.js';
 import { assertFitsPayload } from '../transport/request-reply.js';
@@ -67,9 +67,6 @@ export interface ReliableCallerOptions {
   readonly fallback?: (serviceName: string, method: string, params: Record<string, unknown>, traceId: string) => Promise<unknown>;
 }
 
-const MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** Trace ids travel in a prebuilt header block: the same rule as `call()`'s. */
-const TRACE_ID = MESSAGE_ID;
 /** The schedule of a call that sets neither `ackTimeoutMs` nor `maxRetries` (most calls), resolved once. */
 const DEFAULT_SCHEDULE = resolveRetrySchedule({});
 const DEFAULT_TIMEOUT_MS = retryHorizonMs(DEFAULT_SCHEDULE) + 1_000;
@@ -137,7 +134,7 @@ export class ReliableCaller {
     assertName('service_name', serviceName);
     assertName('method', method);
     const messageId = options.messageId ?? newMessageId();
-    if (!MESSAGE_ID.test(messageId)) {
+    if (!isIdToken(messageId)) {
       throw new AegisError('VALIDATION_FAILED', 'messageId must be 1…64 characters of [A-Za-z0-9_-] (a UUID v4 by default)', { details: { fields: [{ path: '/message_id', message: 'invalid message id' }] } });
     }
     // With a tracer provider registered the call is an `ipc.client.call_reliable` span whose
@@ -145,7 +142,7 @@ export class ReliableCaller {
     const span: Span | undefined = tracingActive()
       ? tracer().startSpan('ipc.client.call_reliable', { kind: SpanKind.CLIENT, attributes: { 'ipc.service_name': serviceName, 'ipc.method': method, 'ipc.message_id': messageId } })
       : undefined;
-    if (options.traceId !== undefined && !TRACE_ID.test(options.traceId)) {
+    if (options.traceId !== undefined && !isIdToken(options.traceId)) {
       span?.end();
       throw new AegisError('VALIDATION_FAILED', 'traceId must be 1…64 characters of [A-Za-z0-9_-]', { details: { fields: [{ path: '/trace_id', message: 'invalid trace id' }] } });
     }

@@ -71,6 +71,11 @@ describe('instance inbox (router → instance)', () => {
     expect((await inbox({ service_name: service, method: 'boom' })).error).toMatchObject({ code: 'APPLICATION_ERROR', message: 'kaput' });
     expect((await inbox({ service_name: service, method: 'echo', params: 'x' })).error).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await inbox(new Uint8Array([0xc1]))).error).toMatchObject({ code: 'DECODE_FAILED' });
+    // Refusals before the handler still carry a trace id (RT-4): the header's when valid, else a new one.
+    const traced = natsHeaders();
+    traced.set(HEADERS.traceId, 'trace-of-a-bad-body');
+    expect((await inbox(new Uint8Array([0xc1]), traced)).error).toMatchObject({ code: 'DECODE_FAILED', details: { trace_id: 'trace-of-a-bad-body' } });
+    expect((await inbox({ service_name: service, method: 'echo', params: 'x' })).error).toMatchObject({ code: 'VALIDATION_FAILED', details: { trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) } });
     // A well-formed envelope around hostile params (the scanned path decodes only the params).
     expect((await inbox({ service_name: service, method: 'echo', params: new Map([['__proto__', 1]]) })).error).toMatchObject({ code: 'DECODE_FAILED' });
     expect((await inbox({ service_name: service, method: 'echo', params: new Map([[7, 'x']]) })).error).toMatchObject({ code: 'DECODE_FAILED' });
