@@ -6,10 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { SUBJECTS, decode, encode, heartbeatSubject } from '@aegis-ipc/protocol';
+import { SUBJECTS, decode, encode } from '@aegis-ipc/protocol';
 import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
+import { rawProtocolInstance } from '../raw-protocol-instance.js';
 
 const ROUTER = { heartbeatIntervalMs: 300, heartbeatTimeoutMs: 900, registryTtlMs: 60_000 };
 /** The sweep period the health monitor derives from a 900 ms timeout. */
@@ -33,42 +34,13 @@ async function register(body: Record<string, unknown>): Promise<Reply> {
   return decode((await nc.request(SUBJECTS.register, encode(body), { timeout: 5_000 })).data) as Reply;
 }
 
-/** A raw-protocol instance (as written in another language) that heartbeats at its declared interval. */
-async function declaringInstance(service: string, intervalMs: number) {
-  const id = uniqueName('hb');
-  const session = uniqueName('session');
-  const reply = await register({ service_name: service, instance_id: id, session_id: session, heartbeat_interval_ms: intervalMs });
-  expect(reply.error).toBeUndefined();
-  let timer: NodeJS.Timeout | undefined;
-  let lastBeatAt = 0;
-  const beat = () => {
-    lastBeatAt = Date.now();
-    nc.publish(heartbeatSubject(service, id), encode({ session_id: session }));
-  };
-  return {
-    id,
-    session,
-    reply,
-    get lastBeatAt() {
-      return lastBeatAt;
-    },
-    start() {
-      beat();
-      timer = setInterval(beat, intervalMs);
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const transitionsOf = (r: Router, service: string) => r.registry.history(service).map((h) => `${h.from ?? 'new'}→${h.to}`);
 
 describe('declared heartbeat intervals (ADR 0007)', () => {
   it('keeps an instance heartbeating at its declared 1 s interval ONLINE, detects its silence within 3 s + one sweep, and takes it back', { timeout: 15_000 }, async () => {
     const service = uniqueName('svc');
-    const instance = await declaringInstance(service, 1_000);
+    const instance = await rawProtocolInstance(nc, service, { declaredIntervalMs: 1_000 });
     instance.start();
     await sleep(4_500); // four and a half declared intervals, five router timeouts
     expect(transitionsOf(router, service)).toEqual(['new→ONLINE']);
@@ -126,7 +98,7 @@ describe('declared heartbeat intervals (ADR 0007)', () => {
 
   it("answers 409 to another session while the holder is within its declared interval's timeout", async () => {
     const service = uniqueName('svc');
-    const holder = await declaringInstance(service, 1_000);
+    const holder = await rawProtocolInstance(nc, service, { declaredIntervalMs: 1_000 });
     holder.start();
     holder.stop(); // one beat, then the gap of a slow declared interval: past 900 ms, inside 3 000 ms
     await sleep(1_500);
@@ -137,7 +109,7 @@ describe('declared heartbeat intervals (ADR 0007)', () => {
 
   it('a replica that starts between two beats of a long interval does not evict the instance', { timeout: 15_000 }, async () => {
     const service = uniqueName('svc');
-    const instance = await declaringInstance(service, 2_000); // effective timeout 6 000 ms
+    const instance = await rawProtocolInstance(nc, service, { declaredIntervalMs: 2_000 }); // effective timeout 6 000 ms
     instance.start();
     await sleep(2_300); // the registration is older than the router's 900 ms; the next beat is ~1.7 s away
     const replica = await harness.start();

@@ -5,46 +5,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { SUBJECTS, decode, encode, heartbeatSubject } from '@aegis-ipc/protocol';
 import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
+import { rawProtocolInstance } from '../raw-protocol-instance.js';
 
 // Default heartbeat settings (1 s interval, 3 s timeout), as shipped.
 const harness = routerHarness();
 let router: Router;
 let nc: NatsConnection;
-const timers: NodeJS.Timeout[] = [];
 
 beforeAll(async () => {
   router = await harness.start();
   nc = await connectTestNats();
 });
 afterAll(async () => {
-  for (const t of timers) clearInterval(t);
   await nc.close();
   await harness.cleanup();
 });
-
-/** A hand-driven instance: registers over raw NATS and heartbeats every second while beating. */
-async function manualInstance(service: string) {
-  const id = uniqueName('hb');
-  const session = uniqueName('session');
-  const reply = decode((await nc.request(SUBJECTS.register, encode({ service_name: service, instance_id: id, session_id: session }), { timeout: 5_000 })).data) as { error?: unknown };
-  expect(reply.error).toBeUndefined();
-  let timer: NodeJS.Timeout | undefined;
-  const beat = () => nc.publish(heartbeatSubject(service, id), encode({ session_id: session }));
-  return {
-    id,
-    start() {
-      beat();
-      timers.push((timer = setInterval(beat, 1_000)));
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
-}
 
 /** The value of `ipc_healthcheck_failures_total{service_name, reason}` scraped from `/metrics` (0 when absent). */
 async function failures(service: string, reason: string): Promise<number> {
@@ -58,8 +36,8 @@ const statusOf = (id: string) => router.registry.get(id)?.record.status;
 describe('ipc_healthcheck_failures_total (OBS-1)', () => {
   it('counts an instance that stops heartbeating once per UNHEALTHY, reason heartbeat_timeout', async () => {
     const service = uniqueName('svc');
-    const silent = await manualInstance(service);
-    const healthy = await manualInstance(service);
+    const silent = await rawProtocolInstance(nc, service);
+    const healthy = await rawProtocolInstance(nc, service);
     silent.start();
     healthy.start();
     await new Promise((r) => setTimeout(r, 1_500));

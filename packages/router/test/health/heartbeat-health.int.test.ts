@@ -4,6 +4,7 @@ import { SUBJECTS, decode, encode, heartbeatSubject, instanceControlSubject } fr
 import { connectTestNats, uniqueName, waitFor } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
+import { rawProtocolInstance } from '../raw-protocol-instance.js';
 
 // Default heartbeat settings (1 s interval, 3 s timeout): the test proves the < 5 s claim as shipped.
 const harness = routerHarness();
@@ -19,32 +20,12 @@ afterAll(async () => {
   await harness.cleanup();
 });
 
-/** A hand-driven instance: registers over raw NATS and heartbeats only while `beating`. */
-async function manualInstance(service: string) {
-  const id = uniqueName('hb');
-  const session = uniqueName('session');
-  const reply = decode((await nc.request(SUBJECTS.register, encode({ service_name: service, instance_id: id, session_id: session }), { timeout: 5_000 })).data) as { error?: unknown };
-  expect(reply.error).toBeUndefined();
-  let timer: NodeJS.Timeout | undefined;
-  const beat = () => nc.publish(heartbeatSubject(service, id), encode({ session_id: session }));
-  return {
-    id,
-    start() {
-      beat();
-      timer = setInterval(beat, 1_000);
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
-}
-
 const statusOf = (id: string) => router.registry.get(id)?.record.status;
 
 describe('heartbeat health (RT-3)', () => {
   it('marks a silent instance UNHEALTHY in under 5 s and ONLINE again when heartbeats resume', async () => {
     const service = uniqueName('svc');
-    const instance = await manualInstance(service);
+    const instance = await rawProtocolInstance(nc, service);
     instance.start();
     await new Promise((r) => setTimeout(r, 1_500));
     expect(statusOf(instance.id)).toBe('ONLINE');
@@ -66,7 +47,7 @@ describe('heartbeat health (RT-3)', () => {
 
   it('takes over an instance id whose holder went UNHEALTHY', async () => {
     const service = uniqueName('svc');
-    const holder = await manualInstance(service);
+    const holder = await rawProtocolInstance(nc, service);
     holder.start();
     holder.stop();
     await waitFor(() => statusOf(holder.id) === 'UNHEALTHY', { timeoutMs: 6_000, what: 'UNHEALTHY' });
@@ -90,7 +71,7 @@ describe('heartbeat health (RT-3)', () => {
     nc.publish('ipc.heartbeat.only-three-tokens', encode({ session_id: 's' }));
     await nc.flush();
     const service = uniqueName('svc');
-    const instance = await manualInstance(service);
+    const instance = await rawProtocolInstance(nc, service);
     expect(statusOf(instance.id)).toBe('ONLINE');
   });
 });

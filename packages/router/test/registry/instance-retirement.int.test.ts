@@ -9,15 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
-import { SUBJECTS, decode, encode, heartbeatSubject, instanceInboxSubject } from '@aegis-ipc/protocol';
+import { SUBJECTS, decode, encode } from '@aegis-ipc/protocol';
 import type { AegisClient } from '@aegis-ipc/sdk';
 import { captureLogs, uniqueName, waitFor, type LogCapture } from '@aegis-ipc/testing';
 import type { Router } from '@aegis-ipc/router';
 import { RegistryStore } from '../../src/registry/registry-store.js';
 import { routerHarness, type RouterHarness } from '../router-harness.js';
+import { rawProtocolInstance } from '../raw-protocol-instance.js';
 
 const RETENTION_MS = 1_000;
 const SETTINGS = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 600, instanceRetentionMs: RETENTION_MS };
+/** The raw-protocol instances of this file answer calls, beat at the router's interval, and are named after their service. */
+const raw = (service: string) => ({ answersCalls: true, beatEveryMs: SETTINGS.heartbeatIntervalMs, idPrefix: `${service}-raw` });
 /** Retention, then the heartbeat timeout of the last sighting, a 250 ms sweep and slack for a loaded machine. */
 const REMOVAL_BOUND_MS = 8_000;
 
@@ -65,36 +68,6 @@ async function activeInstancesGauge(replica: Replica, service: string): Promise<
   const text = await (await fetch(`${replica.router.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`ipc_router_active_instances{service_name="${service}"}`));
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
-}
-
-/** A raw-protocol instance: registers over NATS, answers calls, heartbeats only while started. */
-async function rawInstance(nc: NatsConnection, service: string) {
-  const id = uniqueName(`${service}-raw`);
-  const session = uniqueName('session');
-  const inbox = nc.subscribe(instanceInboxSubject(id), {
-    callback: (_e, m) => {
-      m.respond(encode({ result: id }));
-    },
-  });
-  const reply = decode((await nc.request(SUBJECTS.register, encode({ service_name: service, instance_id: id, session_id: session }), { timeout: 5_000 })).data) as { error?: unknown };
-  expect(reply.error).toBeUndefined();
-  let timer: NodeJS.Timeout | undefined;
-  const beat = () => nc.publish(heartbeatSubject(service, id), encode({ session_id: session }));
-  return {
-    id,
-    start() {
-      beat();
-      timer ??= setInterval(beat, SETTINGS.heartbeatIntervalMs);
-    },
-    stop() {
-      clearInterval(timer);
-      timer = undefined;
-    },
-    close() {
-      this.stop();
-      inbox.unsubscribe();
-    },
-  };
 }
 
 async function openBucket(nc: NatsConnection, bucket: string): Promise<KV> {
@@ -158,7 +131,7 @@ describe('retiring dead instances (ADR 0008)', () => {
 
   it('removes an instance that stopped heartbeating: UNHEALTHY, then gone after the retention', { timeout: 30_000 }, async () => {
     const service = uniqueName('svc');
-    const silent = await rawInstance(nc, service);
+    const silent = await rawProtocolInstance(nc, service, raw(service));
     silent.start();
     await waitFor(() => replicas.every((r) => statusOn(r, silent.id) === 'ONLINE'), { what: 'ONLINE on both replicas' });
     for (let i = 0; i < 6; i++) expect(await client.call<string>(service, 'who')).toBe(silent.id);
@@ -182,7 +155,7 @@ describe('retiring dead instances (ADR 0008)', () => {
 
   it('keeps an UNHEALTHY instance that beats again within the retention: ONLINE, never removed', { timeout: 30_000 }, async () => {
     const service = uniqueName('svc');
-    const flaky = await rawInstance(nc, service);
+    const flaky = await rawProtocolInstance(nc, service, raw(service));
     flaky.start();
     await waitFor(() => replicas.every((r) => statusOn(r, flaky.id) === 'ONLINE'), { what: 'ONLINE on both replicas' });
     flaky.stop();
@@ -201,7 +174,7 @@ describe('retiring dead instances (ADR 0008)', () => {
 
   it('deletes a record exactly once when both replicas sweep it at the same moment, with no warning or error', { timeout: 30_000 }, async () => {
     const service = uniqueName('svc');
-    const racer = await rawInstance(nc, service);
+    const racer = await rawProtocolInstance(nc, service, raw(service));
     racer.start();
     await waitFor(() => replicas.every((r) => statusOn(r, racer.id) === 'ONLINE'), { what: 'ONLINE on both replicas' });
     racer.stop();
@@ -228,7 +201,7 @@ describe('retiring dead instances (ADR 0008)', () => {
 
   it('never deletes a record rewritten since it was read: the delete carries the revision it judged', { timeout: 30_000 }, async () => {
     const service = uniqueName('svc');
-    const holder = await rawInstance(nc, service);
+    const holder = await rawProtocolInstance(nc, service, raw(service));
     holder.start();
     holder.stop();
     await waitFor(() => replicas.every((r) => statusOn(r, holder.id) === 'UNHEALTHY'), { what: 'UNHEALTHY on both replicas' });
