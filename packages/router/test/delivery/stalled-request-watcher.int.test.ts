@@ -6,36 +6,22 @@
  * nothing, and one for a message already processed (only its broker acks lost) keeps its outcome;
  * malformed advisories are ignored and the router keeps serving.
  *
- * The first tests make the server itself emit the advisory: the service's consumer is created by
- * a real ReliableReceiver (small ack wait, `maxRetries: 0` → `max_deliver` 2), which then goes
- * away, and a "zombie" instance keeps pull requests open without ever acking — what a frozen
- * process, or a SIGKILLed one whose pull requests NATS 2.9 still serves, looks like to the broker.
+ * The first tests make the server itself emit the advisory (./stalled-request-arrangement.ts: a
+ * receiver creates the consumer and goes away, a "zombie" takes every delivery and never acks).
  * The others publish the advisory JSON themselves on the advisory subject (the same subject and
  * fields as the server's), because they need a chosen sequence or a repeat.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NAMESPACE, SUBJECTS, ackSubject, decode, newMessageId, newTraceId } from '@aegis-ipc/protocol';
-import { captureLogs, connectTestNats, deleteBuckets, deleteStreams, errorCodeOf, uniqueName, waitFor } from '@aegis-ipc/testing';
-import {
-  MESSAGE_STATUS_BUCKET,
-  RELIABLE_DLQ_STREAM,
-  RELIABLE_STREAM,
-  MessageStatusStore,
-  ReliableReceiver,
-  consumerNameOf,
-  requestReply,
-  type AckMessage,
-  type AegisClient,
-  type MessageStatus,
-  type ReliableDeadLetter,
-} from '@aegis-ipc/sdk';
+import { NAMESPACE, ackSubject, decode, newMessageId, newTraceId } from '@aegis-ipc/protocol';
+import { captureLogs, errorCodeOf, uniqueName, waitFor } from '@aegis-ipc/testing';
+import { RELIABLE_STREAM, MessageStatusStore, consumerNameOf, type AckMessage, type AegisClient } from '@aegis-ipc/sdk';
 import { pino } from 'pino';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
+import { deleteReliableState, stalledRequestArrangement, type StalledRequestArrangement } from './stalled-request-arrangement.js';
 
-const silent = pino({ level: 'silent' });
 const harness = routerHarness();
 /** The router's warn+ lines: the watcher's `message_dead_lettered` must name the request (SPEC OBS-3). */
 const routerLogs = captureLogs();
@@ -43,60 +29,20 @@ let router: Router;
 let nc: NatsConnection;
 let client: AegisClient;
 let jsm: JetStreamManager;
-const receivers: ReliableReceiver[] = [];
-const zombies: ConsumerMessages[] = [];
+let stalled: StalledRequestArrangement;
 
 beforeAll(async () => {
   router = await harness.start({ logger: pino({ level: 'warn' }, routerLogs.stream) });
   ({ nc, client } = await harness.connect());
   jsm = await jetstreamManager(nc);
+  stalled = stalledRequestArrangement(router, nc, client, jsm);
 });
 
 afterAll(async () => {
-  for (const z of zombies) await z.close();
-  await Promise.all(receivers.map((r) => r.close()));
+  await stalled.close();
   await harness.cleanup();
-  const admin = await connectTestNats();
-  await deleteStreams(admin, [RELIABLE_STREAM, RELIABLE_DLQ_STREAM]);
-  await deleteBuckets(admin, [MESSAGE_STATUS_BUCKET]);
-  await admin.close();
+  await deleteReliableState();
 });
-
-/**
- * Registers `service` with a receiver that creates its consumer (`max_deliver` = 2, ack wait
- * `ackTimeoutMs`) and records how many times the handler ran.
- */
-async function serviceWithReceiver(service: string, ackTimeoutMs: number, beforeAck?: () => 'drop' | undefined): Promise<{ receiver: ReliableReceiver; runs: () => number }> {
-  let runs = 0;
-  const instance = await client.register(service, `${service}-1`);
-  instance.handle('work', ({ n }) => {
-    runs++;
-    return { done: n };
-  });
-  const receiver = await ReliableReceiver.start(instance, {
-    idempotency: { statusRecord: true }, ackTimeoutMs, maxRetries: 0, backoffInitialMs: 0, backoffMaxMs: 0, logger: silent, beforeAck,
-  });
-  receivers.push(receiver);
-  return { receiver, runs: () => runs };
-}
-
-/** Closes the receiver and waits until the server holds none of its pull requests any more. */
-async function receiverGone(service: string, receiver: ReliableReceiver): Promise<void> {
-  await receiver.close();
-  await waitFor(async () => (await jsm.consumers.info(RELIABLE_STREAM, consumerNameOf(service))).num_waiting === 0, { timeoutMs: 10_000, what: 'the receiver pull requests to expire' });
-}
-
-/** An instance that keeps pull requests open on the service's consumer and never acks; returns the delivery counts it saw. */
-async function startZombie(service: string): Promise<number[]> {
-  const consumer = await jetstream(nc).consumers.get(RELIABLE_STREAM, consumerNameOf(service));
-  const messages = await consumer.consume({ max_messages: 8, expires: 1_000 });
-  zombies.push(messages);
-  const seen: number[] = [];
-  void (async () => {
-    for await (const m of messages) seen.push(m.info.deliveryCount);
-  })();
-  return seen;
-}
 
 /** The failure ACKs published on `ipc.ack.<id>`, counted from now on. */
 function countAcks(messageId: string): AckMessage[] {
@@ -107,29 +53,6 @@ function countAcks(messageId: string): AckMessage[] {
     },
   });
   return acks;
-}
-
-/**
- * The status served on `ipc.message.status`, through the same `requestReply` any SDK caller
- * uses: the status comes wrapped in `message_status`, so a FAILED status (which has an `error`
- * field) is not mistaken for an error reply.
- */
-async function status(messageId: string): Promise<MessageStatus> {
-  const body = (await requestReply<{ message_status: MessageStatus }>(nc, SUBJECTS.messageStatus, { message_id: messageId }, { timeoutMs: 5_000 })).message_status;
-  expect(body.state).toBeTypeOf('string');
-  return body;
-}
-
-async function deadLettersOf(messageId: string): Promise<ReliableDeadLetter[]> {
-  const res = await fetch(`${router.url}/api/v1/admin/messages/dlq`);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { dead_letters: ReliableDeadLetter[] }).dead_letters.filter((d) => d.message_id === messageId);
-}
-
-/** The stream sequence of `messageId`'s request, or undefined once it left the request stream. */
-async function requestSeq(service: string, messageId: string): Promise<number | undefined> {
-  const sm = await jsm.streams.getMessage(RELIABLE_STREAM, { last_by_subj: `${NAMESPACE}.reliable.${service}.work.${messageId}` }).catch(() => null);
-  return sm?.seq;
 }
 
 /** Publishes an advisory the way the server does (subject and fields of `io.nats.jetstream.advisory.v1.max_deliver`). */
@@ -151,16 +74,16 @@ async function stuckRequest(service: string): Promise<{ messageId: string; call:
   // The caller's own ack timeout is far beyond the test: an answer can only come from the ACK.
   const call = client.callReliable(service, 'work', { n: 1 }, { messageId, ackTimeoutMs: 50_000, maxRetries: 0, timeoutMs: 55_000 });
   call.catch(() => undefined);
-  const seq = await waitFor(() => requestSeq(service, messageId), { what: 'the request in the stream' });
+  const seq = await waitFor(() => stalled.requestSeq(service, messageId), { what: 'the request in the stream' });
   return { messageId, call, seq };
 }
 
 describe('a request no instance parked (the server emits MAX_DELIVERIES)', () => {
   it('ends FAILED, dead-lettered once, gone from the stream, and the waiting caller gets ACK_TIMEOUT', async () => {
     const service = uniqueName('stalled');
-    const { receiver, runs } = await serviceWithReceiver(service, 500);
-    await receiverGone(service, receiver);
-    const deliveries = await startZombie(service);
+    const { receiver, runs } = await stalled.serviceWithReceiver(service, 500);
+    await stalled.receiverGone(service, receiver);
+    const { deliveries } = await stalled.startZombie(service);
     const messageId = newMessageId();
     const traceId = newTraceId();
     const acks = countAcks(messageId);
@@ -172,14 +95,14 @@ describe('a request no instance parked (the server emits MAX_DELIVERIES)', () =>
 
     expect(deliveries).toEqual([1, 2]); // max_deliver 2: the delivery and the spare, both eaten by the zombie
     expect(runs()).toBe(0);
-    const final = await status(messageId);
+    const final = await stalled.status(messageId);
     expect(final).toMatchObject({ message_id: messageId, state: 'FAILED', service_name: service, method: 'work', retry_count: 1 });
     expect(final.last_error).toMatch(/^ACK_TIMEOUT: retries exhausted/);
-    const letters = await deadLettersOf(messageId);
+    const letters = await stalled.deadLettersOf(messageId);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ dlq_seq: final.dlq_seq, service_name: service, method: 'work', deliveries: 2 });
     expect(letters[0]?.last_error).toMatch(/^ACK_TIMEOUT/);
-    expect(await requestSeq(service, messageId)).toBeUndefined();
+    expect(await stalled.requestSeq(service, messageId)).toBeUndefined();
     await waitFor(() => acks.length >= 1, { what: 'the ACK on ipc.ack.<id>' });
     expect(acks.map((a) => [a.status, a.error?.code])).toEqual([['failure', 'ACK_TIMEOUT']]);
     expect(routerLogs.withEvent('message_dead_lettered').filter((r) => r['message_id'] === messageId)).toEqual([
@@ -191,21 +114,21 @@ describe('a request no instance parked (the server emits MAX_DELIVERIES)', () =>
     const service = uniqueName('acked');
     // The first delivery records ACKNOWLEDGED and its broker ack is lost (as if the instance died
     // between the two); the spare then goes to an instance that never acks.
-    const { receiver, runs } = await serviceWithReceiver(service, 2_000, () => 'drop');
+    const { receiver, runs } = await stalled.serviceWithReceiver(service, 2_000, () => 'drop');
     const messageId = newMessageId();
     const acks = countAcks(messageId);
     const call = client.callReliable<{ done: number }>(service, 'work', { n: 7 }, { messageId, ackTimeoutMs: 50_000, maxRetries: 0, timeoutMs: 55_000 });
     call.catch(() => undefined);
-    await waitFor(async () => (await status(messageId)).state === 'ACKNOWLEDGED', { what: 'the first delivery recorded' });
-    await startZombie(service);
+    await waitFor(async () => (await stalled.status(messageId)).state === 'ACKNOWLEDGED', { what: 'the first delivery recorded' });
+    await stalled.startZombie(service);
     await receiver.close();
     // The spare goes to the zombie or to a pull request the closed receiver left open; nobody acks
     // it, so only the watcher (on the server's advisory) can take the request out of the stream.
-    await waitFor(async () => (await requestSeq(service, messageId)) === undefined, { timeoutMs: 20_000, what: 'the request to leave the stream' });
+    await waitFor(async () => (await stalled.requestSeq(service, messageId)) === undefined, { timeoutMs: 20_000, what: 'the request to leave the stream' });
     await new Promise((r) => setTimeout(r, 300)); // a late failure ACK or status write would land here
     expect(runs()).toBe(1);
-    expect(await status(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { done: 7 } });
-    expect(await deadLettersOf(messageId)).toHaveLength(0);
+    expect(await stalled.status(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { done: 7 } });
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(0);
     expect(acks).toHaveLength(0);
     // The caller was never told otherwise; asking again answers from the status.
     expect(await client.callReliable(service, 'work', { n: 7 }, { messageId })).toEqual({ done: 7 });
@@ -222,13 +145,13 @@ describe('repeated and stale advisories', () => {
       advise(service, maxDeliverAdvisory(service, seq));
       advise(service, maxDeliverAdvisory(service, seq));
       expect(await errorCodeOf(call)).toBe('ACK_TIMEOUT');
-      await waitFor(async () => (await requestSeq(service, messageId)) === undefined, { what: 'the request to leave the stream' });
-      const parked = await status(messageId);
+      await waitFor(async () => (await stalled.requestSeq(service, messageId)) === undefined, { what: 'the request to leave the stream' });
+      const parked = await stalled.status(messageId);
       expect(parked.state).toBe('FAILED');
       advise(service, maxDeliverAdvisory(service, seq)); // redelivered after the park: the message is gone
       await new Promise((r) => setTimeout(r, 500));
-      expect(await deadLettersOf(messageId)).toHaveLength(1);
-      expect(await status(messageId)).toMatchObject({ state: 'FAILED', dlq_seq: parked.dlq_seq });
+      expect(await stalled.deadLettersOf(messageId)).toHaveLength(1);
+      expect(await stalled.status(messageId)).toMatchObject({ state: 'FAILED', dlq_seq: parked.dlq_seq });
       // The status write is a compare-and-set: only the router that won it clears and answers.
       expect(acks.map((a) => [a.status, a.error?.code])).toEqual([['failure', 'ACK_TIMEOUT']]);
     } finally {
@@ -238,21 +161,21 @@ describe('repeated and stale advisories', () => {
 
   it('an advisory for a sequence already acked and deleted changes nothing', async () => {
     const service = uniqueName('done');
-    await serviceWithReceiver(service, 2_000);
+    await stalled.serviceWithReceiver(service, 2_000);
     const messageId = newMessageId();
     expect(await client.callReliable(service, 'work', { n: 3 }, { messageId })).toEqual({ done: 3 });
     await waitFor(async () => (await jsm.streams.info(RELIABLE_STREAM, { subjects_filter: `${NAMESPACE}.reliable.${service}.>` })).state.messages === 0, { what: 'the broker ack' });
     const seq = (await jsm.streams.info(RELIABLE_STREAM)).state.last_seq;
     const acks = countAcks(messageId);
-    const before = await status(messageId);
+    const before = await stalled.status(messageId);
     advise(service, maxDeliverAdvisory(service, seq));
     // A stuck request parked after it proves the watcher got past the stale advisory.
     const sentinelService = uniqueName('sentinel');
     const sentinel = await stuckRequest(sentinelService);
     advise(sentinelService, maxDeliverAdvisory(sentinelService, sentinel.seq));
     expect(await errorCodeOf(sentinel.call)).toBe('ACK_TIMEOUT');
-    expect(await status(messageId)).toEqual(before);
-    expect(await deadLettersOf(messageId)).toHaveLength(0);
+    expect(await stalled.status(messageId)).toEqual(before);
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(0);
     expect(acks).toHaveLength(0);
   });
 });
@@ -281,13 +204,13 @@ describe('a request whose id a delivery holds (ADR 0027 round 3)', () => {
     await new Promise((r) => setTimeout(r, 700));
     expect(settled).toBe(false);
     expect(acks).toHaveLength(0);
-    expect(await requestSeq(service, messageId)).toBe(seq);
-    expect(await deadLettersOf(messageId)).toHaveLength(0);
-    expect(await status(messageId)).toMatchObject({ state: 'PENDING', instance_id: 'holder' });
+    expect(await stalled.requestSeq(service, messageId)).toBe(seq);
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(0);
+    expect(await stalled.status(messageId)).toMatchObject({ state: 'PENDING', instance_id: 'holder' });
     // The watcher looks again after the lease: nobody renewed it, so the id parks as before.
     expect(await errorCodeOf(call)).toBe('ACK_TIMEOUT');
-    expect(await status(messageId)).toMatchObject({ state: 'FAILED' });
-    expect(await deadLettersOf(messageId)).toHaveLength(1);
+    expect(await stalled.status(messageId)).toMatchObject({ state: 'FAILED' });
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(1);
     expect(acks.map((a) => [a.status, a.error?.code])).toEqual([['failure', 'ACK_TIMEOUT']]);
   });
 
@@ -298,13 +221,13 @@ describe('a request whose id a delivery holds (ADR 0027 round 3)', () => {
     const statuses = await holdId(service, messageId);
     advise(service, maxDeliverAdvisory(service, seq));
     await new Promise((r) => setTimeout(r, 500));
-    expect(await requestSeq(service, messageId)).toBe(seq);
+    expect(await stalled.requestSeq(service, messageId)).toBe(seq);
     const held = await statuses.recorded(messageId);
     await statuses.put({ ...held!, state: 'ACKNOWLEDGED', response: { done: 9 }, lease_until: null });
-    await waitFor(async () => (await requestSeq(service, messageId)) === undefined, { timeoutMs: 5_000, what: 'the request to leave the stream' });
+    await waitFor(async () => (await stalled.requestSeq(service, messageId)) === undefined, { timeoutMs: 5_000, what: 'the request to leave the stream' });
     await new Promise((r) => setTimeout(r, 300)); // a late failure ACK or status write would land here
-    expect(await status(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { done: 9 } });
-    expect(await deadLettersOf(messageId)).toHaveLength(0);
+    expect(await stalled.status(messageId)).toMatchObject({ state: 'ACKNOWLEDGED', response: { done: 9 } });
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(0);
     expect(acks).toHaveLength(0);
   });
 });
@@ -322,14 +245,14 @@ describe('malformed advisories', () => {
     for (const payload of bad) advise(service, payload);
     await nc.flush();
     // The router still answers on NATS and over HTTP…
-    expect((await status(messageId)).state).toBe('PENDING');
+    expect((await stalled.status(messageId)).state).toBe('PENDING');
     expect((await fetch(`${router.url}/api/v1/admin/messages/${messageId}`)).status).toBe(200);
     expect(settled).toBe(false);
-    expect(await requestSeq(service, messageId)).toBe(seq);
-    expect(await deadLettersOf(messageId)).toHaveLength(0);
+    expect(await stalled.requestSeq(service, messageId)).toBe(seq);
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(0);
     // …and its watcher still parks on a well-formed advisory.
     advise(service, maxDeliverAdvisory(service, seq));
     expect(await errorCodeOf(call)).toBe('ACK_TIMEOUT');
-    expect(await deadLettersOf(messageId)).toHaveLength(1);
+    expect(await stalled.deadLettersOf(messageId)).toHaveLength(1);
   });
 });
