@@ -27,7 +27,8 @@ export interface CallOptions {
    * Send the call again when it failed in a way another try may fix (ADR 0032): always when no
    * handler can have run (no router listening, `ROUTE_NO_INSTANCE`, `ROUTE_CIRCUIT_OPEN`), and
    * also after a timeout (`TIMEOUT`, `ROUTE_INSTANCE_TIMEOUT`, `ROUTE_ALL_FAILED`) when
-   * `idempotent` is true. `timeoutMs` stays the budget of the whole call, retries included.
+   * `idempotent` is true — each attempt then gets a share of the budget (`attemptTimeoutMs`).
+   * `timeoutMs` stays the budget of the whole call, retries included.
    * @default undefined — no retry: one attempt, exactly as without this option
    * @example client.call('inventory', 'reserve', params, { timeoutMs: 5_000, retry: { idempotent: true } })
    */
@@ -51,13 +52,20 @@ export interface CallRetryOptions {
    * @default false
    */
   readonly idempotent?: boolean;
+  /**
+   * Most one attempt may take (ms), so an attempt that timed out leaves budget for the next: a
+   * timeout is only worth retrying if it did not spend the whole `timeoutMs`.
+   * @default with `idempotent`, `timeoutMs ÷ (retries + 1)`; otherwise the whole budget left (the
+   * failures retried then are answered at once, and one attempt keeps the router's full failover)
+   */
+  readonly attemptTimeoutMs?: number;
 }
 
-/** The retry of one call with every default applied. */
-export type ResolvedCallRetry = Readonly<Required<CallRetryOptions>>;
+/** The retry of one call with every default applied (`attemptTimeoutMs` undefined: the budget left). */
+export type ResolvedCallRetry = Readonly<Required<Omit<CallRetryOptions, 'attemptTimeoutMs'>>> & { readonly attemptTimeoutMs: number | undefined };
 
 /** Defaults of {@link CallRetryOptions}: a short ride over a router restart or a rolling deploy. */
-export const DEFAULT_CALL_RETRY: ResolvedCallRetry = { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000, idempotent: false };
+export const DEFAULT_CALL_RETRY: ResolvedCallRetry = { retries: 2, initialDelayMs: 100, maxDelayMs: 1_000, idempotent: false, attemptTimeoutMs: undefined };
 
 /** @default 16 s: above the router's 15 s total budget. */
 export const DEFAULT_CALL_TIMEOUT_MS = 16_000;
@@ -80,19 +88,27 @@ export function resolveCallTimeout(options: CallOptions): number {
  * @throws AegisError `CONFIG_INVALID` for a negative or fractional `retries`, a non-positive or
  * infinite delay, a `maxDelayMs` below `initialDelayMs`.
  */
-export function resolveCallRetry(retry: CallRetryOptions): ResolvedCallRetry {
+export function resolveCallRetry(retry: CallRetryOptions, budgetMs: number): ResolvedCallRetry {
   const initialDelayMs = retry.initialDelayMs ?? DEFAULT_CALL_RETRY.initialDelayMs;
+  const retries = retry.retries ?? DEFAULT_CALL_RETRY.retries;
+  const idempotent = retry.idempotent ?? DEFAULT_CALL_RETRY.idempotent;
   const resolved: ResolvedCallRetry = {
-    retries: retry.retries ?? DEFAULT_CALL_RETRY.retries,
+    retries,
     initialDelayMs,
     // Only a maxDelayMs that was given can contradict initialDelayMs.
     maxDelayMs: retry.maxDelayMs ?? Math.max(DEFAULT_CALL_RETRY.maxDelayMs, initialDelayMs),
-    idempotent: retry.idempotent ?? DEFAULT_CALL_RETRY.idempotent,
+    idempotent,
+    // An idempotent call retries timeouts, so each attempt gets a share of the budget: one that
+    // timed out after the whole budget could never be followed by another.
+    attemptTimeoutMs: retry.attemptTimeoutMs ?? (idempotent === true && Number.isSafeInteger(retries) && retries >= 0 ? Math.max(1, Math.floor(budgetMs / (retries + 1))) : undefined),
   };
   if (!Number.isSafeInteger(resolved.retries) || resolved.retries < 0) throw new AegisError('CONFIG_INVALID', `retry.retries must be a non-negative integer, got ${resolved.retries}`);
   if (!Number.isFinite(resolved.initialDelayMs) || resolved.initialDelayMs <= 0) throw new AegisError('CONFIG_INVALID', `retry.initialDelayMs must be a positive number, got ${resolved.initialDelayMs}`);
   if (!Number.isFinite(resolved.maxDelayMs) || resolved.maxDelayMs <= 0) throw new AegisError('CONFIG_INVALID', `retry.maxDelayMs must be a positive number, got ${resolved.maxDelayMs}`);
   if (resolved.maxDelayMs < resolved.initialDelayMs) throw new AegisError('CONFIG_INVALID', `retry.maxDelayMs (${resolved.maxDelayMs}) must not be below retry.initialDelayMs (${resolved.initialDelayMs})`);
   if (typeof resolved.idempotent !== 'boolean') throw new AegisError('CONFIG_INVALID', `retry.idempotent must be a boolean, got ${String(resolved.idempotent)}`);
+  if (resolved.attemptTimeoutMs !== undefined && (!Number.isFinite(resolved.attemptTimeoutMs) || resolved.attemptTimeoutMs <= 0)) {
+    throw new AegisError('CONFIG_INVALID', `retry.attemptTimeoutMs must be a positive number, got ${resolved.attemptTimeoutMs}`);
+  }
   return resolved;
 }

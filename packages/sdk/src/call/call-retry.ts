@@ -1,7 +1,8 @@
 /**
  * `client.call()` with a `retry` option (RT-6, ADR 0032): the routed call sent again after a
  * failure {@link retryDelayMs} allows, within one budget. `timeoutMs` is the whole call's: each
- * attempt is sent with what is left of it (so the router's failover keeps within it too), a
+ * attempt is sent with what is left of it, at most `attemptTimeoutMs` (so the router's failover
+ * keeps within it too, and an idempotent call that timed out has budget left to try again), a
  * backoff never sleeps past it, and every attempt carries the call's one trace id, so
  * `aegis trace <id>` lists each routed attempt.
  *
@@ -34,8 +35,10 @@ export interface RetriedCallInput {
  */
 export function callWithRetry<T>(input: RetriedCallInput, send: SendAttempt<T>): Promise<T> {
   const { serviceName, method, options } = input;
-  const policy = resolveCallRetry(options.retry);
   const budgetMs = resolveCallTimeout(options);
+  const policy = resolveCallRetry(options.retry, budgetMs);
+  /** An attempt's timeout: what is left of the budget, at most `attemptTimeoutMs`. */
+  const attemptTimeout = (leftMs: number) => (policy.attemptTimeoutMs === undefined ? leftMs : Math.min(leftMs, policy.attemptTimeoutMs));
   const deadline = performance.now() + budgetMs;
   const lineage = options.parent === undefined ? callLineage.getStore() : lineageOf(options.parent);
   // One span for the whole call, each attempt's span its child: with tracing on, every attempt
@@ -53,7 +56,7 @@ export function callWithRetry<T>(input: RetriedCallInput, send: SendAttempt<T>):
   };
 
   const run = async (): Promise<T> => {
-    for (let timeoutMs = budgetMs; ; ) {
+    for (let timeoutMs = attemptTimeout(budgetMs); ; ) {
       try {
         return await attempt(timeoutMs);
       } catch (err) {
@@ -70,8 +73,9 @@ export function callWithRetry<T>(input: RetriedCallInput, send: SendAttempt<T>):
         }
         await backoff(delayMs, options.signal, attemptsMade);
         // A late timer may have eaten the last milliseconds: then the last error is the answer.
-        timeoutMs = Math.floor(deadline - performance.now());
-        if (timeoutMs < 1) throw withCallAttempts(error, attemptsMade);
+        const leftMs = Math.floor(deadline - performance.now());
+        if (leftMs < 1) throw withCallAttempts(error, attemptsMade);
+        timeoutMs = attemptTimeout(leftMs);
       }
     }
   };

@@ -95,18 +95,26 @@ describe('retryDelayMs', () => {
 
 describe('resolveCallRetry', () => {
   it('fills the defaults', () => {
-    expect(resolveCallRetry({})).toEqual({ retries: 2, initialDelayMs: 100, maxDelayMs: 1_000, idempotent: false });
-    expect(resolveCallRetry({ retries: 0, idempotent: true })).toMatchObject({ retries: 0, idempotent: true });
+    expect(resolveCallRetry({}, 16_000)).toEqual({ retries: 2, initialDelayMs: 100, maxDelayMs: 1_000, idempotent: false, attemptTimeoutMs: undefined });
+    expect(resolveCallRetry({ retries: 0, idempotent: true }, 16_000)).toMatchObject({ retries: 0, idempotent: true });
     // a longer first delay alone raises the default cap instead of contradicting it
-    expect(resolveCallRetry({ initialDelayMs: 2_000 })).toMatchObject({ initialDelayMs: 2_000, maxDelayMs: 2_000 });
+    expect(resolveCallRetry({ initialDelayMs: 2_000 }, 16_000)).toMatchObject({ initialDelayMs: 2_000, maxDelayMs: 2_000 });
+  });
+
+  it('gives each attempt of an idempotent call a share of the budget, so a timeout leaves room to retry', () => {
+    expect(resolveCallRetry({ idempotent: true }, 16_000).attemptTimeoutMs).toBe(5_333);
+    expect(resolveCallRetry({ idempotent: true, retries: 0 }, 16_000).attemptTimeoutMs).toBe(16_000);
+    expect(resolveCallRetry({ idempotent: true, attemptTimeoutMs: 2_000 }, 16_000).attemptTimeoutMs).toBe(2_000);
+    // not idempotent: a timeout is final anyway, and one attempt keeps the router's whole failover
+    expect(resolveCallRetry({ retries: 5 }, 16_000).attemptTimeoutMs).toBeUndefined();
   });
 
   it('refuses what cannot be meant with CONFIG_INVALID', () => {
-    const bad = [{ retries: -1 }, { retries: 1.5 }, { retries: Number.NaN }, { initialDelayMs: 0 }, { initialDelayMs: -10 }, { maxDelayMs: 0 }, { maxDelayMs: Number.POSITIVE_INFINITY }, { initialDelayMs: 500, maxDelayMs: 400 }, { idempotent: 'yes' as unknown as boolean }];
+    const bad = [{ retries: -1 }, { retries: 1.5 }, { retries: Number.NaN }, { initialDelayMs: 0 }, { initialDelayMs: -10 }, { maxDelayMs: 0 }, { maxDelayMs: Number.POSITIVE_INFINITY }, { initialDelayMs: 500, maxDelayMs: 400 }, { idempotent: 'yes' as unknown as boolean }, { attemptTimeoutMs: 0 }, { attemptTimeoutMs: Number.NaN }];
     for (const retry of bad) {
       let caught: unknown;
       try {
-        resolveCallRetry(retry);
+        resolveCallRetry(retry, 16_000);
       } catch (err) {
         caught = err;
       }
