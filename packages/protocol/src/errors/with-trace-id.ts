@@ -17,5 +17,13 @@ export function withTraceId(err: unknown, ...candidates: ReadonlyArray<unknown>)
   const existing = (e.details as { trace_id?: unknown } | undefined)?.trace_id;
   if (typeof existing === 'string') return e;
   const traceId = candidates.find(isIdToken) ?? newTraceId();
-  return new AegisError(e.code, e.message, { details: { ...e.details, trace_id: traceId } as ErrorDetails<typeof e.code>, cause: e.cause ?? e });
+  // Everything else of the error stays: its retryable flag (it travels), attempts count and stack.
+  const traced = new AegisError(e.code, e.message, {
+    details: { ...e.details, trace_id: traceId } as ErrorDetails<typeof e.code>,
+    cause: e.cause ?? e,
+    retryable: e.retryable,
+    callAttempts: e.callAttempts,
+  });
+  traced.stack = e.stack;
+  return traced;
 }

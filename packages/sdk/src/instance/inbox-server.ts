@@ -74,8 +74,13 @@ function readRequest(data: Uint8Array, maxBytes: number): ServedRequest {
     return { ...body, params: body.params ?? {} };
   }
   // The params map sits one level below the body: the same depth limit as a whole-body decode.
-  const params =
-    scanned.params_start < 0 ? {} : (decode(data.subarray(scanned.params_start, scanned.params_end), { maxBytes, maxDepth: DEFAULT_MAX_DEPTH - 1 }) as Record<string, unknown>);
+  let params: Record<string, unknown>;
+  try {
+    params = scanned.params_start < 0 ? {} : (decode(data.subarray(scanned.params_start, scanned.params_end), { maxBytes, maxDepth: DEFAULT_MAX_DEPTH - 1 }) as Record<string, unknown>);
+  } catch (err) {
+    // Hostile params the router forwarded undecoded: refused with the call's own trace id (RT-4).
+    throw withTraceId(err, scanned.trace_id);
+  }
   return { method: scanned.method, trace_id: scanned.trace_id, message_id: scanned.message_id, resource_id: scanned.resource_id, timeout: scanned.timeout, params };
 }
 
