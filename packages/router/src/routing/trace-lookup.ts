@@ -116,7 +116,10 @@ export class TraceLookup {
         if (reply.router_id === this.routerId) heardSelf = true;
         else replies.push(reply);
       }
-      if (!heardSelf) failure = `not even this replica's own lookup came back within ${TRACE_GATHER_MAX_WAIT_MS} ms (NATS disconnected?)`;
+      // Another replica's answer proves the lookup went out; only silence from everyone, our own
+      // copy included, means the others may not have been asked. (Our own copy can come late on a
+      // busy replica, after the stall window that another replica's answer opened.)
+      if (!heardSelf && replies.length === 0) failure = `no replica answered, not even this one, within ${TRACE_GATHER_MAX_WAIT_MS} ms (NATS disconnected?)`;
     } catch (err) {
       failure = (err as Error).message;
     } finally {
