@@ -54,7 +54,7 @@ describe('declared heartbeat intervals (ADR 0007)', () => {
     const detectionMs = Date.now() - lastBeatAt;
     expect(detectionMs).toBeGreaterThan(3_000);
     // Effective timeout + one sweep, with room for the KV write and this test's 20 ms polling.
-    expect(detectionMs).toBeLessThan(3_000 + SWEEP_MS + 300);
+    expect(detectionMs).toBeLessThan(3_000 + SWEEP_MS + 1_000); // + a KV write on a loaded machine
     expect(router.registry.history(service).at(-1)?.reason).toBe('no heartbeat for 3000 ms');
 
     instance.start();

@@ -164,8 +164,12 @@ describe('retiring dead instances (ADR 0008)', () => {
     await waitFor(() => replicas.every((r) => statusOn(r, flaky.id) === 'ONLINE'), { what: 'ONLINE again' });
     await sleep(3 * RETENTION_MS);
     for (const replica of replicas) {
-      expect(statusOn(replica, flaky.id)).toBe('ONLINE');
-      expect(transitionsOf(replica, flaky.id)).toEqual(['new→ONLINE', 'ONLINE→UNHEALTHY', 'UNHEALTHY→ONLINE']);
+      // ONLINE at the end and never removed; an event-loop stall of the loaded machine may add a
+      // flap (200 ms beats against a 600 ms timeout), which is not what this test is about.
+      await waitFor(() => statusOn(replica, flaky.id) === 'ONLINE', { what: 'ONLINE at the end' });
+      const transitions = transitionsOf(replica, flaky.id);
+      expect(transitions.slice(0, 3)).toEqual(['new→ONLINE', 'ONLINE→UNHEALTHY', 'UNHEALTHY→ONLINE']);
+      expect(transitions.filter((t) => t.endsWith('REMOVED'))).toEqual([]);
     }
     expect((await kv.get(flaky.id))?.operation).toBe('PUT');
     expect(retiredLines(replicas, flaky.id)).toEqual([]);

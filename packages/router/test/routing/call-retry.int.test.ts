@@ -165,7 +165,9 @@ describe('client.call with retry', () => {
     expect(err.code).toBe('ROUTE_CIRCUIT_OPEN');
     expect((err as AegisError<'ROUTE_CIRCUIT_OPEN'>).details?.retry_after_ms).toBeGreaterThan(150 - 10);
     expect(err.callAttempts).toBe(1);
-    expect(performance.now() - started).toBeLessThan(75);
+    // callAttempts 1 is the proof it did not wait; the bound only rules out a hang (a loaded
+    // 2-core machine can stall a round trip by more than the budget itself).
+    expect(performance.now() - started).toBeLessThan(1_000);
     await instance.close();
   });
 
@@ -204,7 +206,7 @@ describe('client.call with retry', () => {
     const err = await failureOf(call);
     expect(err.code).toBe('CANCELLED');
     expect(err.callAttempts).toBe(1);
-    expect(performance.now() - aborted).toBeLessThan(50);
+    expect(performance.now() - aborted).toBeLessThan(500); // the backoff it cut short was 1–2 s
   });
 
   it('refuses a retry option that cannot be meant, before sending', async () => {
