@@ -77,7 +77,10 @@ describe('instance inbox (router → instance)', () => {
     expect((await inbox(new Uint8Array([0xc1]), traced)).error).toMatchObject({ code: 'DECODE_FAILED', details: { trace_id: 'trace-of-a-bad-body' } });
     expect((await inbox({ service_name: service, method: 'echo', params: 'x' })).error).toMatchObject({ code: 'VALIDATION_FAILED', details: { trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) } });
     // A well-formed envelope around hostile params (the scanned path decodes only the params).
-    expect((await inbox({ service_name: service, method: 'echo', params: new Map([['__proto__', 1]]) })).error).toMatchObject({ code: 'DECODE_FAILED' });
+    expect((await inbox({ service_name: service, method: 'echo', params: new Map([['__proto__', 1]]), trace_id: 'trace-of-hostile-params' })).error).toMatchObject({
+      code: 'DECODE_FAILED',
+      details: { trace_id: 'trace-of-hostile-params' },
+    });
     expect((await inbox({ service_name: service, method: 'echo', params: new Map([[7, 'x']]) })).error).toMatchObject({ code: 'DECODE_FAILED' });
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 40; i++) deep = { d: deep };
@@ -111,6 +114,31 @@ describe('client.call without a router', () => {
   it('reports CONNECTION_FAILED when no router listens, with the trace id in its details', async () => {
     const failure = await client.call('svc', 'm', {}, { traceId: 'trace-no-router' }).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'CONNECTION_FAILED', details: { service_name: 'svc', method: 'm', trace_id: 'trace-no-router' } });
+  });
+
+  it('retries a call whose reply was lost only when it is idempotent, each attempt within its share of the budget', async () => {
+    // A stand-in router that loses the first request of each call (as a router that crashed
+    // mid-call would) and answers every later one.
+    const seen = new Map<string, number>();
+    const sub = nc.subscribe(SUBJECTS.routeRequest, {
+      callback: (_e, msg) => {
+        const traceId = (decode(msg.data) as { trace_id: string }).trace_id;
+        const n = (seen.get(traceId) ?? 0) + 1;
+        seen.set(traceId, n);
+        if (n > 1) msg.respond(encode({ result: `answered attempt ${n}` }));
+      },
+    });
+    try {
+      const started = performance.now();
+      const answer = await client.call('svc', 'm', {}, { timeoutMs: 1_500, traceId: 'lost-reply-idempotent', retry: { idempotent: true, initialDelayMs: 10 } });
+      expect(answer).toBe('answered attempt 2');
+      expect(performance.now() - started).toBeLessThan(1_500 + 250);
+      const once = await client.call('svc', 'm', {}, { timeoutMs: 600, traceId: 'lost-reply-not-idempotent', retry: { initialDelayMs: 10 } }).catch((e: unknown) => e);
+      expect(once).toMatchObject({ code: 'TIMEOUT', callAttempts: 1 });
+      expect(seen.get('lost-reply-not-idempotent')).toBe(1);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('times out typed, ignores a late reply, and fails calls still waiting with CLOSED on close', async () => {
