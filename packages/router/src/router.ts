@@ -124,7 +124,7 @@ export class Router implements AsyncDisposable {
       const traceLookup = new TraceLookup(nc, routing.traces, id, logger.child({ subsystem: 'routing' }));
       traceLookup.start();
       // Exactly-once calls (issue 4): status on ipc.message.status; states live in JetStream KV.
-      const messageStatus = new MessageStatusService(nc, logger.child({ subsystem: 'delivery' }));
+      const messageStatus = new MessageStatusService(nc, logger.child({ subsystem: 'delivery' }), metrics.stalledParksAbandoned);
       messageStatus.start();
 
       let app: FastifyInstance | undefined;

@@ -8,7 +8,7 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { AegisError, QUEUE_GROUPS, SUBJECTS, decode, encode, errorReply, isIdToken } from '@aegis-ipc/protocol';
 import { DEFAULT_STATUS_TTL_MS, guardedCallback, MessageStatusStore, type MessageStatus } from '@aegis-ipc/sdk';
-import { StalledRequestWatcher } from './stalled-request-watcher.js';
+import { StalledRequestWatcher, type AbandonedParks } from './stalled-request-watcher.js';
 
 export class MessageStatusService {
   readonly #nc: NatsConnection;
@@ -17,10 +17,10 @@ export class MessageStatusService {
   #sub: Subscription | undefined;
   readonly #watcher: StalledRequestWatcher;
 
-  constructor(nc: NatsConnection, logger: Logger) {
+  constructor(nc: NatsConnection, logger: Logger, abandonedParks: AbandonedParks) {
     this.#nc = nc;
     this.#log = logger;
-    this.#watcher = new StalledRequestWatcher(nc, this, logger);
+    this.#watcher = new StalledRequestWatcher(nc, this, logger, abandonedParks);
   }
 
   /** The status bucket, opened (created if absent) on first use; retried after a failure. */

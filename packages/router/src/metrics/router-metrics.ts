@@ -73,6 +73,13 @@ export class RouterMetrics {
     registers: [this.registry],
   });
 
+  // No service label: a park can fail before the request (and so its service) was read.
+  readonly stalledParksAbandoned = new Counter({
+    name: 'ipc_router_stalled_parks_abandoned_total',
+    help: 'Reliable requests past max_deliver the MAX_DELIVERIES watcher could not park after every try: left PENDING in the request stream, their callers waiting out their own timeout (ADR 0051).',
+    registers: [this.registry],
+  });
+
   constructor(view: Registry) {
     new Gauge({
       name: 'ipc_router_active_instances',

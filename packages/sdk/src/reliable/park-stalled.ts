@@ -6,7 +6,7 @@
  * receiver (`dlq-<stream>-<seq>`), so a race with a late receiver parks once.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { AegisError, HEADERS, ackSubject, encode } from '@aegis-ipc/protocol';
 import type { AckMessage } from './ack-message.js';
 import { leaseLive, type MessageStatusStore } from './message-status.js';
@@ -42,21 +42,43 @@ export interface HeldRequest {
 /**
  * Parks the request at `seq` of the request stream; returns what it parked, `held` when a delivery
  * holds the id's live lease, or undefined when the message is already gone (acked, termed or parked
- * meanwhile) or its id already ended.
+ * meanwhile) or its id already ended. Safe to call again after a failure: it re-reads the stream
+ * and the status first, and the dead letter's `Nats-Msg-Id` makes a repeated publish one letter.
+ * @throws AegisError `STORAGE_FAILURE` with `message_id` and `trace_id` when a step after reading the
+ *   request failed (a refused publish, the dead-letter stream unavailable, a broken connection);
+ *   the transport's error when reading the request itself failed
  */
 export async function parkStalledRequest(nc: NatsConnection, statuses: MessageStatusStore, seq: number, deliveries: number): Promise<ParkedRequest | HeldRequest | undefined> {
   const jsm = await jetstreamManager(nc);
   let sm;
   try {
     sm = await jsm.streams.getMessage(RELIABLE_STREAM, { seq });
-  } catch {
-    return undefined;
+  } catch (e) {
+    // The request stream gone: nothing left to park. Anything else (a broken connection, a
+    // timeout) is a failure the caller tries again, not "already gone" (ADR 0051).
+    if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamNotFound) return undefined;
+    throw e;
   }
   if (sm === null) return undefined;
   const target = parseReliableSubject(sm.subject);
   const messageId = sm.header?.get(HEADERS.messageId) ?? '';
   const traceId = sm.header?.get(HEADERS.traceId) ?? '';
   if (target === undefined || messageId === '') return undefined;
+  try {
+    return await parkRead(nc, jsm, statuses, seq, deliveries, sm, target, messageId, traceId);
+  } catch (e) {
+    // The ids the caller's log line needs (SPEC OBS-3) are known only here, once the request was read.
+    throw new AegisError('STORAGE_FAILURE', `could not park ${messageId} (stream seq ${seq}): ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e, details: { message_id: messageId, trace_id: traceId, service_name: target.serviceName, method: target.method, stream_seq: seq },
+    });
+  }
+}
+
+/** {@link parkStalledRequest} once the request at `seq` was read. */
+async function parkRead(
+  nc: NatsConnection, jsm: JetStreamManager, statuses: MessageStatusStore, seq: number, deliveries: number,
+  sm: StoredMsg, target: { serviceName: string; method: string }, messageId: string, traceId: string,
+): Promise<ParkedRequest | HeldRequest | undefined> {
   const previous = await statuses.get(messageId);
   if (previous !== undefined && previous.state !== 'PENDING') {
     // Already terminal: processed (or parked) by an instance whose broker ack/term was lost, the
