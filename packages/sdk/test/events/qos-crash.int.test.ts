@@ -55,14 +55,16 @@ describe.each(TRANSPORTS)('QoS under subscriber crashes on %s', (transport) => {
   });
 
   it('QoS 2 loses nothing and the handler sees no duplicate across publisher retries and a SIGKILL', async () => {
-    // One handler at a time, so the kill below lands at a point where QoS 2 promises no rerun.
-    // A crash after a handler's effect and before its completion record is written reruns that
-    // handler (docs/guarantees.md, QoS 2 limit 2). With concurrency 1 the next handler starts only
-    // after its claim's reply, which the store sends after the previous completion (same
-    // connection, in order): so while the last line is `start <id>`, every handled id is recorded.
-    // With 4 at a time, another handler's `handled` line could precede the kill by less than the
-    // turn its completion waits for, and a loaded machine made that happen (two reruns, once).
-    const first = await spawnSubscriber(2, { EVT_CONCURRENCY: '1' });
+    // The kill must land where QoS 2 promises no rerun: a crash after a handler's effect and
+    // before its completion record is written reruns that handler (docs/guarantees.md, QoS 2
+    // limit 2). So the first subscriber runs one handler at a time and its 31st handler never
+    // finishes: when the last line is that `start`, every handled id's completion is recorded
+    // (the 31st claim was answered after the 30th completion, same connection, in order) and
+    // nothing can move on. Killing on a line the test merely saw last was not enough: on a
+    // loaded machine the child had already printed the next `handled` before the kill landed
+    // (fresh-clone CI, twice: 4 concurrent handlers, then 1 with a 20 ms handler).
+    const HANG_AT = 31;
+    const first = await spawnSubscriber(2, { EVT_CONCURRENCY: '1', EVT_HANG_AT: String(HANG_AT) });
     const ids = Array.from({ length: COUNT }, (_, i) => `order-${i}-${h.names.stream}`);
     let brokerDuplicates = 0;
     for (const id of ids) {
@@ -72,9 +74,8 @@ describe.each(TRANSPORTS)('QoS under subscriber crashes on %s', (transport) => {
     }
     // Duplicates the broker cannot see (a retry after the duplicate window): written raw, same id.
     for (const id of ids.slice(0, 20)) await writeRawDuplicate(h, transport, id);
-    await waitFor(() => handledIds(first).length >= 30, { what: '30 handled before the kill' });
-    // Kill while a handler is mid-way (between its start and handled lines).
-    await waitFor(() => first.lines.at(-1)?.startsWith('start ') === true, { what: 'a handler in progress' });
+    // Kill while the hanging handler is mid-way (its start line, never a handled one).
+    await waitFor(() => handledIds(first).length === HANG_AT - 1 && first.lines.at(-1)?.startsWith('start ') === true, { what: `handler ${HANG_AT} in progress` });
     first.kill('SIGKILL');
     await first.exited;
     const second = await spawnSubscriber(2, { EVT_CONCURRENCY: '1' });
