@@ -167,7 +167,8 @@ export class Router implements AsyncDisposable {
         });
         url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
       }
-      logger.info({ event: 'router_started', router_id: id, nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
+      // router_id comes from the logger's binding (every line of this replica carries it).
+      logger.info({ event: 'router_started', nats: nc.getServer(), admin_url: url, embedded_nats: nats?.embedded?.pid }, `router started${url ? `; admin API on ${url}` : ''}`);
       return new Router({ id, traceLookup, settings, logger, nc, nats, registry, store, registration, health, retirement, metrics, routing, http: app, url, messageStatus });
     } catch (err) {
       await nats?.close();
