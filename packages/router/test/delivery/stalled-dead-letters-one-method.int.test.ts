@@ -14,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { HEADERS, NAMESPACE, newMessageId } from '@aegis-ipc/protocol';
-import { errorCodeOf, spawnTs, uniqueName, waitFor } from '@aegis-ipc/testing';
-import { RELIABLE_DLQ_STREAM, type AegisClient, type MessageStatus } from '@aegis-ipc/sdk';
+import { newMessageId } from '@aegis-ipc/protocol';
+import { spawnTs, uniqueName, waitFor } from '@aegis-ipc/testing';
+import type { AegisClient, MessageStatus } from '@aegis-ipc/sdk';
 import type { Router } from '@aegis-ipc/router';
 import { routerHarness } from '../router-harness.js';
-import { deleteReliableState, stalledRequestArrangement, type StalledRequestArrangement } from './stalled-request-arrangement.js';
+import { answerWithin, deadLetterIdsOf, deleteReliableState, stalledRequestArrangement, type StalledRequestArrangement } from './stalled-request-arrangement.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/src/main.ts', import.meta.url));
 const MESSAGES = 3;
@@ -44,33 +44,6 @@ afterAll(async () => {
   await harness.cleanup();
   await deleteReliableState();
 });
-
-/** The error code `call` rejects with, or `no answer within <ms> ms` — a hang, bounded. */
-async function answerWithin(call: Promise<unknown>, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
-  });
-  try {
-    return await Promise.race([errorCodeOf(call), bound]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The `Ipc-Message-Id` of every message on the dead-letter subject of `service`.work, read from the stream itself. */
-async function deadLetterIdsOf(service: string): Promise<string[]> {
-  const subject = `${NAMESPACE}.reliable-dlq.${service}.work`;
-  const info = await jsm.streams.info(RELIABLE_DLQ_STREAM, { subjects_filter: subject });
-  const ids: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const sm = await jsm.streams.getMessage(RELIABLE_DLQ_STREAM, { seq }).catch(() => null);
-    if (sm?.subject === subject) ids.push(sm.header?.get(HEADERS.messageId) ?? '');
-  }
-  // The subject's own count agrees with what was read (no message skipped by a gap in sequences).
-  expect(ids).toHaveLength(info.state.subjects?.[subject] ?? 0);
-  return ids;
-}
 
 async function admin<T>(path: string, method = 'GET'): Promise<{ status: number; body: T }> {
   const res = await fetch(`${router.url}/api/v1/admin${path}`, { method });
@@ -104,7 +77,7 @@ describe('the watcher parks several stalled messages of one service and method',
       parked.push(failed);
     }
     // Counted in the dead-letter stream itself: one letter per id on the one subject, nothing else.
-    expect((await deadLetterIdsOf(service)).sort()).toEqual([...ids].sort());
+    expect((await deadLetterIdsOf(jsm, service)).sort()).toEqual([...ids].sort());
     expect(new Set(parked.map((s) => s.dlq_seq)).size).toBe(MESSAGES);
 
     // Replay needs a live receiver, and no zombie left to eat the replayed deliveries.
@@ -129,6 +102,6 @@ describe('the watcher parks several stalled messages of one service and method',
     }
     // Once each: every id ended ACKNOWLEDGED with its own response, and the handler ran three times in all.
     expect(runs()).toBe(MESSAGES);
-    expect(await deadLetterIdsOf(service)).toEqual([]);
+    expect(await deadLetterIdsOf(jsm, service)).toEqual([]);
   }, 90_000);
 });

@@ -15,14 +15,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { HEADERS, NAMESPACE, newMessageId, newTraceId } from '@aegis-ipc/protocol';
-import { captureLogs, errorCodeOf, uniqueName, waitFor } from '@aegis-ipc/testing';
+import { newMessageId, newTraceId } from '@aegis-ipc/protocol';
+import { captureLogs, uniqueName, waitFor } from '@aegis-ipc/testing';
 import { RELIABLE_DLQ_STREAM, type AegisClient } from '@aegis-ipc/sdk';
 import { pino } from 'pino';
 import type { Router } from '@aegis-ipc/router';
 import { PARK_RETRY_DELAYS_MS } from '../../src/delivery/stalled-request-watcher.js';
 import { routerHarness } from '../router-harness.js';
-import { deleteReliableState, stalledRequestArrangement, type StalledRequestArrangement } from './stalled-request-arrangement.js';
+import { answerWithin, deadLetterIdsOf, deleteReliableState, stalledRequestArrangement, type StalledRequestArrangement } from './stalled-request-arrangement.js';
 
 /** Far below the caller's own 50 s ack timeout: an answer within it can only come from the watcher's park. */
 const ANSWER_BOUND_MS = 15_000;
@@ -46,32 +46,6 @@ afterAll(async () => {
   await harness.cleanup();
   await deleteReliableState();
 });
-
-/** The error code `call` rejects with, or `no answer within <ms> ms` — a hang, bounded. */
-async function answerWithin(call: Promise<unknown>, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
-  });
-  try {
-    return await Promise.race([errorCodeOf(call), bound]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The `Ipc-Message-Id` of every message on the dead-letter subject of `service`.work, read from the stream itself. */
-async function deadLetterIdsOf(service: string): Promise<string[]> {
-  const subject = `${NAMESPACE}.reliable-dlq.${service}.work`;
-  const info = await jsm.streams.info(RELIABLE_DLQ_STREAM, { subjects_filter: subject });
-  const ids: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const sm = await jsm.streams.getMessage(RELIABLE_DLQ_STREAM, { seq }).catch(() => null);
-    if (sm?.subject === subject) ids.push(sm.header?.get(HEADERS.messageId) ?? '');
-  }
-  expect(ids).toHaveLength(info.state.subjects?.[subject] ?? 0);
-  return ids;
-}
 
 /** The watcher's lines about `messageId`, as `event` names in order. */
 function eventsOf(messageId: string): unknown[] {
@@ -118,7 +92,7 @@ describe('the watcher tries a failed park again', () => {
     expect(failed).toMatchObject({ message_id: messageId, state: 'FAILED', service_name: service, method: 'work', retry_count: 1, trace_id: traceId });
     expect(failed.last_error).toMatch(/^ACK_TIMEOUT: retries exhausted/);
     expect(await stalled.deadLettersOf(messageId)).toEqual([expect.objectContaining({ dlq_seq: failed.dlq_seq, service_name: service, method: 'work', deliveries: 2 })]);
-    expect(await deadLetterIdsOf(service)).toEqual([messageId]);
+    expect(await deadLetterIdsOf(jsm, service)).toEqual([messageId]);
     expect(await stalled.requestSeq(service, messageId), 'left the request stream').toBeUndefined();
 
     const events = eventsOf(messageId);

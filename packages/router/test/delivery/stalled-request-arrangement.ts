@@ -11,8 +11,8 @@ import { jetstream, type ConsumerMessages, type JetStreamManager } from '@nats-i
 import type { NatsConnection } from '@nats-io/nats-core';
 import { expect } from 'vitest';
 import { pino } from 'pino';
-import { NAMESPACE, SUBJECTS } from '@aegis-ipc/protocol';
-import { connectTestNats, deleteBuckets, deleteStreams, waitFor } from '@aegis-ipc/testing';
+import { HEADERS, NAMESPACE, SUBJECTS } from '@aegis-ipc/protocol';
+import { connectTestNats, deleteBuckets, deleteStreams, errorCodeOf, waitFor } from '@aegis-ipc/testing';
 import {
   MESSAGE_STATUS_BUCKET,
   RELIABLE_DLQ_STREAM,
@@ -145,4 +145,31 @@ export async function deleteReliableState(): Promise<void> {
   await deleteStreams(admin, [RELIABLE_STREAM, RELIABLE_DLQ_STREAM]);
   await deleteBuckets(admin, [MESSAGE_STATUS_BUCKET]);
   await admin.close();
+}
+
+/** The error code `call` rejects with, or `no answer within <ms> ms` — a hang, bounded. */
+export async function answerWithin(call: Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([errorCodeOf(call), bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The `Ipc-Message-Id` of every message on the dead-letter subject of `service`.work, read from the stream itself. */
+export async function deadLetterIdsOf(jsm: JetStreamManager, service: string): Promise<string[]> {
+  const subject = `${NAMESPACE}.reliable-dlq.${service}.work`;
+  const info = await jsm.streams.info(RELIABLE_DLQ_STREAM, { subjects_filter: subject });
+  const ids: string[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const sm = await jsm.streams.getMessage(RELIABLE_DLQ_STREAM, { seq }).catch(() => null);
+    if (sm?.subject === subject) ids.push(sm.header?.get(HEADERS.messageId) ?? '');
+  }
+  // The subject's own count agrees with what was read (no message skipped by a gap in sequences).
+  expect(ids).toHaveLength(info.state.subjects?.[subject] ?? 0);
+  return ids;
 }
